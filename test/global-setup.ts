@@ -1,2 +1,50 @@
-// Replaced by the store template set-up once the store exists.
-export default async function setup(): Promise<void> {}
+import { mkdtemp, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import type { TestProject } from "vitest/node";
+import { migrate } from "../src/store/migrate.ts";
+import { openStore } from "../src/store/store.ts";
+
+/**
+ * Migrates one store per test run and hands its location to every test file, which clones it:
+ * PGlite is slow to create on two cores, so files load a dumped, migrated data dir; on PostgreSQL
+ * (WARDEN_TEST_DATABASE_URL) each file creates a database from a migrated template.
+ */
+declare module "vitest" {
+  export interface ProvidedContext {
+    pgliteTemplate: string;
+    pgTemplate: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const pgUrl = process.env.WARDEN_TEST_DATABASE_URL;
+  if (pgUrl) {
+    const name = `warden_tpl_${process.pid}_${Date.now()}`;
+    const admin = new pg.Client({ connectionString: pgUrl });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    const url = new URL(pgUrl);
+    url.pathname = `/${name}`;
+    const store = await openStore({ databaseUrl: url.toString(), poolSize: 2 });
+    await migrate(store);
+    await store.close();
+    project.provide("pgTemplate", name);
+    project.provide("pgliteTemplate", "");
+    return async () => {
+      // Test files drop their own databases; the template goes last.
+      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    };
+  }
+  const dir = await mkdtemp(path.join(os.tmpdir(), "warden-test-"));
+  const store = await openStore({});
+  await migrate(store);
+  const dump = await store.pglite!.dumpDataDir("gzip");
+  const file = path.join(dir, "template.tar.gz");
+  await writeFile(file, Buffer.from(await dump.arrayBuffer()));
+  await store.close();
+  project.provide("pgliteTemplate", file);
+  project.provide("pgTemplate", "");
+}

@@ -57,7 +57,8 @@ export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
 
 /** Shorthands keep call sites readable: `throw notFound("vendor")`. */
 export const notFound = (what: string) => new AppError("not_found", `${what} not found`);
-export const conflict = (message: string, details?: AppErrorDetails) => new AppError("conflict", message, details);
+export const conflict = (message: string, details?: AppErrorDetails) =>
+  new AppError("conflict", message, details);
 export const badRequest = (message: string, details?: AppErrorDetails) =>
   new AppError("bad_request", message, details);
 export const forbidden = (message = "You are not allowed to do this") => new AppError("forbidden", message);

@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+// Builds the server/CLI bundle (esbuild: one ESM file, packages left external) and the web UI (Vite).
+import { build } from "esbuild";
+
+await build({
+  entryPoints: ["src/cli/entry.ts"],
+  outfile: "dist/warden.js",
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  packages: "external",
+  sourcemap: true,
+  logLevel: "warning",
+  banner: { js: "#!/usr/bin/env node" },
+});
+if (existsSync("web/index.html") && process.argv[2] !== "--server-only") {
+  const r = spawnSync(process.execPath, ["node_modules/vite/bin/vite.js", "build", "--logLevel", "warn"], {
+    stdio: "inherit",
+    cwd: "web",
+  });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}

@@ -1,0 +1,2 @@
+export type { AuditEntry, AuditInput, AuditService, VerifyResult } from "./audit.service.ts";
+export { createAuditService, entryBytes, leafHash } from "./audit.service.ts";

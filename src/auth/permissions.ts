@@ -1,0 +1,34 @@
+import type { Role } from "../core/context.ts";
+
+/**
+ * Who may do what, in one table kept apart from the handlers. Routes name a permission; the HTTP
+ * layer checks it before the handler runs. Developers (external people) reach only their own records,
+ * through the `self` routes, and never through these permissions.
+ */
+const staff = ["admin", "security", "manager", "auditor"] as const;
+const leads = ["admin", "security"] as const;
+
+export const permissions = {
+  "people:read": staff,
+  "people:write": ["admin", "security", "manager"],
+  "agreements:read": staff,
+  "agreements:write": leads,
+  "documents:read": ["admin", "security", "auditor"],
+  "vetting:read": staff,
+  "vetting:write": leads,
+  "training:read": staff,
+  "training:write": ["admin", "security", "manager"],
+  "gate:read": staff,
+  "settings:read": ["admin", "security", "auditor"],
+  "settings:write": leads,
+  "users:read": ["admin", "security", "auditor"],
+  "users:write": ["admin"],
+  "invites:write": leads,
+  "audit:read": ["admin", "security", "auditor"],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof permissions;
+
+export function roleHas(role: Role | undefined, permission: Permission): boolean {
+  return role !== undefined && (permissions[permission] as readonly Role[]).includes(role);
+}

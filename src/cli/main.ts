@@ -1,0 +1,35 @@
+import { Command, CommanderError } from "commander";
+import { CliError, EXIT } from "./output.ts";
+import { registerServerCommands } from "./server.cli.ts";
+
+/** The `warden` command: server and offline admin commands here; API commands talk to a server. */
+export function buildProgram(): Command {
+  const program = new Command("warden")
+    .description("Warden: work with external developers without handing over the keys to the house.")
+    .version("0.1.0")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+  registerServerCommands(program);
+  return program;
+}
+
+export async function main(argv = process.argv): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.exitCode === 0)
+        return EXIT.ok;
+      return EXIT.usage;
+    }
+    if (e instanceof CliError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
+      return e.exitCode;
+    }
+    process.stderr.write(`error: ${(e as Error).message ?? String(e)}\n`);
+    return EXIT.failure;
+  }
+}

@@ -1,0 +1,237 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { FastifyInstance } from "fastify";
+import { Secret, TOTP } from "otpauth";
+import pg from "pg";
+import pino from "pino";
+import { inject } from "vitest";
+import { type App, createApp } from "../src/app.ts";
+import { authRepo } from "../src/auth/auth.repo.ts";
+import { type ManualClock, manualClock } from "../src/core/clock.ts";
+import { loadConfig } from "../src/core/config.ts";
+import type { Role } from "../src/core/context.ts";
+import { createSealer, kekFromBytes } from "../src/crypto/keyring.ts";
+import { hashPassword } from "../src/crypto/passwords.ts";
+import { createHttpServer } from "../src/http/server.ts";
+import { openStore, type Store } from "../src/store/store.ts";
+
+export const onPostgres = () => inject("pgTemplate") !== "";
+
+/** A fresh, migrated store for one test file: cloned from the run's template. */
+export async function openTestStore(): Promise<Store & { drop(): Promise<void> }> {
+  const pgTemplate = inject("pgTemplate");
+  if (pgTemplate) {
+    const base = process.env.WARDEN_TEST_DATABASE_URL!;
+    const name = `warden_t_${randomBytes(6).toString("hex")}`;
+    const admin = new pg.Client({ connectionString: base });
+    await admin.connect();
+    // Identifiers here are generated above, never user input.
+    await admin.query(`create database ${name} template ${pgTemplate}`);
+    const url = new URL(base);
+    url.pathname = `/${name}`;
+    const store = await openStore({ databaseUrl: url.toString(), poolSize: 5 });
+    return Object.assign(store, {
+      async drop() {
+        await store.close();
+        await admin.query(`drop database if exists ${name} with (force)`);
+        await admin.end();
+      },
+    });
+  }
+  const tar = await readFile(inject("pgliteTemplate"));
+  const store = await openStore({ loadDataDir: new Blob([tar]) });
+  return Object.assign(store, { drop: () => store.close() });
+}
+
+export interface TestResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export interface TestClient {
+  request<T = any>(
+    method: string,
+    url: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<TestResponse<T>>;
+  get<T = any>(url: string): Promise<TestResponse<T>>;
+  post<T = any>(url: string, body?: unknown): Promise<TestResponse<T>>;
+  patch<T = any>(url: string, body?: unknown): Promise<TestResponse<T>>;
+  put<T = any>(url: string, body?: unknown): Promise<TestResponse<T>>;
+  del<T = any>(url: string): Promise<TestResponse<T>>;
+  /** Sends a raw payload (multipart uploads, wrong content types). */
+  raw<T = any>(
+    method: string,
+    url: string,
+    payload: Buffer | string,
+    headers: Record<string, string>,
+  ): Promise<TestResponse<T>>;
+  csrf: string | undefined;
+  cookie: string | undefined;
+  bearer: string | undefined;
+}
+
+/** An HTTP client over Fastify's inject that keeps the session cookie and sends the CSRF header. */
+export function httpClient(server: FastifyInstance, opts: { ip?: string } = {}): TestClient {
+  const c: TestClient = {
+    csrf: undefined,
+    cookie: undefined,
+    bearer: undefined,
+    async raw(method, url, payload, headers) {
+      const h: Record<string, string> = { ...headers };
+      if (c.cookie) h.cookie = c.cookie;
+      if (c.csrf) h["x-csrf-token"] = c.csrf;
+      if (c.bearer) h.authorization = `Bearer ${c.bearer}`;
+      const res = await server.inject({
+        method: method as "GET",
+        url,
+        payload,
+        headers: h,
+        remoteAddress: opts.ip ?? "127.0.0.1",
+      });
+      return finish(res);
+    },
+    async request(method, url, body, headers = {}) {
+      const h: Record<string, string> = { ...headers };
+      if (c.cookie) h.cookie = c.cookie;
+      if (c.csrf && !("x-csrf-token" in headers)) h["x-csrf-token"] = c.csrf;
+      if (c.bearer) h.authorization = `Bearer ${c.bearer}`;
+      const res = await server.inject({
+        method: method as "GET",
+        url,
+        headers: h,
+        remoteAddress: opts.ip ?? "127.0.0.1",
+        ...(body !== undefined ? { payload: body as object } : {}),
+      });
+      return finish(res);
+    },
+    get: (url) => c.request("GET", url),
+    post: (url, body) => c.request("POST", url, body ?? {}),
+    patch: (url, body) => c.request("PATCH", url, body ?? {}),
+    put: (url, body) => c.request("PUT", url, body ?? {}),
+    del: (url) => c.request("DELETE", url),
+  };
+  function finish(res: Awaited<ReturnType<FastifyInstance["inject"]>>) {
+    const setCookie = res.headers["set-cookie"];
+    const cookies = Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : [];
+    for (const sc of cookies) {
+      const [pair] = sc.split(";");
+      if (pair?.startsWith("__Host-warden_session=")) c.cookie = pair.endsWith("=") ? undefined : pair;
+    }
+    let body: any = res.body;
+    const type = String(res.headers["content-type"] ?? "");
+    if (type.includes("json") && res.body) body = JSON.parse(res.body);
+    if (body && typeof body === "object" && typeof body.csrfToken === "string") c.csrf = body.csrfToken;
+    return {
+      status: res.statusCode,
+      body,
+      headers: res.headers as Record<string, string | string[] | undefined>,
+    };
+  }
+  return c;
+}
+
+export const totpCode = (secret: string, at: Date) =>
+  new TOTP({ algorithm: "SHA1", digits: 6, period: 30, secret: Secret.fromBase32(secret) }).generate({
+    timestamp: at.getTime(),
+  });
+
+export interface SignedIn {
+  client: TestClient;
+  userId: string;
+  email: string;
+  password: string;
+  totpSecret?: string;
+  developerId?: string;
+}
+
+export interface TestApp {
+  app: App;
+  server: FastifyInstance;
+  store: Store;
+  clock: ManualClock;
+  client(opts?: { ip?: string }): TestClient;
+  /** Creates an account of that role (developers get a developer record) and signs it in, TOTP included. */
+  signIn(role: Role, opts?: { email?: string; developerId?: string }): Promise<SignedIn>;
+  close(): Promise<void>;
+}
+
+// Test accounts use a cheaper scrypt cost: the stored hash carries its parameters, so the product's
+// verification path is the same one production uses.
+const TEST_PW_PARAMS = { ln: 10, r: 8, p: 1 } as const;
+
+export async function createTestApp(
+  opts: { now?: string; env?: Record<string, string> } = {},
+): Promise<TestApp> {
+  const store = await openTestStore();
+  const clock = manualClock(opts.now ?? "2026-11-02T10:00:00Z");
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "warden-app-"));
+  const config = loadConfig({ WARDEN_DATA_DIR: dataDir, ...opts.env });
+  const logger = pino({ level: "silent" });
+  const sealer = createSealer(store, kekFromBytes(randomBytes(32)));
+  const app = createApp({ config, store, clock, logger, sealer });
+  const server = await createHttpServer(app, { logger, webRoot: "" });
+  await server.ready();
+  let n = 0;
+
+  async function signIn(role: Role, o: { email?: string; developerId?: string } = {}): Promise<SignedIn> {
+    n++;
+    const email = o.email ?? `${role}${n}-${randomBytes(3).toString("hex")}@example.test`;
+    const password = `correct horse ${randomBytes(6).toString("hex")}`;
+    const userId = randomUUID();
+    let developerId = o.developerId;
+    if (role === "developer" && !developerId) {
+      developerId = randomUUID();
+      await store.query(
+        `insert into developers (id, full_name, email, country, time_zone, working_hours, created_at, updated_at)
+         values ($1, $2, $3, 'PT', 'Europe/Lisbon', '{"start":"09:00","end":"18:00","days":[1,2,3,4,5]}', $4, $4)`,
+        [developerId, `Dev ${n}`, email, clock.now()],
+      );
+    }
+    await authRepo.insertUser(store, {
+      id: userId,
+      email,
+      displayName: `${role} ${n}`,
+      role,
+      developerId: role === "developer" ? (developerId ?? null) : null,
+      passwordHash: await hashPassword(password, TEST_PW_PARAMS),
+      at: clock.now(),
+    });
+    const client = httpClient(server);
+    const login = await client.post("/api/v1/auth/login", { email, password });
+    if (login.status !== 200) throw new Error(`sign-in failed: ${JSON.stringify(login.body)}`);
+    let totpSecret: string | undefined;
+    if (login.body.mfa === "enrolment_required") {
+      const setup = await client.post("/api/v1/auth/totp/setup");
+      totpSecret = setup.body.secret as string;
+      const en = await client.post("/api/v1/auth/totp/enable", { code: totpCode(totpSecret, clock.now()) });
+      if (en.status !== 200) throw new Error(`TOTP enrolment failed: ${JSON.stringify(en.body)}`);
+    }
+    return {
+      client,
+      userId,
+      email,
+      password,
+      ...(totpSecret ? { totpSecret } : {}),
+      ...(developerId ? { developerId } : {}),
+    };
+  }
+
+  return {
+    app,
+    server,
+    store,
+    clock,
+    client: (o) => httpClient(server, o),
+    signIn,
+    async close() {
+      await server.close();
+      await store.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
