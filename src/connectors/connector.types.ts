@@ -1,4 +1,3 @@
-import type { z } from "zod";
 import type { Clock } from "../core/clock.ts";
 import type { AccessLevel } from "../policy/index.ts";
 
@@ -67,14 +66,4 @@ export interface ConnectorDeps {
   fetch?: typeof fetch;
   /** Waits between retries; tests pass one that does not really wait. */
   sleep?: (ms: number) => Promise<void>;
-}
-
-/**
- * How a kind of connector is described and built: the resource stores `settings`, validated by
- * `settingsSchema` on save and again when the connector is created.
- */
-export interface ConnectorDefinition<S = unknown> {
-  kind: ConnectorKind;
-  settingsSchema: z.ZodType<S>;
-  create(settings: S, deps: ConnectorDeps): Connector;
 }

@@ -6,7 +6,6 @@ import { ConnectorError } from "./connector.errors.ts";
 import type {
   CheckResult,
   Connector,
-  ConnectorDefinition,
   ConnectorDeps,
   ConnectorGrant,
   ProvisionResult,
@@ -367,9 +366,3 @@ export function createPostgresConnector(
     },
   };
 }
-
-export const postgresConnectorDefinition: ConnectorDefinition<PostgresSettingsInput> = {
-  kind: "postgres",
-  settingsSchema: postgresSettingsSchema as unknown as z.ZodType<PostgresSettingsInput>,
-  create: (settings, deps) => createPostgresConnector(settings, deps),
-};
