@@ -8,7 +8,10 @@ import { createPostgresConnector, postgresRoleName, postgresSettingsSchema } fro
 
 // The real PostgreSQL of the test machine (trust authentication for the admin connection).
 const admin = { host: "127.0.0.1", port: 5432, user: "postgres", database: "test" };
-const database = `warden_conn_${randomBytes(4).toString("hex")}`;
+const run = randomBytes(4).toString("hex");
+const database = `warden_conn_${run}`;
+// Roles are cluster-wide: ids unique to this run keep parallel runs apart.
+const developerId = `dev-Ada.Lovelace@vendor-${run}`;
 const clock = manualClock("2026-03-01T09:00:00Z");
 let connector: Connector;
 let dbAdmin: pg.Client;
@@ -20,7 +23,7 @@ const grant = (over: Partial<ConnectorGrant> = {}): ConnectorGrant => ({
   startsAt: new Date("2026-03-01T09:00:00Z"),
   // The role's VALID UNTIL is real time on the server; keep it in the future there too.
   endsAt: new Date(Date.now() + 3_600_000),
-  developer: { id: "dev-Ada.Lovelace@vendor" },
+  developer: { id: developerId },
   resource: { id: "orders-db" },
   ...over,
 });
@@ -65,17 +68,16 @@ afterAll(async () => {
   const root = new pg.Client(admin);
   await root.connect();
   await root.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`);
-  const roles = await root.query<{ rolname: string }>(
-    "SELECT rolname FROM pg_roles WHERE rolname LIKE 'warden\\_%' AND rolname LIKE $1",
-    [`%${postgresRoleName("warden_", "dev-Ada.Lovelace@vendor", "orders-db").slice(-8)}`],
-  );
-  for (const { rolname } of roles.rows)
-    await root.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(rolname)}`);
+  for (const dev of [developerId, `nobody-${run}`, `dev-x-${run}`]) {
+    await root.query(
+      `DROP ROLE IF EXISTS ${pg.escapeIdentifier(postgresRoleName("warden_", dev, "orders-db"))}`,
+    );
+  }
   await root.end();
 });
 
 describe("the PostgreSQL connector", () => {
-  const role = postgresRoleName("warden_", "dev-Ada.Lovelace@vendor", "orders-db");
+  const role = postgresRoleName("warden_", developerId, "orders-db");
 
   it("creates a plain login role with a working password, the grant's end as VALID UNTIL and a connection limit", async () => {
     const g = grant();
@@ -163,8 +165,8 @@ describe("the PostgreSQL connector", () => {
 
   it("treats a second revocation, or one of a role that never existed, as done", async () => {
     await connector.revoke(grant());
-    await connector.revoke(grant({ developer: { id: "nobody" } }));
-    expect(await connector.check(grant({ developer: { id: "nobody" } }))).toMatchObject({
+    await connector.revoke(grant({ developer: { id: `nobody-${run}` } }));
+    expect(await connector.check(grant({ developer: { id: `nobody-${run}` } }))).toMatchObject({
       live: false,
       state: "absent",
     });
@@ -202,12 +204,12 @@ describe("the PostgreSQL connector", () => {
       { clock },
     );
     try {
-      const err = await broken.provision(grant({ developer: { id: "dev-x" } })).catch((e) => e);
+      const err = await broken.provision(grant({ developer: { id: `dev-x-${run}` } })).catch((e) => e);
       expect(err).toBeInstanceOf(ConnectorError);
       expect(err).toMatchObject({ reason: "invalid_settings", retryable: false });
       // The transaction rolled back: no half-made role is left.
       const left = await dbAdmin.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [
-        postgresRoleName("warden_", "dev-x", "orders-db"),
+        postgresRoleName("warden_", `dev-x-${run}`, "orders-db"),
       ]);
       expect(left.rowCount).toBe(0);
     } finally {
