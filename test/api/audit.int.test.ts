@@ -11,7 +11,7 @@ beforeAll(async () => {
     expect(r.status).toBe(201);
   }
 });
-afterAll(async () => t.close());
+afterAll(async () => t?.close());
 
 // An attacker with database access can switch the append-only trigger off; verification must still
 // catch what they did.
@@ -67,7 +67,7 @@ describe("audit trail tampering (fresh store each)", () => {
     for (const name of ["A1", "A2", "A3", "A4"])
       await a.client.post("/api/v1/vendors", { name, country: "PT", riskTier: "low" });
   });
-  afterAll(async () => u.close());
+  afterAll(async () => u?.close());
 
   it("names a deleted entry, then a reordering", async () => {
     const size = (await u.app.audit.head()).size;

@@ -64,7 +64,7 @@ beforeAll(async () => {
   );
   for (const role of ALL) signedIn.set(role, await t.signIn(role));
 });
-afterAll(async () => t.close());
+afterAll(async () => t?.close());
 
 const concrete = (path: string) =>
   path.replace(/\{id\}/g, randomUUID()).replace(/\{token\}/g, "inv_nonexistent_token_value");
