@@ -32,6 +32,8 @@ export async function fetchCertificateChain(
       socket: raw,
       servername: options.serverName,
       rejectUnauthorized: false,
+      // Trust only: the name is checked separately (certificateMatchesName), so one does not mask the other.
+      checkServerIdentity: () => undefined,
       minVersion: "TLSv1",
       ciphers: "ALL:@SECLEVEL=0",
       ca: options.extraCa?.length ? [...tls.rootCertificates, ...options.extraCa] : undefined,
@@ -141,7 +143,8 @@ export function describeCertificate(der: Buffer): CertificateInfo {
     curve: details.namedCurve,
     signatureAlgorithm: sig.name,
     signatureHash: sig.hash,
-    selfSigned: cert.checkIssued(cert) && cert.verify(cert.publicKey),
+    // Not X509_check_issued: it also demands keyCertSign, which self-signed leaf certificates often lack.
+    selfSigned: cert.subject === cert.issuer && cert.verify(cert.publicKey),
   };
 }
 
