@@ -3,6 +3,7 @@
  * servers (certificate problems, HSTS), openssl s_server (legacy protocols and suites), nginx (a good
  * configuration), plain HTTP, and the machine's PostgreSQL and Redis.
  */
+import childProcess from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scanTls, type TargetResult, tlsScanReportSchema } from "./index.ts";
 import { createCa, type IssuedCert, issueCertificate } from "./testing/certs.ts";
@@ -309,5 +310,44 @@ describe("databases and unreachable targets", () => {
     const t = await scanOne(`tls://127.0.0.1:${plain.port}`);
     expect(t.status).toBe("scanned");
     expect(ids(t)).toEqual(["no-tls"]);
+  });
+});
+
+describe("warden scan tls (CLI)", () => {
+  const run = (args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      childProcess.execFile(
+        process.execPath,
+        ["--import", "tsx", "src/scan-tls/testing/warden-scan.ts", "scan", "tls", ...args],
+        { timeout: 60_000 },
+        (error, stdout, stderr) =>
+          resolve({
+            code: error ? Number(error.code ?? 1) : 0,
+            stdout: String(stdout),
+            stderr: String(stderr),
+          }),
+      );
+    });
+
+  it("exits 1 at --fail-on high for a self-signed certificate, 0 at critical, and writes SARIF", async () => {
+    const leaf = await issueCertificate({ commonName: "localhost", dnsNames: ["localhost"] });
+    const server = await start(startTlsServer({ key: leaf.keyPem, cert: leaf.certPem }));
+    const high = await run([`localhost:${server.port}`, "--fail-on", "high", "--format", "sarif"]);
+    expect(high.code).toBe(1);
+    const sarif = JSON.parse(high.stdout);
+    expect(sarif.version).toBe("2.1.0");
+    expect(sarif.runs[0].results.map((r: { ruleId: string }) => r.ruleId)).toContain("cert-self-signed");
+    const critical = await run([`localhost:${server.port}`, "--fail-on", "critical", "--format", "json"]);
+    expect(critical.code).toBe(0);
+    expect(JSON.parse(critical.stdout).targets[0].status).toBe("scanned");
+  });
+
+  it("exits 2 with a clear message for a bad target or option", async () => {
+    const badTarget = await run(["ftp://example.test"]);
+    expect(badTarget.code).toBe(2);
+    expect(badTarget.stderr).toContain('unsupported scheme "ftp"');
+    const badOption = await run(["localhost:1", "--timeout", "abc"]);
+    expect(badOption.code).toBe(2);
+    expect(badOption.stderr).toContain("--timeout");
   });
 });
