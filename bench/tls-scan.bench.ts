@@ -45,7 +45,7 @@ try {
       "testssl",
       ["--quiet", "--color", "0", "--warnings", "off", "--ip", "127.0.0.1", `localhost:${server.port}`],
       { timeout: 600_000, maxBuffer: 64 * 1024 * 1024 },
-      (error) => (error && error.killed ? reject(error) : resolve()),
+      (error) => (error?.killed ? reject(error) : resolve()),
     );
   });
   const testssl = (performance.now() - testsslStarted) / 1000;

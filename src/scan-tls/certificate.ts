@@ -153,38 +153,3 @@ export function certificateMatchesName(der: Buffer, name: string): boolean {
   const cert = new X509Certificate(der);
   return isIP(name) ? cert.checkIP(name) !== undefined : cert.checkHost(name) !== undefined;
 }
-
-/** Minimum key sizes below which a key is "weak" (NIST SP 800-57 112-bit security). */
-export function isWeakKey(info: CertificateInfo): boolean {
-  if (info.keyType === "rsa" || info.keyType === "rsa-pss" || info.keyType === "dsa")
-    return info.keyBits < 2048;
-  if (info.keyType === "ec") return info.keyBits < 224;
-  return false;
-}
-
-export function isWeakSignature(info: CertificateInfo): boolean {
-  return info.signatureHash === "SHA-1" || info.signatureHash === "MD5" || info.signatureHash === "MD2";
-}
-
-/** OpenSSL verification codes that mean "the chain does not lead to a trusted root". */
-const TRUST_ERRORS = new Set([
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "CERT_UNTRUSTED",
-  "CERT_SIGNATURE_FAILURE",
-  "CERT_REVOKED",
-  "INVALID_CA",
-  "PATH_LENGTH_EXCEEDED",
-  "INVALID_PURPOSE",
-  "CERT_REJECTED",
-  "EE_KEY_TOO_SMALL",
-  "CA_KEY_TOO_SMALL",
-  "CA_MD_TOO_WEAK",
-]);
-
-export function isTrustError(code: string | undefined): boolean {
-  return code !== undefined && TRUST_ERRORS.has(code);
-}
