@@ -14,14 +14,58 @@ import { fmt, machine, table } from "./lib.ts";
 
 const facts: GateFacts = {
   developer: { id: "d", name: "Ana", status: "active" },
-  engagement: { id: "e", title: "Checkout", startsOn: "2026-01-01", endsOn: "2027-01-01", handlesPersonalData: true },
+  engagement: {
+    id: "e",
+    title: "Checkout",
+    startsOn: "2026-01-01",
+    endsOn: "2027-01-01",
+    handlesPersonalData: true,
+  },
   agreements: [
-    { id: "1", type: "nda", partyName: "Acme", status: "active", effectiveOn: "2026-01-01", expiresOn: "2027-06-01", terminatedOn: null },
-    { id: "2", type: "ip_assignment", partyName: "Acme", status: "active", effectiveOn: "2026-01-01", expiresOn: null, terminatedOn: null },
-    { id: "3", type: "dpa", partyName: "Acme", status: "active", effectiveOn: "2026-01-01", expiresOn: "2026-12-01", terminatedOn: null },
-    { id: "4", type: "nda", partyName: "Acme", status: "terminated", effectiveOn: "2025-01-01", expiresOn: "2026-01-01", terminatedOn: "2025-06-01" },
+    {
+      id: "1",
+      type: "nda",
+      partyName: "Acme",
+      status: "active",
+      effectiveOn: "2026-01-01",
+      expiresOn: "2027-06-01",
+      terminatedOn: null,
+    },
+    {
+      id: "2",
+      type: "ip_assignment",
+      partyName: "Acme",
+      status: "active",
+      effectiveOn: "2026-01-01",
+      expiresOn: null,
+      terminatedOn: null,
+    },
+    {
+      id: "3",
+      type: "dpa",
+      partyName: "Acme",
+      status: "active",
+      effectiveOn: "2026-01-01",
+      expiresOn: "2026-12-01",
+      terminatedOn: null,
+    },
+    {
+      id: "4",
+      type: "nda",
+      partyName: "Acme",
+      status: "terminated",
+      effectiveOn: "2025-01-01",
+      expiresOn: "2026-01-01",
+      terminatedOn: "2025-06-01",
+    },
   ],
-  vetting: { decision: "approved", backgroundCheck: { result: "clear" }, awarenessScore: 90, cultureOutcome: "pass", drillResult: "passed" },
+  vetting: {
+    decision: "approved",
+    backgroundCheck: { result: "clear" },
+    awarenessScore: 90,
+    cultureOutcome: "pass",
+    drillResult: "passed",
+  },
   verifiedReferences: 2,
   redFlags: [{ kind: "pricing_below_market", severity: "medium", resolved: false }],
   trainings: [{ course: "security-awareness", completedOn: "2026-01-05", expiresOn: "2027-01-05" }],
@@ -75,7 +119,12 @@ ${table(
   ["path", "decisions/s", "µs per decision", "ratio to pure"],
   [
     ["eligibility() pure function, in-process", fmt(pureRate), fmt(1e6 / pureRate, 2), "1"],
-    ["gate service: load facts from PGlite + evaluate", fmt(svcRate), fmt(1e6 / svcRate, 0), `1/${fmt(pureRate / svcRate)}`],
+    [
+      "gate service: load facts from PGlite + evaluate",
+      fmt(svcRate),
+      fmt(1e6 / svcRate, 0),
+      `1/${fmt(pureRate / svcRate)}`,
+    ],
   ],
 )}
 `);
