@@ -1,4 +1,6 @@
 import { Command, CommanderError } from "commander";
+import { registerPolicyCommands } from "../policy/index.ts";
+import { registerScanTlsCommands } from "../scan-tls/index.ts";
 import { registerAuditCommands } from "./audit.cli.ts";
 import { registerGateCommands } from "./gate.cli.ts";
 import { registerLoginCommands } from "./login.cli.ts";
@@ -18,6 +20,11 @@ export function buildProgram(): Command {
   registerPeopleCommands(program);
   registerGateCommands(program);
   registerAuditCommands(program);
+  registerPolicyCommands(program);
+  const scan = program
+    .command("scan")
+    .description("Scanners: TLS and plaintext endpoints; secrets in files and repositories");
+  registerScanTlsCommands(scan);
   return program;
 }
 
