@@ -1,10 +1,12 @@
 import type { X509Certificate } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import http from "node:http";
 import https from "node:https";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import type { TLSSocket } from "node:tls";
+import tls from "node:tls";
 import { CliError, EXIT } from "./output.ts";
 
 /**
@@ -78,7 +80,7 @@ export function peerFingerprint(server: string): Promise<string> {
         timeout: 10_000,
       },
       (res) => {
-        const cert = (res.socket as TLSSocket).getPeerX509Certificate?.() as X509Certificate | undefined;
+        const cert = (res.socket as tls.TLSSocket).getPeerX509Certificate?.() as X509Certificate | undefined;
         res.resume();
         if (!cert) reject(new Error("the server sent no certificate"));
         else resolve(cert.fingerprint256);
@@ -121,47 +123,24 @@ export function createApiClient(creds: {
     if (creds.csrf) headers["x-csrf-token"] = creds.csrf;
     const pinned = creds.caFingerprint;
     return new Promise((resolve, reject) => {
-      const req = https.request(
-        {
-          host: u.hostname,
-          port: u.port || 443,
-          path: `${u.pathname}${u.search}`,
-          method,
-          headers,
-          timeout: 60_000,
-          // With a pinned fingerprint the chain may be self-signed; the pin check below replaces it.
-          rejectUnauthorized: !pinned,
-          ...(pinned
-            ? {
-                checkServerIdentity: (_host: string, cert: { fingerprint256: string }) =>
-                  normFp(cert.fingerprint256) === normFp(pinned)
-                    ? undefined
-                    : new Error(
-                        `the server's certificate fingerprint ${cert.fingerprint256} does not match the pinned ${pinned}`,
-                      ),
-              }
-            : {}),
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => {
-            const buf = Buffer.concat(chunks);
-            const type = String(res.headers["content-type"] ?? "");
-            let parsed: unknown = buf;
-            if (type.includes("json") && buf.length) {
-              try {
-                parsed = JSON.parse(buf.toString("utf8"));
-              } catch {
-                parsed = buf.toString("utf8");
-              }
+      const onResponse = (res: http.IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const buf = Buffer.concat(chunks);
+          const type = String(res.headers["content-type"] ?? "");
+          let parsed: unknown = buf;
+          if (type.includes("json") && buf.length) {
+            try {
+              parsed = JSON.parse(buf.toString("utf8"));
+            } catch {
+              parsed = buf.toString("utf8");
             }
-            resolve({ status: res.statusCode ?? 0, body: parsed as T, headers: res.headers });
-          });
-        },
-      );
-      req.on("timeout", () => req.destroy(new Error("the server did not answer within 60 s")));
-      req.on("error", (e: NodeJS.ErrnoException) => {
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed as T, headers: res.headers });
+        });
+      };
+      const fail = (e: NodeJS.ErrnoException) => {
         const hint =
           e.code === "ECONNREFUSED"
             ? "Is `warden serve` running at that address?"
@@ -169,9 +148,46 @@ export function createApiClient(creds: {
               ? "Run `warden login` again to pin the server's certificate"
               : undefined;
         reject(new CliError(`Cannot reach ${base.origin}: ${e.message}`, EXIT.unavailable, hint));
+      };
+      const send = (req: http.ClientRequest) => {
+        req.on("timeout", () => req.destroy(new Error("the server did not answer within 60 s")));
+        req.on("error", fail);
+        if (payload) req.write(payload);
+        req.end();
+      };
+      const opts = {
+        host: u.hostname,
+        port: u.port || 443,
+        path: `${u.pathname}${u.search}`,
+        method,
+        headers,
+        timeout: 60_000,
+      };
+      if (!pinned) {
+        send(https.request(opts, onResponse));
+        return;
+      }
+      // A pinned (self-signed) server: Node skips checkServerIdentity when the chain does not verify,
+      // so the pin is checked on a raw TLS socket before a single byte of the request (or the token)
+      // is written, and only then is HTTP spoken over that socket.
+      const socket = tls.connect({
+        host: u.hostname,
+        port: Number(u.port || 443),
+        servername: net.isIP(u.hostname) ? undefined : u.hostname,
+        rejectUnauthorized: false,
+        ALPNProtocols: ["http/1.1"],
       });
-      if (payload) req.write(payload);
-      req.end();
+      socket.once("error", fail);
+      socket.once("secureConnect", () => {
+        const got = socket.getPeerX509Certificate()?.fingerprint256 ?? "";
+        if (normFp(got) !== normFp(pinned)) {
+          socket.destroy();
+          fail(new Error(`the server's certificate fingerprint ${got} does not match the pinned ${pinned}`));
+          return;
+        }
+        socket.removeListener("error", fail);
+        send(http.request({ ...opts, createConnection: () => socket }, onResponse));
+      });
     });
   }
   return { request, base };

@@ -5,7 +5,7 @@ import { registerAuditCommands } from "./audit.cli.ts";
 import { registerGateCommands } from "./gate.cli.ts";
 import { registerLoginCommands } from "./login.cli.ts";
 import { CliError, EXIT } from "./output.ts";
-import { registerPeopleCommands } from "./people.cli.ts";
+import { registerDeveloperCommands, registerPeopleCommands } from "./people.cli.ts";
 import { registerServerCommands } from "./server.cli.ts";
 
 /** The `warden` command: server and offline admin commands here; API commands talk to a server. */
@@ -18,6 +18,7 @@ export function buildProgram(): Command {
   registerServerCommands(program);
   registerLoginCommands(program);
   registerPeopleCommands(program);
+  registerDeveloperCommands(program);
   registerGateCommands(program);
   registerAuditCommands(program);
   registerPolicyCommands(program);

@@ -11,7 +11,7 @@ export interface FieldFlag {
   flags: string;
   field: string;
   description: string;
-  parse?: "number" | "list" | "boolean" | "json";
+  parse?: "number" | "list" | "boolean" | "json" | "hours";
   choices?: readonly string[];
 }
 
@@ -48,6 +48,21 @@ function parseValue(f: FieldFlag, raw: string): unknown {
       if (!/^(true|false|yes|no)$/i.test(raw))
         throw new CliError(`${f.flags.split(" ")[0]} expects true or false`, EXIT.usage);
       return /^(true|yes)$/i.test(raw);
+    case "hours": {
+      // "09:00-18:00" (Monday to Friday) or "09:00-18:00/1-6" or "22:00-06:00/1,2,3" (ISO weekdays, 1 = Monday)
+      const m = /^(\d{2}:\d{2})-(\d{2}:\d{2})(?:\/([1-7](?:-[1-7])?(?:,[1-7](?:-[1-7])?)*))?$/.exec(raw);
+      if (!m)
+        throw new CliError(
+          `${f.flags.split(" ")[0]} expects HH:MM-HH:MM[/days], e.g. 09:00-18:00/1-5`,
+          EXIT.usage,
+        );
+      const days = new Set<number>();
+      for (const part of (m[3] ?? "1-5").split(",")) {
+        const [a, b] = part.split("-").map(Number) as [number, number | undefined];
+        for (let d = a; d <= (b ?? a); d++) days.add(d);
+      }
+      return { start: m[1], end: m[2], days: [...days].sort() };
+    }
     case "json":
       try {
         return JSON.parse(raw);

@@ -1,0 +1,188 @@
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { authRepo } from "../../src/auth/auth.repo.ts";
+import { type Running, serve } from "../../src/boot.ts";
+import { loadConfig } from "../../src/core/config.ts";
+import { hashPassword } from "../../src/crypto/passwords.ts";
+import { onPostgres } from "../harness.ts";
+
+/**
+ * The CLI as a user runs it: a real HTTPS server with its generated certificate, the `warden` entry
+ * point in a child process, the token in a 0600 file, exit codes and messages checked.
+ */
+let running: Running;
+let dir: string;
+let env: Record<string, string>;
+let fingerprint = "";
+const lines: string[] = [];
+
+function warden(
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ["--import", "tsx", "src/cli/entry.ts", ...args], {
+      env: { ...process.env, ...env, ...extraEnv },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    p.stdout.on("data", (d) => {
+      out += d;
+    });
+    p.stderr.on("data", (d) => {
+      err += d;
+    });
+    p.on("close", (code) => resolve({ code: code ?? -1, out, err }));
+  });
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "warden-cli-"));
+  // The CLI test runs the embedded store only: its subject is the CLI, not the database.
+  const config = loadConfig({
+    WARDEN_DATA_DIR: path.join(dir, "data"),
+    WARDEN_PORT: "0",
+    WARDEN_LOG_LEVEL: "silent",
+  });
+  running = await serve(config, (l) => lines.push(l));
+  fingerprint = lines.find((l) => l.includes("SHA-256 fingerprint"))?.split(": ")[1] ?? "";
+  env = { XDG_CONFIG_HOME: path.join(dir, "config"), WARDEN_SERVER: "", WARDEN_TOKEN: "" };
+});
+afterAll(async () => {
+  await running?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("warden CLI against a running server", () => {
+  it("prints the URL, the certificate fingerprint and a setup link on first start", () => {
+    expect(lines[0]).toMatch(/^Warden is running at https:\/\/127\.0\.0\.1:\d+$/);
+    expect(fingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    expect(lines.some((l) => /\/setup#token=setup_/.test(l))).toBe(true);
+  });
+
+  it("says what to do when not signed in", async () => {
+    const r = await warden(["vendors", "list"]);
+    expect(r.code).toBe(3);
+    expect(r.err).toContain("Not signed in");
+    expect(r.err).toContain("warden login");
+    expect(r.err).not.toMatch(/at .*\.ts:\d+/);
+  }, 120_000);
+
+  it("logs in with a token, pins the certificate, saves it 0600, and drives the API", async () => {
+    const { store } = running;
+    const userId = randomUUID();
+    await authRepo.insertUser(store, {
+      id: userId,
+      email: "lead@example.test",
+      displayName: "Lead",
+      role: "security",
+      developerId: null,
+      passwordHash: await hashPassword("unused password 123", { ln: 10, r: 8, p: 1 }),
+      at: new Date(),
+    });
+    const { secret } = await running.app.auth.createToken(
+      { actor: { kind: "user", userId, role: "security", label: "lead@example.test" }, meta: {} },
+      { name: "cli-test", scopes: ["read", "write"], expiresInDays: 1 },
+    );
+    const login = await warden([
+      "login",
+      "--server",
+      running.url,
+      "--token",
+      secret,
+      "--fingerprint",
+      fingerprint,
+    ]);
+    expect(login.err).toBe("");
+    expect(login.code).toBe(0);
+    expect(login.out).toContain("Signed in");
+    const file = path.join(dir, "config", "warden", "credentials.json");
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(await readFile(file, "utf8")).caFingerprint).toBe(fingerprint);
+
+    const bad = await warden([
+      "vendors",
+      "create",
+      "--name",
+      "Acme",
+      "--country",
+      "Portugal",
+      "--risk-tier",
+      "low",
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("--country");
+
+    const created = await warden([
+      "vendors",
+      "create",
+      "--name",
+      "Acme",
+      "--country",
+      "PT",
+      "--risk-tier",
+      "low",
+      "--json",
+    ]);
+    expect(created.code).toBe(0);
+    const vendor = JSON.parse(created.out);
+    expect(vendor.name).toBe("Acme");
+
+    const dup = await warden([
+      "vendors",
+      "create",
+      "--name",
+      "acme",
+      "--country",
+      "PT",
+      "--risk-tier",
+      "low",
+    ]);
+    expect(dup.code).toBe(6);
+
+    const list = await warden(["vendors", "list"]);
+    expect(list.out).toMatch(/NAME\s+COUNTRY/);
+    expect(list.out).toContain("Acme");
+
+    const dev = await warden([
+      "developers",
+      "create",
+      "--name",
+      "Ana Silva",
+      "--email",
+      "ana@acme.example",
+      "--vendor",
+      vendor.id,
+      "--country",
+      "PT",
+      "--time-zone",
+      "Europe/Lisbon",
+      "--hours",
+      "09:00-18:00/1-5",
+      "--json",
+    ]);
+    expect(dev.code, dev.err).toBe(0);
+
+    const gate = await warden(["gate", "check", "ana@acme.example"]);
+    expect(gate.code).toBe(1);
+    expect(gate.out).toContain("NOT ELIGIBLE");
+    expect(gate.out).toContain("No active engagement");
+  }, 300_000);
+
+  it("refuses a server whose certificate does not match the pin", async () => {
+    const r = await warden(["whoami"], {
+      WARDEN_SERVER: running.url,
+      WARDEN_TOKEN: "wdn_x",
+      WARDEN_CA_FINGERPRINT: "00:11",
+    });
+    expect(r.code).toBe(7);
+    expect(r.err).toContain("does not match");
+  }, 120_000);
+});
+
+void onPostgres;
