@@ -80,8 +80,9 @@ export function createMatcher(rules: SecretRule[], allowlists: CompiledAllowlist
   const globalAllow = allowlists.filter((a) => a.ruleIds.length === 0);
   const ruleAllow = rules.map((r) => allowlists.filter((a) => a.ruleIds.includes(r.id)));
 
-  function allowed(secret: string, lists: CompiledAllowlist[]): boolean {
+  function allowed(secret: string, lists: CompiledAllowlist[], path: string): boolean {
     for (const a of lists) {
+      for (const re of a.paths) if (re.test(path)) return true;
       if (a.values.has(secret)) return true;
       for (const re of a.regexes) if (re.test(secret)) return true;
       if (a.stopwords.length) {
@@ -148,6 +149,7 @@ export function createMatcher(rules: SecretRule[], allowlists: CompiledAllowlist
       for (const ri of order) {
         const rule = rules[ri]!;
         if (rule.generic && isLockfile) continue;
+        if (rule.path && !rule.path.test(path)) continue;
         const re = globals[ri]!;
         const w = windows.get(ri)!;
         for (let i = 0; i < w.length; i += 2) {
@@ -171,7 +173,7 @@ export function createMatcher(rules: SecretRule[], allowlists: CompiledAllowlist
             const entropy = shannonEntropy(secret.length > 4096 ? secret.slice(0, 4096) : secret);
             if (rule.entropy !== undefined && entropy < rule.entropy) continue;
             if (rule.validate && !rule.validate(secret, m)) continue;
-            if (allowed(secret, globalAllow) || allowed(secret, ruleAllow[ri]!)) continue;
+            if (allowed(secret, globalAllow, path) || allowed(secret, ruleAllow[ri]!, path)) continue;
             if (out.some((o) => start < o.end && o.start < end)) continue;
             if (lineIgnored(text, start)) continue;
             out.push({ rule, start, end, secret, entropy });

@@ -161,6 +161,23 @@ export async function scanFile(
   }
 }
 
+/** Scans bytes that are not a file on disk (a Git blob, the added lines of a diff). */
+export async function scanBuffer(
+  data: Buffer,
+  displayPath: string,
+  matcher: Matcher,
+  limits: ReaderLimits = defaultLimits,
+): Promise<SourceOutcome> {
+  async function* one() {
+    for (let i = 0; i < data.length; i += CHUNK_BYTES) yield data.subarray(i, i + CHUNK_BYTES);
+  }
+  try {
+    return await scanSource(one(), { matcher, limits, path: displayPath, depth: 0, budget: null });
+  } catch (e) {
+    return { ...emptyOutcome(), skipped: [{ path: displayPath, reason: describeError(e) }] };
+  }
+}
+
 /** Scans text that is not a file (a Git blob, added lines of a diff). */
 export function scanText(text: string, displayPath: string, matcher: Matcher): RawFinding[] {
   const out: RawFinding[] = [];

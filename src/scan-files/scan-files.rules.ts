@@ -46,6 +46,8 @@ export interface SecretRule {
   /** For assignment rules: a variable name the corpus generator can use. */
   sampleName?: string;
   sample?: () => string;
+  /** Only files whose path matches (gitleaks `path`). */
+  path?: RegExp;
 }
 
 interface Opts {
