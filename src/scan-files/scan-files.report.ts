@@ -30,8 +30,8 @@ export function resolveCredentials(
   } catch {
     // no credentials file: env or flags must provide everything
   }
-  const server = serverFlag ?? env.WARDEN_SERVER ?? file?.server;
-  const token = env.WARDEN_TOKEN ?? file?.token;
+  const server = serverFlag || env.WARDEN_SERVER || file?.server;
+  const token = env.WARDEN_TOKEN || file?.token;
   if (!server || !token)
     throw new AppError(
       "unauthenticated",

@@ -1,5 +1,10 @@
 import { createHash } from "node:crypto";
-import { ibanValid, looksLikePlaceholder, luhnValid } from "./scan-files.checks.ts";
+import {
+  ibanValid,
+  looksLikeGenericNonSecret,
+  looksLikePlaceholder,
+  luhnValid,
+} from "./scan-files.checks.ts";
 import type { Severity } from "./scan-files.rules.ts";
 
 /**
@@ -210,7 +215,7 @@ export function looksLikeDotenv(head: string, path: string): boolean {
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith("#"));
   if (lines.length < 2)
-    return /(?:^|[/\\])\.env(?:\.[\w.-]+)?$/.test(path) && lines.length === 1 && ENV_LINE.test(lines[0]!);
+    return /(?:^|[/\\!])\.env(?:\.[\w.-]+)?$/.test(path) && lines.length === 1 && ENV_LINE.test(lines[0]!);
   const ok = lines.filter((l) => ENV_LINE.test(l)).length;
   return ok / lines.length >= 0.8;
 }
@@ -232,7 +237,8 @@ export function createDotenvAnalyser(): LineAnalyser {
       if (/^["'].*["']$/.test(value)) value = value.slice(1, -1);
       else value = value.replace(/\s+#.*$/, "");
       if (!value || !SECRET_NAME.test(name)) return;
-      if (/^\$\{?[A-Za-z_]/.test(value) || value.includes("${") || looksLikePlaceholder(value)) return;
+      if (/^\$\{?[A-Za-z_]/.test(value) || value.includes("${") || looksLikeGenericNonSecret(value)) return;
+      if (/:\/\/[^/\s]*@(?:localhost|127\.0\.0\.1)(?:[:/]|$)/.test(value)) return;
       if (/^(?:true|false|none|null|\d{1,6}|localhost|[a-z]+)$/i.test(value)) return;
       if (!firstLine) firstLine = lineNo;
       if (evidence.length < 500) evidence.push(`${name}=${value}`);

@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import { lstat, opendir, stat } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { isAbsolute, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Piscina } from "piscina";
 import type { Clock } from "../core/clock.ts";
 import { systemClock } from "../core/clock.ts";
@@ -124,6 +125,12 @@ export function loadBaseline(path: string): Set<string> {
   return out;
 }
 
+/** tsx's ESM loader, resolved from this package (not from the current directory, as `--import tsx` would be). */
+function tsxLoader(): string {
+  const pkg = createRequire(import.meta.url).resolve("tsx/package.json");
+  return pathToFileURL(join(dirname(pkg), "dist", "loader.mjs")).href;
+}
+
 const workerFile = fileURLToPath(new URL("./scan-files.worker.ts", import.meta.url));
 
 interface Pool {
@@ -141,7 +148,7 @@ function createPool(workers: number): Pool {
     minThreads: workers,
     maxThreads: workers,
     idleTimeout: 1000,
-    execArgv: needsTsx ? [...process.execArgv, "--import", import.meta.resolve("tsx")] : process.execArgv,
+    execArgv: needsTsx ? [...process.execArgv, "--import", tsxLoader()] : process.execArgv,
   });
   return {
     run: (t) => piscina.run(t) as Promise<TextOutcome>,
