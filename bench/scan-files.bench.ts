@@ -201,7 +201,10 @@ function score(hits: Hit[], byKind: boolean) {
   const perKind = new Map<string, { tp: number; fp: number; fn: number }>();
   const k = (id: string) => {
     let v = perKind.get(id);
-    if (!v) perKind.set(id, (v = { tp: 0, fp: 0, fn: 0 }));
+    if (!v) {
+      v = { tp: 0, fp: 0, fn: 0 };
+      perKind.set(id, v);
+    }
     return v;
   };
   for (const h of hits) {
