@@ -145,9 +145,8 @@ export function loadConfig(path?: string): LoadedConfig {
     for (const r of cfg.rules) {
       const compiled = compileRule(r, abs);
       const lists = [...(r.allowlist ? [r.allowlist] : []), ...(r.allowlists ?? [])];
-      lists.forEach((a, i) =>
-        out.allowlists.push(compileAllowlist(a, `${abs}: rule ${r.id} allowlist ${i}`, [r.id])),
-      );
+      for (const [i, a] of lists.entries())
+        out.allowlists.push(compileAllowlist(a, `${abs}: rule ${r.id} allowlist ${i}`, [r.id]));
       if (compiled) custom.set(r.id, compiled);
       else if (r.path)
         out.pathRules.push({
@@ -158,14 +157,18 @@ export function loadConfig(path?: string): LoadedConfig {
         });
     }
     const globals = [...(cfg.allowlist ? [cfg.allowlist] : []), ...cfg.allowlists];
-    globals.forEach((a, i) =>
-      out.allowlists.push(compileAllowlist(a, `${abs}: allowlist ${i}`, a.targetRules)),
-    );
+    for (const [i, a] of globals.entries())
+      out.allowlists.push(compileAllowlist(a, `${abs}: allowlist ${i}`, a.targetRules));
   };
   if (path) visit(path, 0);
   const base = useDefault ? builtinRules.filter((r) => !custom.has(r.id)) : [];
   // Specific rules first, generic ones last: on overlapping matches the first rule wins.
-  const all = [...base.filter((r) => !r.generic), ...custom.values(), ...base.filter((r) => r.generic)];
+  const all = [
+    ...base.filter((r) => !r.generic && !r.contextual),
+    ...base.filter((r) => r.contextual),
+    ...custom.values(),
+    ...base.filter((r) => r.generic),
+  ];
   out.rules = all.filter((r) => !disabled.has(r.id));
   return out;
 }

@@ -169,7 +169,11 @@ export function createMatcher(rules: SecretRule[], allowlists: CompiledAllowlist
             const start = ws + rel;
             const end = start + secret.length;
             if (KNOWN_EXAMPLES.has(secret)) continue;
-            if (!rule.multiline && looksLikePlaceholder(secret)) continue;
+            if (
+              !rule.multiline &&
+              looksLikePlaceholder(rule.repeatsAllowed ? secret.replace(/^A+/, "") : secret)
+            )
+              continue;
             const entropy = shannonEntropy(secret.length > 4096 ? secret.slice(0, 4096) : secret);
             if (rule.entropy !== undefined && entropy < rule.entropy) continue;
             if (rule.validate && !rule.validate(secret, m)) continue;

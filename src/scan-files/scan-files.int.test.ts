@@ -96,13 +96,14 @@ beforeAll(() => {
     Buffer.concat([Buffer.from("caf\xe9 ", "latin1"), Buffer.from(`token = "${STRIPE}"\n`)]),
   );
   writeFileSync(join(t, "src/bundle.min.js"), "a".repeat(2 * 1024 * 1024 + 10));
-});
+}, 300_000);
 
 afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-describe("scanFiles on a tree", () => {
+// Child processes and worker threads start slowly on a loaded 2-core machine: generous guards.
+describe("scanFiles on a tree", { timeout: 300_000 }, () => {
   it("finds secrets and unencrypted sensitive files, passes encrypted ones, reports bad input", async () => {
     const { report } = await scanFiles({ paths: ["tree"], cwd: root, workers: 0 });
     const got = report.findings.map((f) => `${f.ruleId} ${f.path}`);
@@ -211,7 +212,8 @@ describe("scanFiles on a tree", () => {
   });
 });
 
-describe("Git history and staged changes", () => {
+// Child processes and worker threads start slowly on a loaded 2-core machine: generous guards.
+describe("Git history and staged changes", { timeout: 300_000 }, () => {
   let repo: string;
   const git = (...args: string[]) => execFileSync("git", ["-C", repo, ...args], { encoding: "utf8" });
 

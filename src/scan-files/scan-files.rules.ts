@@ -48,6 +48,10 @@ export interface SecretRule {
   sample?: () => string;
   /** Only files whose path matches (gitleaks `path`). */
   path?: RegExp;
+  /** Recognised by the variable name rather than the value: runs after the self-evident token rules. */
+  contextual?: boolean;
+  /** The format itself repeats characters (X's AAAA… bearer prefix): skip the filler check. */
+  repeatsAllowed?: boolean;
 }
 
 interface Opts {
@@ -55,6 +59,7 @@ interface Opts {
   validate?: (secret: string, match: RegExpExecArray) => boolean;
   flags?: string;
   keywords?: string[];
+  repeatsAllowed?: boolean;
   sample?: () => string;
   sampleName?: string;
 }
@@ -84,6 +89,7 @@ function token(
     ...(opts.entropy !== undefined ? { entropy: opts.entropy } : {}),
     ...(opts.validate ? { validate: opts.validate } : {}),
     ...(opts.sample ? { sample: opts.sample } : {}),
+    ...(opts.repeatsAllowed ? { repeatsAllowed: true } : {}),
   };
 }
 
@@ -97,7 +103,7 @@ function assigned(
   secret: string,
   opts: Opts = {},
 ): SecretRule {
-  const keywords = opts.keywords ?? names.split("|").map((n) => n.replace(/[^a-z0-9]/gi, ""));
+  const keywords = opts.keywords ?? names.split("|").map((n) => n.replace(/\\/g, ""));
   return {
     id,
     title,
@@ -110,6 +116,7 @@ function assigned(
     ),
     secretGroup: 1,
     secretPattern: secret,
+    contextual: true,
     entropy: opts.entropy ?? 3,
     sampleName: opts.sampleName ?? `${keywords[0]!.toUpperCase()}_KEY`,
     ...(opts.validate ? { validate: opts.validate } : {}),
@@ -233,7 +240,7 @@ const passwordValue = (secret: string): boolean => {
   return charClasses(secret) >= 2;
 };
 
-export const builtinRules: SecretRule[] = [
+const declaredRules: SecretRule[] = [
   // ── Cloud ──────────────────────────────────────────────────────────────────────────────────────
   token(
     "aws-access-key-id",
@@ -1158,7 +1165,7 @@ export const builtinRules: SecretRule[] = [
     "high",
     ["aaaaaaaaaaaaaaaaaaaaa"],
     "AAAAAAAAAAAAAAAAAAAAA[A-Za-z0-9%]{30,120}",
-    { entropy: 3.5 },
+    { entropy: 3.5, repeatsAllowed: true },
   ),
   assigned("twitter-api-secret", "X (Twitter) API secret", "saas", "high", "twitter", B62(50), {
     entropy: 4,
@@ -1721,3 +1728,10 @@ function randomDer(): Buffer {
   const body = randomBytes(600);
   return Buffer.concat([Buffer.from([0x30, 0x82, 0x02, 0x58]), body]);
 }
+
+/** Self-evident tokens first, name-based rules after, generic last: on overlapping matches the first wins. */
+export const builtinRules: SecretRule[] = [
+  ...declaredRules.filter((r) => !r.generic && !r.contextual),
+  ...declaredRules.filter((r) => r.contextual),
+  ...declaredRules.filter((r) => r.generic),
+];
