@@ -1,0 +1,190 @@
+import { KNOWN_EXAMPLES, looksLikePlaceholder, shannonEntropy } from "./scan-files.checks.ts";
+import type { SecretRule } from "./scan-files.rules.ts";
+
+/** A secret found in a piece of text, by character offsets into that text. */
+export interface TextMatch {
+  rule: SecretRule;
+  /** Offsets of the secret itself. */
+  start: number;
+  end: number;
+  secret: string;
+  entropy: number;
+}
+
+export interface CompiledAllowlist {
+  description?: string;
+  /** Secrets matching any of these are not findings. */
+  regexes: RegExp[];
+  /** Secrets containing any of these (lower case) are not findings. */
+  stopwords: string[];
+  /** Files whose path matches any of these are not scanned. */
+  paths: RegExp[];
+  /** Exact secrets that are not findings. */
+  values: Set<string>;
+  /** Limit to these rule ids (empty: all rules). */
+  ruleIds: string[];
+}
+
+export interface Matcher {
+  rules: SecretRule[];
+  /** Finds secrets in `text`; `path` picks path-dependent behaviour (lockfiles). */
+  scan(text: string, path: string): TextMatch[];
+}
+
+const ESCAPE = /[.*+?^${}()|[\]\\]/g;
+
+/** Same-line markers (the ones gitleaks, secretlint and detect-secrets users already write are honoured). */
+const INLINE_IGNORE =
+  /warden:ignore(?!-next-line)|gitleaks:allow|pragma: allowlist secret|secretlint-disable-line|trufflehog:ignore/;
+const NEXT_LINE_IGNORE = /warden:ignore-next-line|secretlint-disable-next-line/;
+
+const LOCKFILE =
+  /(?:^|[/\\])(?:package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|bun\.lock|Cargo\.lock|go\.sum|poetry\.lock|Pipfile\.lock|composer\.lock|Gemfile\.lock|packages\.lock\.json|mix\.lock|pubspec\.lock|flake\.lock|uv\.lock)$/;
+
+/** How far from a keyword hit a rule's pattern may start or end (single-line rules). */
+const BEFORE = 512;
+const AFTER = 4096;
+const MULTILINE_AFTER = 17_000;
+
+export function createMatcher(rules: SecretRule[], allowlists: CompiledAllowlist[] = []): Matcher {
+  const byKeyword = new Map<string, number[]>();
+  const alwaysRun: number[] = [];
+  rules.forEach((rule, i) => {
+    if (rule.keywords.length === 0) alwaysRun.push(i);
+    for (const k of new Set(rule.keywords)) {
+      const list = byKeyword.get(k) ?? [];
+      list.push(i);
+      byKeyword.set(k, list);
+    }
+  });
+  // One alternation of every keyword, longest first: a single pass over the text finds all candidates.
+  const keywords = [...byKeyword.keys()].sort((a, b) => b.length - a.length);
+  // The alternation reports one keyword per position, the longest: "password=" hides "passw". So a hit
+  // stands for every keyword that is a prefix of it; keywords starting later are found by resuming at p+1.
+  const candidates = new Map<string, number[]>();
+  for (const k of keywords) {
+    const set = new Set<number>();
+    for (const other of keywords)
+      if (k.startsWith(other)) for (const ri of byKeyword.get(other)!) set.add(ri);
+    candidates.set(
+      k,
+      [...set].sort((a, b) => a - b),
+    );
+  }
+  const prefilter = keywords.length
+    ? new RegExp(keywords.map((k) => k.replace(ESCAPE, "\\$&")).join("|"), "gi")
+    : null;
+  const globals = rules.map(
+    (r) => new RegExp(r.regex.source, r.regex.flags.includes("g") ? r.regex.flags : `${r.regex.flags}g`),
+  );
+  const globalAllow = allowlists.filter((a) => a.ruleIds.length === 0);
+  const ruleAllow = rules.map((r) => allowlists.filter((a) => a.ruleIds.includes(r.id)));
+
+  function allowed(secret: string, lists: CompiledAllowlist[], path: string): boolean {
+    for (const a of lists) {
+      for (const re of a.paths) if (re.test(path)) return true;
+      if (a.values.has(secret)) return true;
+      for (const re of a.regexes) if (re.test(secret)) return true;
+      if (a.stopwords.length) {
+        const lower = secret.toLowerCase();
+        for (const w of a.stopwords) if (lower.includes(w)) return true;
+      }
+    }
+    return false;
+  }
+
+  function lineIgnored(text: string, start: number): boolean {
+    const ls = text.lastIndexOf("\n", start - 1) + 1;
+    let le = text.indexOf("\n", start);
+    if (le < 0) le = text.length;
+    if (INLINE_IGNORE.test(text.slice(ls, Math.min(le, ls + 8192)))) return true;
+    if (ls > 0) {
+      const ps = text.lastIndexOf("\n", ls - 2) + 1;
+      if (NEXT_LINE_IGNORE.test(text.slice(Math.max(ps, ls - 8192), ls))) return true;
+    }
+    return false;
+  }
+
+  return {
+    rules,
+    scan(text: string, path: string): TextMatch[] {
+      const isLockfile = LOCKFILE.test(path);
+      // rule index -> merged windows [start, end) in which its pattern is run
+      const windows = new Map<number, number[]>();
+      const addWindow = (ri: number, ws: number, we: number) => {
+        const w = windows.get(ri);
+        if (!w) {
+          windows.set(ri, [ws, we]);
+          return;
+        }
+        const lastEnd = w[w.length - 1]!;
+        if (ws <= lastEnd) w[w.length - 1] = Math.max(lastEnd, we);
+        else w.push(ws, we);
+      };
+      for (const ri of alwaysRun) addWindow(ri, 0, text.length);
+      if (prefilter) {
+        prefilter.lastIndex = 0;
+        let lineStartCache = -1;
+        let lineEndCache = -1;
+        for (let m = prefilter.exec(text); m !== null; m = prefilter.exec(text)) {
+          const p = m.index;
+          prefilter.lastIndex = p + 1;
+          const list = candidates.get(m[0].toLowerCase());
+          if (!list) continue;
+          if (p >= lineEndCache) {
+            lineStartCache = text.lastIndexOf("\n", p) + 1;
+            const e = text.indexOf("\n", p);
+            lineEndCache = e < 0 ? text.length : e;
+          }
+          for (const ri of list) {
+            const rule = rules[ri]!;
+            if (rule.multiline)
+              addWindow(ri, Math.max(0, p - 64), Math.min(text.length, p + MULTILINE_AFTER));
+            else addWindow(ri, Math.max(lineStartCache, p - BEFORE), Math.min(lineEndCache, p + AFTER));
+          }
+        }
+      }
+      const out: TextMatch[] = [];
+      const order = [...windows.keys()].sort((a, b) => a - b);
+      for (const ri of order) {
+        const rule = rules[ri]!;
+        if (rule.generic && isLockfile) continue;
+        if (rule.path && !rule.path.test(path)) continue;
+        const re = globals[ri]!;
+        const w = windows.get(ri)!;
+        for (let i = 0; i < w.length; i += 2) {
+          const ws = w[i]!;
+          const slice = text.slice(ws, w[i + 1]!);
+          re.lastIndex = 0;
+          for (let m = re.exec(slice); m !== null; m = re.exec(slice)) {
+            if (m[0].length === 0) {
+              re.lastIndex++;
+              continue;
+            }
+            // Patterns with alternatives capture the secret in the first group that took part.
+            let secret = m[rule.secretGroup];
+            for (let g = rule.secretGroup + 1; secret === undefined && g < m.length; g++) secret = m[g];
+            if (!secret) continue;
+            const rel = m.index + m[0].lastIndexOf(secret);
+            const start = ws + rel;
+            const end = start + secret.length;
+            if (KNOWN_EXAMPLES.has(secret)) continue;
+            if (
+              !rule.multiline &&
+              looksLikePlaceholder(rule.repeatsAllowed ? secret.replace(/^A+/, "") : secret)
+            )
+              continue;
+            const entropy = shannonEntropy(secret.length > 4096 ? secret.slice(0, 4096) : secret);
+            if (rule.entropy !== undefined && entropy < rule.entropy) continue;
+            if (rule.validate && !rule.validate(secret, m)) continue;
+            if (allowed(secret, globalAllow, path) || allowed(secret, ruleAllow[ri]!, path)) continue;
+            if (out.some((o) => start < o.end && o.start < end)) continue;
+            if (lineIgnored(text, start)) continue;
+            out.push({ rule, start, end, secret, entropy });
+          }
+        }
+      }
+      return out.sort((a, b) => a.start - b.start);
+    },
+  };
+}

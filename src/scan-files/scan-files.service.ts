@@ -1,0 +1,416 @@
+import { readFileSync } from "node:fs";
+import { lstat, opendir, stat } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Piscina } from "piscina";
+import type { Clock } from "../core/clock.ts";
+import { systemClock } from "../core/clock.ts";
+import { AppError } from "../core/errors.ts";
+import { loadConfig } from "./scan-files.config.ts";
+import { gitAddedText, gitRevExists, gitTopLevel } from "./scan-files.git.ts";
+import {
+  type CommitInfo,
+  defaultLimits,
+  type RawFinding,
+  type ReaderLimits,
+  type Skip,
+} from "./scan-files.reader.ts";
+import type { Severity } from "./scan-files.rules.ts";
+import { type ReportFinding, type ScanReport, scanReportSchema } from "./scan-files.schemas.ts";
+import {
+  type FileItem,
+  runTask,
+  type TextItem,
+  type TextOutcome,
+  type WorkerTask,
+} from "./scan-files.worker.ts";
+
+export const WARDEN_SCAN_VERSION = "0.1.0";
+
+export interface ScanProgress {
+  files: number;
+  bytes: number;
+  findings: number;
+  /** Files known so far (grows while the tree is walked). */
+  queued: number;
+}
+
+export interface ScanFilesOptions {
+  paths: string[];
+  gitHistory?: boolean;
+  /** With gitHistory: only commits after this revision (REV..HEAD). */
+  since?: string;
+  staged?: boolean;
+  configPath?: string;
+  baselinePath?: string;
+  /** Redact secrets in the result (default true). */
+  redact?: boolean;
+  /** Worker threads; 0 scans on the calling thread. Default: all cores. */
+  workers?: number;
+  limits?: Partial<ReaderLimits>;
+  vendorId?: string;
+  engagementId?: string;
+  clock?: Clock;
+  onProgress?: (p: ScanProgress) => void;
+  /** Working directory for relative display paths (default process.cwd()). */
+  cwd?: string;
+}
+
+export interface ScanResult {
+  /** Redacted unless `redact: false` was asked. */
+  report: ScanReport;
+  /** Always redacted: what may leave the machine (`--report`). */
+  redactedReport: ScanReport;
+}
+
+const severityRank: Record<Severity, number> = { low: 1, medium: 2, high: 3 };
+
+export function atOrAbove(sev: Severity, threshold: Severity): boolean {
+  return severityRank[sev] >= severityRank[threshold];
+}
+
+/** Keeps a few leading characters of long secrets (provider prefixes help triage), never the rest. */
+export function redactSecret(secret: string): string {
+  if (!secret) return "";
+  if (secret.startsWith("-----BEGIN")) return `${secret.split("\n")[0]}…REDACTED`;
+  const keep = secret.length >= 20 ? 4 : 0;
+  return `${secret.slice(0, keep)}${"*".repeat(Math.min(8, secret.length - keep))}…(${secret.length} chars)`;
+}
+
+function redactFinding(f: RawFinding, redact: boolean): ReportFinding {
+  const secret = redact ? redactSecret(f.secret) : f.secret;
+  let snippet = f.snippet;
+  if (redact && f.secret) {
+    const first = f.secret.split("\n")[0]!;
+    snippet = snippet.split(f.secret).join(secret).split(first).join(secret);
+  }
+  return {
+    type: f.type,
+    ruleId: f.ruleId,
+    title: f.title,
+    severity: f.severity,
+    path: f.path,
+    line: f.line,
+    column: f.column,
+    secret: secret.slice(0, 20_000),
+    snippet: snippet.slice(0, 2000),
+    fingerprint: f.fingerprint,
+    ...(f.entropy !== undefined ? { entropy: f.entropy } : {}),
+    ...(f.detail ? { detail: f.detail.slice(0, 2000) } : {}),
+    ...(f.commit ? { commit: f.commit } : {}),
+  };
+}
+
+/** Reads fingerprints from a previous JSON report or from `{ "fingerprints": [...] }`. */
+export function loadBaseline(path: string): Set<string> {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new AppError("bad_request", `Cannot read baseline ${path}: ${(e as Error).message}`);
+  }
+  const out = new Set<string>();
+  const add = (v: unknown) => {
+    if (typeof v === "string" && /^[0-9a-f]{32}$/.test(v)) out.add(v);
+  };
+  if (Array.isArray(data)) for (const f of data) add((f as { fingerprint?: unknown })?.fingerprint);
+  else if (data && typeof data === "object") {
+    const o = data as { findings?: unknown; fingerprints?: unknown };
+    if (Array.isArray(o.fingerprints)) for (const f of o.fingerprints) add(f);
+    if (Array.isArray(o.findings))
+      for (const f of o.findings) add((f as { fingerprint?: unknown })?.fingerprint);
+  }
+  return out;
+}
+
+/** tsx's ESM loader, resolved from this package (not from the current directory, as `--import tsx` would be). */
+function tsxLoader(): string {
+  const pkg = createRequire(import.meta.url).resolve("tsx/package.json");
+  return pathToFileURL(join(dirname(pkg), "dist", "loader.mjs")).href;
+}
+
+const workerFile = fileURLToPath(new URL("./scan-files.worker.ts", import.meta.url));
+
+interface Pool {
+  run(task: WorkerTask): Promise<TextOutcome>;
+  size: number;
+  close(): Promise<void>;
+}
+
+function createPool(workers: number): Pool {
+  if (workers <= 0) return { run: (t) => runTask(t) as Promise<TextOutcome>, size: 1, close: async () => {} };
+  // The worker is TypeScript: when this module runs from source, the worker needs the same loader.
+  const needsTsx = workerFile.endsWith(".ts") && !process.execArgv.some((a) => a.includes("tsx"));
+  const piscina = new Piscina({
+    filename: workerFile,
+    minThreads: workers,
+    maxThreads: workers,
+    idleTimeout: 1000,
+    execArgv: needsTsx ? [...process.execArgv, "--import", tsxLoader()] : process.execArgv,
+  });
+  return {
+    run: (t) => piscina.run(t) as Promise<TextOutcome>,
+    size: workers,
+    close: () => piscina.destroy(),
+  };
+}
+
+/** Walks the given paths depth-first, yielding regular files. Skips .git; reports what it cannot read. */
+async function* walk(
+  roots: string[],
+  cwd: string,
+  skipped: Skip[],
+  excluded: (display: string) => boolean,
+): AsyncGenerator<FileItem> {
+  const display = (abs: string) => {
+    const rel = relative(cwd, abs);
+    return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : abs;
+  };
+  const stack: string[] = [...roots].reverse();
+  while (stack.length) {
+    const abs = stack.pop()!;
+    const shown = display(abs);
+    let st: Awaited<ReturnType<typeof lstat>>;
+    try {
+      st = await lstat(abs);
+    } catch (e) {
+      skipped.push({ path: shown, reason: `cannot read: ${(e as NodeJS.ErrnoException).code ?? e}` });
+      continue;
+    }
+    if (st.isSymbolicLink()) {
+      try {
+        const target = await stat(abs);
+        // Symlinked directories are not followed (loops); symlinked files are scanned.
+        if (target.isFile()) {
+          if (!excluded(shown)) yield { path: abs, display: shown, size: target.size };
+        }
+      } catch {
+        skipped.push({ path: shown, reason: "broken symbolic link" });
+      }
+      continue;
+    }
+    if (st.isDirectory()) {
+      if (abs !== roots.find((r) => r === abs) && /(?:^|[/\\])\.git$/.test(abs)) continue;
+      if (excluded(`${shown}/`)) continue;
+      try {
+        const dir = await opendir(abs);
+        const names: string[] = [];
+        for await (const d of dir) names.push(d.name);
+        names.sort().reverse();
+        for (const n of names) if (n !== ".git") stack.push(join(abs, n));
+      } catch (e) {
+        skipped.push({
+          path: shown,
+          reason: `cannot list directory: ${(e as NodeJS.ErrnoException).code ?? e}`,
+        });
+      }
+      continue;
+    }
+    if (st.isFile() && !excluded(shown)) yield { path: abs, display: shown, size: st.size };
+  }
+}
+
+/** Runs a scan and returns the report (redacted unless `redact: false`). Throws AppError on usage errors. */
+export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> {
+  const clock = options.clock ?? systemClock;
+  const startedAt = clock.now();
+  const t0 = performance.now();
+  const cwd = options.cwd ?? process.cwd();
+  if (options.paths.length === 0) throw new AppError("bad_request", "Give at least one PATH to scan");
+  const roots = options.paths.map((p) => resolve(cwd, p));
+  for (const r of roots) {
+    try {
+      await stat(r);
+    } catch {
+      throw new AppError("bad_request", `Path not found: ${r}`);
+    }
+  }
+  if (options.since && !options.gitHistory) throw new AppError("bad_request", "--since needs --git-history");
+  if (options.staged && options.gitHistory)
+    throw new AppError("bad_request", "Use either --staged or --git-history, not both");
+  const config = loadConfig(options.configPath);
+  const baseline = options.baselinePath ? loadBaseline(options.baselinePath) : new Set<string>();
+  const limits: ReaderLimits = { ...defaultLimits, ...options.limits };
+  const configPath = options.configPath ? resolve(cwd, options.configPath) : undefined;
+  const workers = options.workers ?? Math.max(1, availableParallelism());
+  // Worker threads cost a start-up (compiling rules, loading modules): small scans stay on this thread,
+  // and the pool starts once the tree turns out to be large.
+  const inline = createPool(0);
+  let threaded: Pool | null = null;
+  let inlineBytes = 0;
+  const pool: Pool = {
+    size: workers,
+    run(task) {
+      const small = task.kind === "files" && inlineBytes < 8 * 1024 * 1024;
+      if (workers <= 0 || (small && !threaded)) {
+        if (task.kind === "files") for (const i of task.items) inlineBytes += i.size;
+        return inline.run(task);
+      }
+      threaded ??= createPool(workers);
+      return threaded.run(task);
+    },
+    close: async () => {
+      await threaded?.close();
+    },
+  };
+
+  const findings: RawFinding[] = [];
+  const skipped: Skip[] = [];
+  const commits: CommitInfo[] = [];
+  const progress: ScanProgress = { files: 0, bytes: 0, findings: 0, queued: 0 };
+  let binary = 0;
+  let encrypted = 0;
+  const inFlight = new Set<Promise<void>>();
+  const maxInFlight = Math.max(2, pool.size * 3);
+
+  const submit = async (task: WorkerTask) => {
+    const p = pool.run(task).then((r) => {
+      r.findings.forEach((f, i) => {
+        const ci = r.commits?.[i];
+        if (ci !== undefined && ci >= 0 && commits[ci]) f.commit = commits[ci];
+        findings.push(f);
+      });
+      skipped.push(...r.skipped);
+      binary += r.binary;
+      encrypted += r.encrypted;
+      progress.files += r.files;
+      progress.bytes += r.bytes;
+      progress.findings = findings.length;
+      options.onProgress?.({ ...progress });
+    });
+    const tracked = p.finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+    // Bounded memory: never more than a few batches waiting per worker.
+    while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+  };
+
+  const mode: ScanReport["mode"] = options.gitHistory ? "git-history" : options.staged ? "staged" : "files";
+  try {
+    if (mode === "files") {
+      const globalPaths = config.allowlists.filter((a) => a.ruleIds.length === 0).flatMap((a) => a.paths);
+      const excluded = (p: string) => globalPaths.some((re) => re.test(p));
+      let batch: FileItem[] = [];
+      let batchBytes = 0;
+      for await (const item of walk(roots, cwd, skipped, excluded)) {
+        progress.queued++;
+        for (const pr of config.pathRules) {
+          if (pr.path.test(item.display))
+            findings.push({
+              type: "sensitive-file",
+              ruleId: pr.id,
+              title: pr.title,
+              severity: pr.severity,
+              path: item.display,
+              line: 0,
+              column: 0,
+              secret: "",
+              snippet: "",
+              fingerprint: secretFingerprintOfPath(pr.id, item.display),
+            });
+        }
+        batch.push(item);
+        batchBytes += item.size;
+        if (batch.length >= 32 || batchBytes >= 2 * 1024 * 1024) {
+          await submit({ kind: "files", ...(configPath ? { configPath } : {}), limits, items: batch });
+          batch = [];
+          batchBytes = 0;
+        }
+      }
+      if (batch.length)
+        await submit({ kind: "files", ...(configPath ? { configPath } : {}), limits, items: batch });
+    } else {
+      const repos = [...new Set(roots.map((r) => gitTopLevel(r)))];
+      for (const repo of repos) {
+        if (options.since && !gitRevExists(repo, options.since))
+          throw new AppError("bad_request", `--since ${options.since}: no such revision in ${repo}`);
+        const prefix = relative(cwd, repo);
+        let batch: TextItem[] = [];
+        let size = 0;
+        const gen = gitAddedText(
+          repo,
+          mode === "staged"
+            ? { kind: "staged" }
+            : { kind: "history", ...(options.since ? { since: options.since } : {}) },
+          commits,
+        );
+        for await (const item of gen) {
+          if (prefix && !prefix.startsWith("..")) item.display = join(prefix, item.display);
+          batch.push(item);
+          size += item.text.length;
+          if (size >= 512 * 1024 || batch.length >= 256) {
+            await submit({ kind: "texts", ...(configPath ? { configPath } : {}), limits, items: batch });
+            batch = [];
+            size = 0;
+          }
+        }
+        if (batch.length)
+          await submit({ kind: "texts", ...(configPath ? { configPath } : {}), limits, items: batch });
+      }
+    }
+    await Promise.all(inFlight);
+  } finally {
+    await pool.close();
+  }
+
+  // History: the same secret in the same file shows up once, at the commit that introduced it (oldest).
+  let kept = findings;
+  if (mode === "git-history") {
+    const seen = new Map<string, RawFinding>();
+    for (const f of findings) {
+      const key = `${f.fingerprint}\0${f.path}`;
+      const prev = seen.get(key);
+      if (!prev || (f.commit && prev.commit && f.commit.date < prev.commit.date)) seen.set(key, f);
+    }
+    kept = [...seen.values()];
+  }
+  const before = kept.length;
+  kept = kept.filter((f) => !baseline.has(f.fingerprint));
+  kept.sort(
+    (a, b) =>
+      a.path.localeCompare(b.path) ||
+      a.line - b.line ||
+      a.column - b.column ||
+      a.ruleId.localeCompare(b.ruleId),
+  );
+  skipped.sort((a, b) => a.path.localeCompare(b.path));
+  const redact = options.redact !== false;
+  const build = (redact: boolean): ScanReport => ({
+    schema: "warden.scan.files/v1",
+    tool: { name: "warden", version: WARDEN_SCAN_VERSION },
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date(startedAt.getTime() + (performance.now() - t0)).toISOString(),
+    targets: options.paths,
+    mode,
+    redacted: redact,
+    ...(options.vendorId ? { vendorId: options.vendorId } : {}),
+    ...(options.engagementId ? { engagementId: options.engagementId } : {}),
+    stats: {
+      files: progress.files,
+      bytes: progress.bytes,
+      binarySkipped: binary,
+      encrypted,
+      ...(mode !== "files" ? { commits: commits.length } : {}),
+      rules: config.rules.length + config.pathRules.length,
+      durationMs: Math.round(performance.now() - t0),
+      baselineSuppressed: before - kept.length,
+    },
+    findings: kept.map((f) => redactFinding(f, redact)),
+    skipped: skipped.map((s) => ({ path: s.path.slice(0, 4096), reason: s.reason.slice(0, 500) })),
+  });
+  const redactedReport = scanReportSchema.parse(build(true));
+  return { report: redact ? redactedReport : scanReportSchema.parse(build(false)), redactedReport };
+}
+
+function secretFingerprintOfPath(ruleId: string, path: string): string {
+  // Name-only rules have nothing but the file name to key on.
+  const name = path.split(/[/\\]/).pop() ?? path;
+  return createHashHex(`warden-scan-v1\0${ruleId}\0path\0${name}`);
+}
+
+import { createHash } from "node:crypto";
+
+function createHashHex(s: string): string {
+  return createHash("sha256").update(s).digest("hex").slice(0, 32);
+}

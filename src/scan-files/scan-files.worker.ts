@@ -1,0 +1,90 @@
+/**
+ * Worker-thread entry (Piscina). Each worker compiles the rules once per config and then reads and
+ * matches the files it is given, so reading, decoding and matching all run off the main thread.
+ */
+import { loadConfig } from "./scan-files.config.ts";
+import { createMatcher, type Matcher } from "./scan-files.engine.ts";
+import {
+  defaultLimits,
+  type ReaderLimits,
+  type SourceOutcome,
+  scanBuffer,
+  scanFile,
+} from "./scan-files.reader.ts";
+
+export interface FileItem {
+  path: string;
+  display: string;
+  size: number;
+}
+
+export interface TextItem {
+  display: string;
+  text: string;
+  /** Line number in the real file of each line of `text` (added lines of a diff). */
+  lines: number[];
+  /** Index of the commit this text came from, in the caller's list. */
+  commit: number;
+}
+
+export type WorkerTask =
+  | { kind: "files"; configPath?: string; limits?: ReaderLimits; items: FileItem[] }
+  | { kind: "texts"; configPath?: string; limits?: ReaderLimits; items: TextItem[] };
+
+export interface TextOutcome extends SourceOutcome {
+  /** commit index for each finding, same order as findings. */
+  commits: number[];
+}
+
+const matchers = new Map<string, Matcher>();
+
+export function matcherFor(configPath: string | undefined): Matcher {
+  const key = configPath ?? "";
+  let m = matchers.get(key);
+  if (!m) {
+    const cfg = loadConfig(configPath);
+    m = createMatcher(cfg.rules, cfg.allowlists);
+    matchers.set(key, m);
+  }
+  return m;
+}
+
+export async function runTask(task: WorkerTask): Promise<SourceOutcome | TextOutcome> {
+  const matcher = matcherFor(task.configPath);
+  const limits = task.limits ?? defaultLimits;
+  const out: TextOutcome = {
+    findings: [],
+    skipped: [],
+    bytes: 0,
+    files: 0,
+    binary: 0,
+    encrypted: 0,
+    commits: [],
+  };
+  if (task.kind === "files") {
+    for (const item of task.items) {
+      const r = await scanFile(item.path, item.display, matcher, limits, item.size);
+      out.findings.push(...r.findings);
+      out.skipped.push(...r.skipped);
+      out.bytes += r.bytes;
+      out.files += r.files;
+      out.binary += r.binary;
+      out.encrypted += r.encrypted;
+    }
+    return out;
+  }
+  for (const item of task.items) {
+    const r = await scanBuffer(Buffer.from(item.text, "utf8"), item.display, matcher, limits);
+    for (const f of r.findings) {
+      f.line = item.lines[f.line - 1] ?? f.line;
+      out.findings.push(f);
+      out.commits.push(item.commit);
+    }
+    out.skipped.push(...r.skipped);
+    out.bytes += r.bytes;
+    out.files += 1;
+  }
+  return out;
+}
+
+export default runTask;
