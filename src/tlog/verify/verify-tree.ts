@@ -34,6 +34,8 @@ export interface TrustedRoot {
   root: Uint8Array;
   /** Where it came from, for messages ("trusted checkpoint", "stored checkpoint 1200"). */
   label: string;
+  /** False for an unsigned claim (a store's head row): a mismatch is reported but locates nothing. */
+  bounds?: boolean;
 }
 
 export interface VerifyReport {
@@ -52,7 +54,7 @@ export interface VerifyReport {
   firstBadIndex?: number;
   firstBadRange?: { start: number; end: number };
   /** Roots recomputed at each trusted size, in order. */
-  checked: { size: number; label: string; ok: boolean }[];
+  checked: { size: number; label: string; ok: boolean; bounds?: boolean }[];
 }
 
 const MAX_PROBLEMS = 50;
@@ -117,7 +119,7 @@ export async function verifyTree(opts: VerifyTreeOptions): Promise<VerifyReport>
         index: size,
         message: `${t.label} covers ${t.size} entries but only ${size} are present: entries ${size}..${t.size - 1} were truncated`,
       });
-      checked.push({ size: t.size, label: t.label, ok: false });
+      checked.push({ size: t.size, label: t.label, ok: false, bounds: t.bounds !== false });
     }
   }
   const pending = trusted.filter((t) => t.size <= size);
@@ -130,7 +132,7 @@ export async function verifyTree(opts: VerifyTreeOptions): Promise<VerifyReport>
     while (nextTrusted < pending.length && pending[nextTrusted]!.size === count) {
       const t = pending[nextTrusted++]!;
       const ok = equalBytes(rootFromEdge(edge), t.root);
-      checked.push({ size: t.size, label: t.label, ok });
+      checked.push({ size: t.size, label: t.label, ok, bounds: t.bounds !== false });
       if (!ok) {
         report({
           kind: "root-mismatch",
@@ -266,7 +268,8 @@ export async function verifyTree(opts: VerifyTreeOptions): Promise<VerifyReport>
       if (edge[level]!.length > 0) await compareTile(level, tileIndex[level]!, edge[level]!);
     }
   }
-  for (const t of pending.slice(nextTrusted)) checked.push({ size: t.size, label: t.label, ok: false });
+  for (const t of pending.slice(nextTrusted))
+    checked.push({ size: t.size, label: t.label, ok: false, bounds: t.bounds !== false });
 
   const root = rootFromEdge(edge);
   let firstBadIndex = firstEntryProblem;
@@ -277,7 +280,7 @@ export async function verifyTree(opts: VerifyTreeOptions): Promise<VerifyReport>
   }
   let firstBadRange: VerifyReport["firstBadRange"];
   checked.sort((a, b) => a.size - b.size);
-  const firstFailing = checked.find((c) => !c.ok);
+  const firstFailing = checked.find((c) => !c.ok && c.bounds !== false);
   if (firstFailing && (firstBadIndex === undefined || firstBadIndex >= firstFailing.size)) {
     // Entries and tiles agree but a trusted root fails: only the checkpoints bound where history changed.
     const lastGood = checked
