@@ -10,9 +10,16 @@ export interface SqlClient {
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: T[] }>;
 }
 
-/** node-postgres sends Buffers as binary parameters; PGlite accepts any Uint8Array. Zero-copy view. */
-const bytes = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-const u8 = (v: unknown): Uint8Array => v as Uint8Array;
+/**
+ * Bytes cross the client boundary as hex text (`decode($n, 'hex')`, `encode(col, 'hex')`): PGlite 0.5's
+ * bytea (de)serialisers work byte by byte in JavaScript (~50 ms for one 77 kB bundle on this machine),
+ * while Buffer's hex codec and PostgreSQL's are native. node-postgres handles hex text as fast as bytea.
+ */
+const hex = (u: Uint8Array): string => Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString("hex");
+const u8 = (v: unknown): Uint8Array => {
+  if (typeof v === "string") return new Uint8Array(Buffer.from(v, "hex"));
+  return v as Uint8Array;
+};
 const num = (v: unknown): number => Number(v);
 
 export interface TreeHead {
@@ -22,7 +29,7 @@ export interface TreeHead {
 
 export async function readHead(sql: SqlClient): Promise<TreeHead> {
   const { rows } = await sql.query<{ size: unknown; root: unknown }>(
-    "SELECT size, root FROM tlog_state WHERE id = 1",
+    "SELECT size, encode(root, 'hex') AS root FROM tlog_state WHERE id = 1",
   );
   const row = rows[0];
   if (!row) throw new Error("tlog_state is empty: run the tlog migration");
@@ -43,21 +50,30 @@ const toTile = (r: TileRow): StoredTile => ({
   nodes: u8(r.nodes),
 });
 
-/** Reads the tiles with the given (level, index) keys in one query. */
-export async function readTiles(
+/**
+ * Single node hashes, each sliced out of its tile row by SQL (a proof reads ~log2(n) hashes of 32 bytes,
+ * not whole 16 kB rows). Returns, per request, the hash or undefined when the tile is absent or narrower
+ * than the node needs.
+ */
+export async function readNodes(
   sql: SqlClient,
-  keys: { level: number; tile: number }[],
-): Promise<Map<string, StoredTile>> {
-  const out = new Map<string, StoredTile>();
-  if (keys.length === 0) return out;
-  const { rows } = await sql.query<TileRow>(
-    `SELECT t.level, t.idx, t.width, t.nodes FROM tlog_tiles t
-       JOIN unnest($1::smallint[], $2::bigint[]) AS k(level, idx) ON t.level = k.level AND t.idx = k.idx`,
-    [keys.map((k) => k.level), keys.map((k) => k.tile)],
+  nodes: { level: number; tile: number; j: number; r: number; offset: number }[],
+): Promise<(Uint8Array | undefined)[]> {
+  if (nodes.length === 0) return [];
+  const { rows } = await sql.query<{ i: unknown; width: unknown; h: unknown }>(
+    `SELECT k.i, t.width, encode(substring(t.nodes FROM k.off + 1 FOR 32), 'hex') AS h
+       FROM unnest($1::int[], $2::smallint[], $3::bigint[], $4::int[]) AS k(i, level, idx, off)
+       JOIN tlog_tiles t ON t.level = k.level AND t.idx = k.idx`,
+    [nodes.map((_, i) => i), nodes.map((n) => n.level), nodes.map((n) => n.tile), nodes.map((n) => n.offset)],
   );
-  for (const r of rows) {
-    const t = toTile(r);
-    out.set(`${t.level}/${t.index}`, t);
+  const out: (Uint8Array | undefined)[] = new Array(nodes.length).fill(undefined);
+  for (const row of rows) {
+    const i = num(row.i);
+    const n = nodes[i]!;
+    if (n.r < Math.floor(num(row.width) / 2 ** n.j)) {
+      const h = u8(row.h);
+      if (h.length === 32) out[i] = h;
+    }
   }
   return out;
 }
@@ -70,7 +86,7 @@ export async function readTileRange(
   to: number,
 ): Promise<StoredTile[]> {
   const { rows } = await sql.query<TileRow>(
-    "SELECT level, idx, width, nodes FROM tlog_tiles WHERE level = $1 AND idx >= $2 AND idx < $3 ORDER BY idx",
+    "SELECT level, idx, width, encode(nodes, 'hex') AS nodes FROM tlog_tiles WHERE level = $1 AND idx >= $2 AND idx < $3 ORDER BY idx",
     [level, from, to],
   );
   return rows.map(toTile);
@@ -78,7 +94,7 @@ export async function readTileRange(
 
 export async function readBundleRange(sql: SqlClient, from: number, to: number): Promise<StoredBundle[]> {
   const { rows } = await sql.query<{ idx: unknown; width: unknown; data: unknown }>(
-    "SELECT idx, width, data FROM tlog_bundles WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+    "SELECT idx, width, encode(data, 'hex') AS data FROM tlog_bundles WHERE idx >= $1 AND idx < $2 ORDER BY idx",
     [from, to],
   );
   return rows.map((r) => ({ index: num(r.idx), width: num(r.width), data: u8(r.data) }));
@@ -94,11 +110,14 @@ export async function readHeadAndEdge(sql: SqlClient): Promise<{ head: TreeHead;
           k AS (SELECT g.level, s.size / (1::bigint << (8 * (g.level + 1))) AS idx
                   FROM s, generate_series(0, 6) AS g(level)
                  WHERE (s.size / (1::bigint << (8 * g.level))) % 256 > 0)
-     SELECT 'head' AS kind, s.size, s.root, NULL::smallint AS level, NULL::bigint AS idx, NULL::smallint AS width, NULL::bytea AS nodes FROM s
+     SELECT 'head' AS kind, s.size, encode(s.root, 'hex') AS root, NULL::smallint AS level, NULL::bigint AS idx,
+            NULL::smallint AS width, NULL::text AS nodes FROM s
      UNION ALL
-     SELECT 'tile', s.size, NULL, t.level, t.idx, t.width, t.nodes FROM s, k JOIN tlog_tiles t ON t.level = k.level AND t.idx = k.idx
+     SELECT 'tile', s.size, NULL, t.level, t.idx, t.width, encode(t.nodes, 'hex')
+       FROM s, k JOIN tlog_tiles t ON t.level = k.level AND t.idx = k.idx
      UNION ALL
-     SELECT 'bundle', s.size, NULL, NULL, b.idx, b.width, b.data FROM s JOIN tlog_bundles b ON b.idx = s.size / 256 AND s.size % 256 > 0`,
+     SELECT 'bundle', s.size, NULL, NULL, b.idx, b.width, encode(b.data, 'hex')
+       FROM s JOIN tlog_bundles b ON b.idx = s.size / 256 AND s.size % 256 > 0`,
   );
   const headRow = rows.find((r) => r.kind === "head");
   if (!headRow) throw new Error("tlog_state is empty: run the tlog migration");
@@ -134,20 +153,20 @@ export interface AppendWrite {
  * there first (the caller reloads its edge and retries). Durable when it returns: the statement commits.
  */
 export async function writeAppend(sql: SqlClient, w: AppendWrite): Promise<boolean> {
-  const params: unknown[] = [w.newSize, bytes(w.root), w.at.toISOString(), w.oldSize];
+  const params: unknown[] = [w.newSize, hex(w.root), w.at.toISOString(), w.oldSize];
   const tileValues = w.tiles.map((t) => {
-    params.push(t.level, t.index, t.width, bytes(t.nodes));
+    params.push(t.level, t.index, t.width, hex(t.nodes));
     const n = params.length;
-    return `($${n - 3}::smallint, $${n - 2}::bigint, $${n - 1}::smallint, $${n}::bytea)`;
+    return `($${n - 3}::smallint, $${n - 2}::bigint, $${n - 1}::smallint, decode($${n}::text, 'hex'))`;
   });
   const bundleValues = w.bundles.map((b) => {
-    params.push(b.index, b.width, bytes(b.data));
+    params.push(b.index, b.width, hex(b.data));
     const n = params.length;
-    return `($${n - 2}::bigint, $${n - 1}::smallint, $${n}::bytea)`;
+    return `($${n - 2}::bigint, $${n - 1}::smallint, decode($${n}::text, 'hex'))`;
   });
   const text = `
     WITH head AS (
-      UPDATE tlog_state SET size = $1, root = $2, updated_at = $3 WHERE id = 1 AND size = $4 RETURNING size
+      UPDATE tlog_state SET size = $1, root = decode($2::text, 'hex'), updated_at = $3 WHERE id = 1 AND size = $4 RETURNING size
     ), tiles AS (
       INSERT INTO tlog_tiles (level, idx, width, nodes)
       SELECT v.level, v.idx, v.width, v.nodes FROM (VALUES ${tileValues.join(", ")}) AS v(level, idx, width, nodes)

@@ -14,14 +14,21 @@ import {
   readHead,
   readHeadAndEdge,
   readLatestCheckpoint,
+  readNodes,
   readTileRange,
-  readTiles,
   type SqlClient,
   saveCheckpoint,
   writeAppend,
 } from "./tlog.repo.ts";
 import { type NoteSigner, signNote } from "./tlog.signer.ts";
-import { appendToEdge, type Edge, locateNode, type StoredTile, tileHashes, tileNode } from "./tlog.tree.ts";
+import {
+  appendToEdge,
+  type Edge,
+  innerOffset,
+  locateNode,
+  type StoredTile,
+  tileHashes,
+} from "./tlog.tree.ts";
 import { type Checkpoint, formatCheckpoint, openCheckpoint } from "./verify/checkpoint.ts";
 import { EMPTY_ROOT, equalBytes, HASH_SIZE } from "./verify/hash.ts";
 import {
@@ -154,15 +161,16 @@ export function createTlog(deps: TlogDeps): Tlog {
   /** Hashes of the given ranges, each folded from its perfect subtrees, read in one query. */
   async function rangeHashes(ranges: EntryRange[]): Promise<Uint8Array[]> {
     const perRange = ranges.map((r) => perfectNodes(r.start, r.end).map(locateNode));
-    const keys = new Map<string, { level: number; tile: number }>();
-    for (const locs of perRange)
-      for (const l of locs) keys.set(`${l.level}/${l.tile}`, { level: l.level, tile: l.tile });
-    const tiles = await readTiles(sql, [...keys.values()]);
+    const flat = perRange.flat();
+    const hashes = await readNodes(
+      sql,
+      flat.map((l) => ({ ...l, offset: innerOffset(l.j) + l.r * HASH_SIZE })),
+    );
+    let at = 0;
     return perRange.map((locs) =>
       foldRange(
         locs.map((l) => {
-          const t = tiles.get(`${l.level}/${l.tile}`);
-          const h = t && tileNode(t, l.j, l.r);
+          const h = hashes[at++];
           if (!h)
             throw new AppError("internal", `audit log tile ${l.level}/${l.tile} is missing or too narrow`);
           return h;

@@ -32,14 +32,17 @@ export interface Edge {
 
 export const emptyEdge = (): Edge => ({ size: 0, tiles: [], bundle: undefined });
 
-/** Byte offset of inner level j in a tile of `width` hashes. */
-export function innerOffset(width: number, j: number): number {
-  let hashes = 0;
-  for (let m = 0; m < j; m++) hashes += Math.floor(width / 2 ** m);
-  return hashes * HASH_SIZE;
+/**
+ * Byte offset of inner level j in a stored tile. The layout is the same for every width (level j starts
+ * where it would in a full tile: 256 + 128 + … hashes in), so SQL can slice one node out of a row
+ * without knowing the row's width.
+ */
+export function innerOffset(j: number): number {
+  return (2 * TILE_WIDTH - 2 ** (TILE_HEIGHT + 1 - j)) * HASH_SIZE;
 }
 
-const nodesLength = (width: number): number => innerOffset(width, TILE_HEIGHT);
+/** Levels 0..7 of a full tile: 256 + 128 + … + 2 hashes. */
+export const TILE_NODES_BYTES = innerOffset(TILE_HEIGHT);
 
 /** The tile hashes (level 0 of the tile) only, as tlog-tiles serves them. */
 export const tileHashes = (t: StoredTile, width = t.width): Uint8Array =>
@@ -50,17 +53,16 @@ export const tileHashes = (t: StoredTile, width = t.width): Uint8Array =>
  * width): nodes of complete subtrees never change, so growing a partial tile only hashes the new ones.
  */
 export function buildTileNodes(hashes: Uint8Array, width: number, previous?: StoredTile): Uint8Array {
-  const out = new Uint8Array(nodesLength(width));
+  const out = new Uint8Array(TILE_NODES_BYTES);
   out.set(hashes.subarray(0, width * HASH_SIZE), 0);
   for (let j = 1; j < TILE_HEIGHT; j++) {
     const count = Math.floor(width / 2 ** j);
-    const below = innerOffset(width, j - 1);
-    const here = innerOffset(width, j);
+    const below = innerOffset(j - 1);
+    const here = innerOffset(j);
     let start = 0;
     if (previous) {
       const reuse = Math.floor(previous.width / 2 ** j);
-      const from = innerOffset(previous.width, j);
-      out.set(previous.nodes.subarray(from, from + reuse * HASH_SIZE), here);
+      out.set(previous.nodes.subarray(here, here + reuse * HASH_SIZE), here);
       start = reuse;
     }
     for (let r = start; r < count; r++) {
@@ -75,7 +77,7 @@ export function buildTileNodes(hashes: Uint8Array, width: number, previous?: Sto
 /** Hash of a perfect subtree at inner level j (0..7), local index r, of a stored tile; undefined if absent. */
 export function tileNode(tile: StoredTile, j: number, r: number): Uint8Array | undefined {
   if (r >= Math.floor(tile.width / 2 ** j)) return undefined;
-  const at = innerOffset(tile.width, j) + r * HASH_SIZE;
+  const at = innerOffset(j) + r * HASH_SIZE;
   return tile.nodes.subarray(at, at + HASH_SIZE);
 }
 

@@ -175,7 +175,9 @@ export async function verifyTree(opts: VerifyTreeOptions): Promise<VerifyReport>
     }
   };
 
-  const push = async (level: number, h: Uint8Array) => {
+  // Full tiles completed by pushes, compared against the source after each bundle (keeps push synchronous).
+  const completed: { level: number; index: number; hashes: Uint8Array[] }[] = [];
+  const push = (level: number, h: Uint8Array): void => {
     if (edge[level] === undefined) {
       edge[level] = [];
       tileIndex[level] = 0;
@@ -183,11 +185,11 @@ export async function verifyTree(opts: VerifyTreeOptions): Promise<VerifyReport>
     const row = edge[level]!;
     row.push(h);
     if (row.length === TILE_WIDTH) {
-      await compareTile(level, tileIndex[level]!, row);
+      if (level > 0) completed.push({ level, index: tileIndex[level]!, hashes: row });
       const root = perfectRoot(row);
       edge[level] = [];
       tileIndex[level]!++;
-      await push(level + 1, root);
+      push(level + 1, root);
     }
   };
 
@@ -255,9 +257,10 @@ export async function verifyTree(opts: VerifyTreeOptions): Promise<VerifyReport>
           });
         }
       }
-      await push(0, lh);
+      push(0, lh);
       checkTrusted(idx + 1);
     }
+    for (const c of completed.splice(0)) await compareTile(c.level, c.index, c.hashes);
     if (entries.length < width) break;
     opts.onProgress?.(start + width);
   }
