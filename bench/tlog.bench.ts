@@ -254,6 +254,7 @@ for (const [label, r] of [
   );
 }
 const v = await benchVerify(VERIFY);
+const loadEnd = os.loadavg()[0]!.toFixed(1);
 console.log(
-  `\nFull verification of ${fmt(VERIFY)} entries (every entry re-hashed and checked against its level-0 tile, every tile recomputed, root compared with the checkpoint; entries generated on the fly, tiles in memory): **${secs(v.ms)} s** (${fmt((VERIFY / v.ms) * 1000)} entries/s; target < 30 s). Building the tiles beforehand (not counted): ${secs(v.setupMs)} s.`,
+  `\nFull verification of ${fmt(VERIFY)} entries (every entry re-hashed and checked against its level-0 tile, every tile recomputed, root compared with the checkpoint; entries generated on the fly, tiles in memory): **${secs(v.ms)} s** (${fmt((VERIFY / v.ms) * 1000)} entries/s; target < 30 s). Building the tiles beforehand (not counted): ${secs(v.setupMs)} s. Load average at the end: ${loadEnd}.`,
 );

@@ -51,6 +51,13 @@ export {
   parseVerifierKey,
 } from "./note.ts";
 export {
+  consistencyProofFromTiles,
+  entryFromTiles,
+  type FetchLike,
+  httpSource,
+  inclusionProofFromTiles,
+} from "./tile-proofs.ts";
+export {
   decodeBundle,
   encodeBundle,
   encodeTileIndex,
