@@ -191,6 +191,21 @@ describe.each([
     expect(report.ok).toBe(true);
   });
 
+  it("group-commits concurrent appends and gives each caller the range holding its own entries", async () => {
+    await store.reset();
+    const log = newLog();
+    const calls = Array.from({ length: 12 }, (_, c) =>
+      Array.from({ length: 10 + c }, (_, k) => event(c * 100 + k)),
+    );
+    const results = await Promise.all(calls.map((batch) => log.appendBatch(batch)));
+    for (const [c, r] of results.entries()) {
+      expect(r.size - r.firstIndex).toBe(calls[c]!.length);
+      expect(await log.entry(r.firstIndex)).toEqual(calls[c]![0]);
+    }
+    expect((await log.head()).size).toBe(calls.reduce((s, b) => s + b.length, 0));
+    await expect(log.appendBatch([new Uint8Array(70_000)])).rejects.toThrow(/at most 65535 bytes/);
+  });
+
   describe("tamper detection in the store", () => {
     let trusted: string;
     let log: Tlog;

@@ -113,14 +113,52 @@ export function createTlog(deps: TlogDeps): Tlog {
   const verifier: NoteVerifier = parseVerifierKey(signer.verifierKey);
   let edge: Edge | undefined;
   let knownSize = 0;
-  // Appends from this process run one after another; other processes are handled by the SQL guard.
-  let queue: Promise<unknown> = Promise.resolve();
-
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = queue.then(fn, fn);
-    queue = run.catch(() => undefined);
-    return run;
+  // Appends from this process are group-committed: calls that arrive while a write is in flight are
+  // merged into the next single-statement write (one commit, one fsync), and each caller gets its own
+  // index range once that write is durable. Other processes are handled by the SQL guard.
+  const MAX_GROUP_ENTRIES = 20_000;
+  type Waiter = {
+    entries: Uint8Array[];
+    resolve: (r: { firstIndex: number; size: number }) => void;
+    reject: (e: unknown) => void;
   };
+  const waiting: Waiter[] = [];
+  let writing = false;
+
+  async function drain(): Promise<void> {
+    writing = true;
+    while (waiting.length > 0) {
+      const group: Waiter[] = [];
+      let count = 0;
+      while (
+        waiting.length > 0 &&
+        (group.length === 0 || count + waiting[0]!.entries.length <= MAX_GROUP_ENTRIES)
+      ) {
+        const w = waiting.shift()!;
+        group.push(w);
+        count += w.entries.length;
+      }
+      try {
+        const { firstIndex } = await appendOnce(
+          group.length === 1 ? group[0]!.entries : group.flatMap((w) => w.entries),
+        );
+        let at = firstIndex;
+        for (const w of group) {
+          w.resolve({ firstIndex: at, size: at + w.entries.length });
+          at += w.entries.length;
+        }
+      } catch (e) {
+        for (const w of group) w.reject(e);
+      }
+    }
+    writing = false;
+  }
+
+  const enqueue = (entries: Uint8Array[]) =>
+    new Promise<{ firstIndex: number; size: number }>((resolve, reject) => {
+      waiting.push({ entries, resolve, reject });
+      if (!writing) void drain();
+    });
 
   async function appendOnce(entries: Uint8Array[]) {
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
@@ -284,15 +322,14 @@ export function createTlog(deps: TlogDeps): Tlog {
     origin,
     verifierKey: signer.verifierKey,
 
-    appendBatch(entries) {
+    async appendBatch(entries) {
       for (const e of entries) {
         if (!(e instanceof Uint8Array)) throw new AppError("bad_request", "log entries must be bytes");
         if (e.length > MAX_ENTRY_BYTES)
           throw new AppError("payload_too_large", `a log entry is at most ${MAX_ENTRY_BYTES} bytes`);
       }
-      if (entries.length === 0)
-        return serial(async () => ({ firstIndex: await currentSize(), size: knownSize }));
-      return serial(() => appendOnce(entries));
+      if (entries.length === 0) return currentSize().then((size) => ({ firstIndex: size, size }));
+      return enqueue(entries);
     },
 
     async head() {
