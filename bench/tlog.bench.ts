@@ -257,10 +257,10 @@ const cpu = os.cpus()[0]?.model ?? "unknown CPU";
 console.log("## Verifiable audit log (tlog)\n");
 console.log("`node --import tsx bench/tlog.bench.ts`\n");
 console.log(
-  `Machine: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}.`,
+  `Machine: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}; load average ${os.loadavg()[0]!.toFixed(1)} at start (other work shares these cores: figures are indicative).`,
 );
 console.log(
-  `Events: ${TEMPLATE.length}-byte JSON, batches of ${fmt(BATCH)}, each acknowledged after its commit.\n`,
+  `Events: ${TEMPLATE.length}-byte JSON in batches of ${fmt(BATCH)}, each acknowledged only after its commit; the log group-commits batches that arrive during a write; COPY runs one COPY per batch, sequentially.\n`,
 );
 
 const pgData = batches(EVENTS);
