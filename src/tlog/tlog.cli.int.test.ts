@@ -77,7 +77,7 @@ describe("warden audit verify and prove", () => {
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/log`;
-  });
+  }, 180_000); // PGlite takes seconds to start on a busy 2-core machine.
   afterAll(async () => {
     server?.close();
     await db?.close();

@@ -129,9 +129,10 @@ describe.each([
   const newLog = () =>
     createTlog({ sql: store.sql, signer: createNoteSigner(key.privateKey), origin: ORIGIN, clock });
 
+  // PGlite takes seconds to start on a busy 2-core machine.
   beforeAll(async () => {
     store = await open();
-  });
+  }, 180_000);
   afterAll(async () => {
     await store?.close();
   });
