@@ -1,0 +1,17 @@
+/** Public surface of the verifiable audit log. Other modules import only from here. */
+export {
+  type AuditLogCliDeps,
+  exitCodes as auditLogExitCodes,
+  registerAuditLogCommands,
+} from "./tlog.cli.ts";
+export type { SqlClient } from "./tlog.repo.ts";
+export {
+  type ConsistencyProof,
+  createTlog,
+  type InclusionProof,
+  type Tlog,
+  type TlogDeps,
+  type VerifyStoreOptions,
+} from "./tlog.service.ts";
+export { createNoteSigner, generateNoteKey, type NoteSigner, signNote } from "./tlog.signer.ts";
+export * from "./verify/index.ts";

@@ -1,0 +1,486 @@
+/**
+ * The verifiable log: append entries (opaque bytes; Warden uses canonical JSON of audit events), sign
+ * C2SP checkpoints, serve RFC 9162 proofs and C2SP tlog-proof receipts, export tlog-tiles, and audit the
+ * store against checkpoints kept elsewhere.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { Clock } from "../core/clock.ts";
+import { AppError } from "../core/errors.ts";
+import {
+  readBundleRange,
+  readCheckpointAt,
+  readCheckpoints,
+  readHead,
+  readHeadAndEdge,
+  readLatestCheckpoint,
+  readNodes,
+  readTileRange,
+  type SqlClient,
+  saveCheckpoint,
+  writeAppend,
+} from "./tlog.repo.ts";
+import { type NoteSigner, signNote } from "./tlog.signer.ts";
+import {
+  appendToEdge,
+  type Edge,
+  innerOffset,
+  locateNode,
+  type StoredTile,
+  tileHashes,
+} from "./tlog.tree.ts";
+import { type Checkpoint, formatCheckpoint, openCheckpoint } from "./verify/checkpoint.ts";
+import { EMPTY_ROOT, equalBytes, HASH_SIZE } from "./verify/hash.ts";
+import {
+  checkConsistency,
+  consistencyRanges,
+  type EntryRange,
+  foldRange,
+  inclusionRanges,
+  ProofError,
+  perfectNodes,
+} from "./verify/merkle.ts";
+import { type NoteVerifier, parseVerifierKey } from "./verify/note.ts";
+import {
+  decodeBundle,
+  encodeBundle,
+  entryBundlePath,
+  MAX_ENTRY_BYTES,
+  TILE_WIDTH,
+  tilePath,
+  tilesAtLevel,
+} from "./verify/tiles.ts";
+import { formatTlogProof } from "./verify/tlog-proof.ts";
+import { type TileSource, type TrustedRoot, type VerifyReport, verifyTree } from "./verify/verify-tree.ts";
+
+export interface TlogDeps {
+  sql: SqlClient;
+  signer: NoteSigner;
+  /** The checkpoint origin line, e.g. `warden.example.com/audit`; SHOULD equal the signer's key name. */
+  origin: string;
+  clock: Clock;
+}
+
+export interface InclusionProof {
+  index: number;
+  size: number;
+  /** Sibling hashes from the leaf up (RFC 9162 §2.1.3.1). */
+  proof: Uint8Array[];
+}
+
+export interface ConsistencyProof {
+  oldSize: number;
+  newSize: number;
+  proof: Uint8Array[];
+}
+
+export interface VerifyStoreOptions {
+  /** Checkpoints the auditor kept (signed notes). The store's own signed checkpoints are used as well. */
+  trusted?: string[];
+  onProgress?: (done: number) => void;
+}
+
+export interface Tlog {
+  readonly origin: string;
+  /** The verifier key string (`name+hash+key`) for auditors. */
+  readonly verifierKey: string;
+  /** Appends entries in order. Durable when it resolves. Entries are at most 65,535 bytes (tlog-tiles). */
+  appendBatch(entries: Uint8Array[]): Promise<{ firstIndex: number; size: number }>;
+  /** Current tree head (unsigned), cheap. */
+  head(): Promise<{ size: number; root: Uint8Array }>;
+  /** A signed C2SP checkpoint for the current tree (the last one if the tree has not grown). */
+  checkpoint(): Promise<string>;
+  inclusionProof(index: number, size?: number): Promise<InclusionProof>;
+  consistencyProof(oldSize: number, newSize?: number): Promise<ConsistencyProof>;
+  /** A C2SP tlog-proof receipt for entry `index` against the current checkpoint. */
+  receipt(index: number, extra?: Uint8Array): Promise<string>;
+  entry(index: number): Promise<Uint8Array>;
+  /** tlog-tiles resources for HTTP serving: full or partial tile hashes (undefined when absent). */
+  tile(level: number, index: number, width: number): Promise<Uint8Array | undefined>;
+  bundle(index: number, width: number): Promise<Uint8Array | undefined>;
+  /** Writes `checkpoint`, `tile/…` and `tile/entries/…` for a tree of `size` (default: current) into dir. */
+  exportTiles(dir: string, size?: number): Promise<{ size: number; files: number; checkpoint: string }>;
+  /** Recomputes everything stored against the store's signed checkpoints and the given trusted ones. */
+  verifyAgainstStore(options?: VerifyStoreOptions): Promise<VerifyReport>;
+}
+
+const MAX_CONFLICT_RETRIES = 50;
+
+export function createTlog(deps: TlogDeps): Tlog {
+  const { sql, signer, origin, clock } = deps;
+  if (origin.length === 0 || origin.includes("\n"))
+    throw new AppError("bad_request", "The log origin must be one non-empty line");
+  const verifier: NoteVerifier = parseVerifierKey(signer.verifierKey);
+  let edge: Edge | undefined;
+  let knownSize = 0;
+  // Appends from this process are group-committed: calls that arrive while a write is in flight are
+  // merged into the next single-statement write (one commit, one fsync), and each caller gets its own
+  // index range once that write is durable. Other processes are handled by the SQL guard.
+  const MAX_GROUP_ENTRIES = 20_000;
+  type Waiter = {
+    entries: Uint8Array[];
+    resolve: (r: { firstIndex: number; size: number }) => void;
+    reject: (e: unknown) => void;
+  };
+  const waiting: Waiter[] = [];
+  let writing = false;
+
+  async function drain(): Promise<void> {
+    writing = true;
+    while (waiting.length > 0) {
+      const group: Waiter[] = [];
+      let count = 0;
+      while (
+        waiting.length > 0 &&
+        (group.length === 0 || count + waiting[0]!.entries.length <= MAX_GROUP_ENTRIES)
+      ) {
+        const w = waiting.shift()!;
+        group.push(w);
+        count += w.entries.length;
+      }
+      try {
+        const { firstIndex } = await appendOnce(
+          group.length === 1 ? group[0]!.entries : group.flatMap((w) => w.entries),
+        );
+        let at = firstIndex;
+        for (const w of group) {
+          w.resolve({ firstIndex: at, size: at + w.entries.length });
+          at += w.entries.length;
+        }
+      } catch (e) {
+        for (const w of group) w.reject(e);
+      }
+    }
+    writing = false;
+  }
+
+  const enqueue = (entries: Uint8Array[]) =>
+    new Promise<{ firstIndex: number; size: number }>((resolve, reject) => {
+      waiting.push({ entries, resolve, reject });
+      if (!writing) void drain();
+    });
+
+  async function appendOnce(entries: Uint8Array[]) {
+    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+      if (!edge) edge = (await readHeadAndEdge(sql)).edge;
+      const result = appendToEdge(edge, entries);
+      const moved = await writeAppend(sql, {
+        oldSize: edge.size,
+        newSize: result.edge.size,
+        root: result.root,
+        at: clock.now(),
+        tiles: result.tiles,
+        bundles: result.bundles,
+      });
+      if (moved) {
+        const firstIndex = edge.size;
+        edge = result.edge;
+        knownSize = Math.max(knownSize, edge.size);
+        return { firstIndex, size: edge.size };
+      }
+      edge = undefined; // another process appended: reload the edge and redo the hashes
+    }
+    throw new AppError("unavailable", "The audit log is too busy to append; retry", { retryAfterSeconds: 1 });
+  }
+
+  async function currentSize(): Promise<number> {
+    knownSize = Math.max(knownSize, (await readHead(sql)).size);
+    return knownSize;
+  }
+
+  async function requireSize(size: number): Promise<void> {
+    if (!Number.isSafeInteger(size) || size < 0)
+      throw new AppError("bad_request", `invalid tree size ${size}`);
+    if (size > knownSize && size > (await currentSize())) {
+      throw new AppError("not_found", `the log has ${knownSize} entries, fewer than ${size}`);
+    }
+  }
+
+  /** Hashes of the given ranges, each folded from its perfect subtrees, read in one query. */
+  async function rangeHashes(ranges: EntryRange[]): Promise<Uint8Array[]> {
+    const perRange = ranges.map((r) => perfectNodes(r.start, r.end).map(locateNode));
+    const flat = perRange.flat();
+    const hashes = await readNodes(
+      sql,
+      flat.map((l) => ({ ...l, offset: innerOffset(l.j) + l.r * HASH_SIZE })),
+    );
+    let at = 0;
+    return perRange.map((locs) =>
+      foldRange(
+        locs.map((l) => {
+          const h = hashes[at++];
+          if (!h)
+            throw new AppError("internal", `audit log tile ${l.level}/${l.tile} is missing or too narrow`);
+          return h;
+        }),
+      ),
+    );
+  }
+
+  const rootAt = async (size: number): Promise<Uint8Array> =>
+    size === 0 ? EMPTY_ROOT : (await rangeHashes([{ start: 0, end: size }]))[0]!;
+
+  /**
+   * A log MUST NOT sign a checkpoint inconsistent with one it signed before (tlog-checkpoint): before
+   * signing, prove consistency with the latest stored checkpoint from the tiles, so a tampered store is
+   * refused rather than signed.
+   */
+  async function guardedSign(size: number, root: Uint8Array): Promise<string> {
+    const latest = await readLatestCheckpoint(sql);
+    if (latest) {
+      const prev = openCheckpoint(latest.note, verifier, origin);
+      try {
+        if (prev.size <= size) {
+          checkConsistency(
+            prev.size,
+            size,
+            prev.root,
+            root,
+            await rangeHashes(consistencyRanges(prev.size, size)),
+          );
+        } else {
+          checkConsistency(
+            size,
+            prev.size,
+            root,
+            prev.root,
+            await rangeHashes(consistencyRanges(size, prev.size)),
+          );
+        }
+      } catch (e) {
+        if (e instanceof ProofError) {
+          throw new AppError(
+            "internal",
+            "The audit log store is inconsistent with its last signed checkpoint; run audit verify",
+            {
+              reason: e.message,
+            },
+          );
+        }
+        throw e;
+      }
+    }
+    const cp: Checkpoint = { origin, size, root, extensions: [] };
+    return signNote(formatCheckpoint(cp), [signer]);
+  }
+
+  async function checkpointAt(size: number): Promise<string> {
+    const stored = await readCheckpointAt(sql, size);
+    if (stored) return stored;
+    const note = await guardedSign(size, await rootAt(size));
+    await saveCheckpoint(sql, size, note, clock.now());
+    return note;
+  }
+
+  async function checkpoint(): Promise<string> {
+    const head = await readHead(sql);
+    knownSize = Math.max(knownSize, head.size);
+    const stored = await readCheckpointAt(sql, head.size);
+    if (stored) return stored;
+    // The head row is a cache: sign the root recomputed from the tiles, and only if they agree.
+    const root = await rootAt(head.size);
+    if (!equalBytes(root, head.root)) {
+      throw new AppError("internal", "The audit log head disagrees with its tiles; run audit verify");
+    }
+    const note = await guardedSign(head.size, root);
+    await saveCheckpoint(sql, head.size, note, clock.now());
+    return note;
+  }
+
+  async function inclusionProof(index: number, size?: number): Promise<InclusionProof> {
+    const n = size ?? (await currentSize());
+    await requireSize(n);
+    if (!Number.isSafeInteger(index) || index < 0 || index >= n) {
+      throw new AppError("not_found", `entry ${index} is not in a tree of ${n} entries`);
+    }
+    return { index, size: n, proof: await rangeHashes(inclusionRanges(index, n)) };
+  }
+
+  async function entry(index: number): Promise<Uint8Array> {
+    if (!Number.isSafeInteger(index) || index < 0)
+      throw new AppError("bad_request", `invalid entry index ${index}`);
+    const b = Math.floor(index / TILE_WIDTH);
+    const row = (await readBundleRange(sql, b, b + 1))[0];
+    const e = row && decodeBundle(row.data)?.[index % TILE_WIDTH];
+    if (!e) throw new AppError("not_found", `entry ${index} not found`);
+    return e;
+  }
+
+  async function tile(level: number, index: number, width: number): Promise<Uint8Array | undefined> {
+    const t = (await readTileRange(sql, level, index, index + 1))[0];
+    if (!t || t.width < width) return undefined;
+    return tileHashes(t, width);
+  }
+
+  async function bundle(index: number, width: number): Promise<Uint8Array | undefined> {
+    const b = (await readBundleRange(sql, index, index + 1))[0];
+    if (!b || b.width < width) return undefined;
+    return b.width === width ? b.data : prefixOfBundle(b.data, width);
+  }
+
+  return {
+    origin,
+    verifierKey: signer.verifierKey,
+
+    async appendBatch(entries) {
+      for (const e of entries) {
+        if (!(e instanceof Uint8Array)) throw new AppError("bad_request", "log entries must be bytes");
+        if (e.length > MAX_ENTRY_BYTES)
+          throw new AppError("payload_too_large", `a log entry is at most ${MAX_ENTRY_BYTES} bytes`);
+      }
+      if (entries.length === 0) return currentSize().then((size) => ({ firstIndex: size, size }));
+      return enqueue(entries);
+    },
+
+    async head() {
+      const h = await readHead(sql);
+      knownSize = Math.max(knownSize, h.size);
+      return h;
+    },
+
+    checkpoint,
+
+    inclusionProof,
+
+    async consistencyProof(oldSize, newSize) {
+      const n = newSize ?? (await currentSize());
+      await requireSize(n);
+      if (!Number.isSafeInteger(oldSize) || oldSize < 0 || oldSize > n) {
+        throw new AppError("bad_request", `no consistency proof from size ${oldSize} to ${n}`);
+      }
+      return { oldSize, newSize: n, proof: await rangeHashes(consistencyRanges(oldSize, n)) };
+    },
+
+    async receipt(index, extra) {
+      const note = await checkpoint();
+      const size = openCheckpoint(note, verifier, origin).size;
+      const p = await inclusionProof(index, size);
+      return formatTlogProof(
+        extra
+          ? { index, proof: p.proof, checkpoint: note, extra }
+          : { index, proof: p.proof, checkpoint: note },
+      );
+    },
+
+    entry,
+    tile,
+    bundle,
+
+    async exportTiles(dir, size) {
+      const n = size ?? (await currentSize());
+      await requireSize(n);
+      const note = n === (await currentSize()) ? await checkpoint() : await checkpointAt(n);
+      let files = 0;
+      const put = async (path: string, data: Uint8Array | string) => {
+        const full = join(dir, path);
+        await mkdir(dirname(full), { recursive: true });
+        await writeFile(full, data);
+        files++;
+      };
+      await put("checkpoint", note);
+      const PAGE = 256;
+      for (let level = 0; Math.floor(n / TILE_WIDTH ** level) > 0; level++) {
+        const { full, partialWidth } = tilesAtLevel(n, level);
+        const count = full + (partialWidth > 0 ? 1 : 0);
+        for (let from = 0; from < count; from += PAGE) {
+          for (const t of await readTileRange(sql, level, from, Math.min(count, from + PAGE))) {
+            const width = t.index < full ? TILE_WIDTH : partialWidth;
+            if (t.width < width)
+              throw new AppError("internal", `audit log tile ${level}/${t.index} is too narrow`);
+            await put(tilePath(level, t.index, width), tileHashes(t, width));
+          }
+        }
+      }
+      const { full, partialWidth } = tilesAtLevel(n, 0);
+      const count = full + (partialWidth > 0 ? 1 : 0);
+      for (let from = 0; from < count; from += PAGE) {
+        for (const b of await readBundleRange(sql, from, Math.min(count, from + PAGE))) {
+          const width = b.index < full ? TILE_WIDTH : partialWidth;
+          await put(
+            entryBundlePath(b.index, width),
+            b.width === width ? b.data : prefixOfBundle(b.data, width),
+          );
+        }
+      }
+      return { size: n, files, checkpoint: note };
+    },
+
+    async verifyAgainstStore(options = {}) {
+      const head = await readHead(sql);
+      const trusted: TrustedRoot[] = [];
+      const invalid: string[] = [];
+      for (const [i, note] of (options.trusted ?? []).entries()) {
+        const cp = openCheckpoint(note, verifier, origin);
+        trusted.push({
+          size: cp.size,
+          root: cp.root,
+          label: `trusted checkpoint #${i + 1} (size ${cp.size})`,
+        });
+      }
+      for (const stored of await readCheckpoints(sql)) {
+        try {
+          const cp = openCheckpoint(stored.note, verifier, origin);
+          if (cp.size !== stored.size) throw new Error("size column differs from the note");
+          trusted.push({ size: cp.size, root: cp.root, label: `the stored checkpoint at size ${cp.size}` });
+        } catch {
+          invalid.push(`stored checkpoint at size ${stored.size} does not verify with the log key`);
+        }
+      }
+      const report = await verifyTree({
+        source: storeSource(sql),
+        size: head.size,
+        trusted: [
+          ...trusted,
+          { size: head.size, root: head.root, label: "the store's tree head", bounds: false },
+        ],
+        onProgress: options.onProgress,
+      });
+      for (const message of invalid) report.problems.push({ kind: "checkpoint-invalid", message });
+      report.ok = report.problems.length === 0;
+      return report;
+    },
+  };
+}
+
+/** The first `width` entries of an encoded bundle (a partial bundle of an older tree size). */
+function prefixOfBundle(data: Uint8Array, width: number): Uint8Array {
+  const entries = decodeBundle(data);
+  if (!entries) return data;
+  return encodeBundle(entries.slice(0, width));
+}
+
+/** Tiles and bundles straight from the store, read a page at a time, for `verifyTree`. */
+function storeSource(sql: SqlClient): TileSource {
+  const PAGE = 128;
+  const tilePages = new Map<string, Map<number, StoredTile>>();
+  const bundlePages = new Map<number, Map<number, { width: number; data: Uint8Array }>>();
+  return {
+    async tile(level, index, width) {
+      const page = Math.floor(index / PAGE);
+      const key = `${level}/${page}`;
+      let rows = tilePages.get(key);
+      if (!rows) {
+        rows = new Map(
+          (await readTileRange(sql, level, page * PAGE, (page + 1) * PAGE)).map((t) => [t.index, t]),
+        );
+        tilePages.clear();
+        tilePages.set(key, rows);
+      }
+      const t = rows.get(index);
+      if (!t || t.width < width) return undefined;
+      return tileHashes(t, width).subarray(0, width * HASH_SIZE);
+    },
+    async bundle(index, width) {
+      const page = Math.floor(index / PAGE);
+      let rows = bundlePages.get(page);
+      if (!rows) {
+        rows = new Map((await readBundleRange(sql, page * PAGE, (page + 1) * PAGE)).map((b) => [b.index, b]));
+        bundlePages.clear();
+        bundlePages.set(page, rows);
+      }
+      const b = rows.get(index);
+      if (!b) return undefined;
+      return b.width === width ? b.data : prefixOfBundle(b.data, width);
+    },
+  };
+}

@@ -1,0 +1,301 @@
+/**
+ * Offline audit of a whole log from its tiles and entry bundles (C2SP tlog-tiles), independent of how a
+ * log stores them: every entry is re-hashed, every stored tile hash is recomputed from the entries, and
+ * the root at each trusted size is compared with the trusted checkpoint. Problems name the first bad
+ * entry when it can be known; see `VerifyReport.firstBadIndex`.
+ */
+import { EMPTY_ROOT, equalBytes, HASH_SIZE, hashChildren, hashLeaf, toBase64 } from "./hash.ts";
+import { decodeBundle, entryBundlePath, TILE_WIDTH, tilePath } from "./tiles.ts";
+
+/** Where tiles and bundles come from: a directory, an HTTP prefix, a database. Undefined = absent. */
+export interface TileSource {
+  tile(level: number, index: number, width: number): Promise<Uint8Array | undefined>;
+  bundle(index: number, width: number): Promise<Uint8Array | undefined>;
+}
+
+export type ProblemKind =
+  | "entry-changed"
+  | "entry-missing"
+  | "entry-extra"
+  | "tile-mismatch"
+  | "tile-missing"
+  | "root-mismatch"
+  | "checkpoint-invalid";
+
+export interface VerifyProblem {
+  kind: ProblemKind;
+  message: string;
+  /** The first entry index the problem concerns, when there is one. */
+  index?: number;
+}
+
+export interface TrustedRoot {
+  size: number;
+  root: Uint8Array;
+  /** Where it came from, for messages ("trusted checkpoint", "stored checkpoint 1200"). */
+  label: string;
+  /** False for an unsigned claim (a store's head row): a mismatch is reported but locates nothing. */
+  bounds?: boolean;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  /** Entries examined (the size of the tree that was verified). */
+  size: number;
+  /** Root recomputed from the entries at `size`, base64. */
+  root: string;
+  problems: VerifyProblem[];
+  /**
+   * The first entry that is not what was logged. Exact when an entry disagrees with its leaf hash in the
+   * stored tiles, or is missing. When entries and tiles were rewritten together, only the checkpoints
+   * bound it: then `firstBadIndex` is the start of `firstBadRange`, the entries between the last trusted
+   * size that still verifies and the first that does not.
+   */
+  firstBadIndex?: number;
+  firstBadRange?: { start: number; end: number };
+  /** Roots recomputed at each trusted size, in order. */
+  checked: { size: number; label: string; ok: boolean; bounds?: boolean }[];
+}
+
+const MAX_PROBLEMS = 50;
+
+/** MTH of a full tile's 256 hashes (a perfect subtree of height 8). */
+function perfectRoot(hashes: Uint8Array[]): Uint8Array {
+  let level = hashes;
+  while (level.length > 1) {
+    const next: Uint8Array[] = new Array(level.length / 2);
+    for (let i = 0; i < next.length; i++) next[i] = hashChildren(level[2 * i]!, level[2 * i + 1]!);
+    level = next;
+  }
+  return level[0]!;
+}
+
+/** Perfect-subtree hashes of a partial tile, left to right (binary decomposition of its width). */
+function partialChunks(hashes: Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let at = 0;
+  for (let h = 7; h >= 0; h--) {
+    const w = 2 ** h;
+    if (hashes.length - at >= w) {
+      out.push(perfectRoot(hashes.slice(at, at + w)));
+      at += w;
+    }
+  }
+  return out;
+}
+
+/** Root of the tree whose right edge is `edge[level]` = the partial tile hashes at each level. */
+function rootFromEdge(edge: Uint8Array[][]): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  for (let level = edge.length - 1; level >= 0; level--) chunks.push(...partialChunks(edge[level] ?? []));
+  if (chunks.length === 0) return EMPTY_ROOT;
+  let acc = chunks[chunks.length - 1]!;
+  for (let i = chunks.length - 2; i >= 0; i--) acc = hashChildren(chunks[i]!, acc);
+  return acc;
+}
+
+export interface VerifyTreeOptions {
+  source: TileSource;
+  /** How many entries to verify (the size of the newest checkpoint the source claims). */
+  size: number;
+  /** Roots that must hold: trusted checkpoints, the source's own signed checkpoint. */
+  trusted: TrustedRoot[];
+  /** Called every 256 entries with the count done, for progress bars. */
+  onProgress?: (done: number) => void;
+}
+
+export async function verifyTree(opts: VerifyTreeOptions): Promise<VerifyReport> {
+  const { source, size } = opts;
+  const problems: VerifyProblem[] = [];
+  const report = (p: VerifyProblem) => {
+    if (problems.length < MAX_PROBLEMS) problems.push(p);
+  };
+  const trusted = [...opts.trusted].sort((a, b) => a.size - b.size);
+  const checked: VerifyReport["checked"] = [];
+  for (const t of trusted) {
+    if (t.size > size) {
+      report({
+        kind: "entry-missing",
+        index: size,
+        message: `${t.label} covers ${t.size} entries but only ${size} are present: entries ${size}..${t.size - 1} were truncated`,
+      });
+      checked.push({ size: t.size, label: t.label, ok: false, bounds: t.bounds !== false });
+    }
+  }
+  const pending = trusted.filter((t) => t.size <= size);
+  let nextTrusted = 0;
+  const edge: Uint8Array[][] = [[]];
+  const tileIndex: number[] = [0];
+  let firstEntryProblem: number | undefined;
+
+  const checkTrusted = (count: number) => {
+    while (nextTrusted < pending.length && pending[nextTrusted]!.size === count) {
+      const t = pending[nextTrusted++]!;
+      const ok = equalBytes(rootFromEdge(edge), t.root);
+      checked.push({ size: t.size, label: t.label, ok, bounds: t.bounds !== false });
+      if (!ok) {
+        report({
+          kind: "root-mismatch",
+          message: `the first ${t.size} entries do not hash to the root of ${t.label}: history was rewritten`,
+        });
+      }
+    }
+  };
+
+  const compareTile = async (level: number, index: number, computed: Uint8Array[]) => {
+    const stored = await source.tile(level, index, computed.length);
+    const path = tilePath(level, index, computed.length);
+    if (!stored) {
+      report({
+        kind: "tile-missing",
+        message: `${path} is missing`,
+        index: index * TILE_WIDTH ** (level + 1),
+      });
+      return;
+    }
+    if (stored.length !== computed.length * HASH_SIZE) {
+      report({
+        kind: "tile-mismatch",
+        message: `${path} has ${stored.length} bytes, expected ${computed.length * HASH_SIZE}`,
+      });
+      return;
+    }
+    // Level 0 was compared entry by entry already; above it, a differing hash means a forged tile.
+    if (level === 0) return;
+    for (let k = 0; k < computed.length; k++) {
+      if (!equalBytes(stored.subarray(k * HASH_SIZE, (k + 1) * HASH_SIZE), computed[k]!)) {
+        const first = (index * TILE_WIDTH + k) * TILE_WIDTH ** level;
+        report({
+          kind: "tile-mismatch",
+          index: first,
+          message: `${path} hash ${k} does not match the entries under it`,
+        });
+        return;
+      }
+    }
+  };
+
+  // Full tiles completed by pushes, compared against the source after each bundle (keeps push synchronous).
+  const completed: { level: number; index: number; hashes: Uint8Array[] }[] = [];
+  const push = (level: number, h: Uint8Array): void => {
+    if (edge[level] === undefined) {
+      edge[level] = [];
+      tileIndex[level] = 0;
+    }
+    const row = edge[level]!;
+    row.push(h);
+    if (row.length === TILE_WIDTH) {
+      if (level > 0) completed.push({ level, index: tileIndex[level]!, hashes: row });
+      const root = perfectRoot(row);
+      edge[level] = [];
+      tileIndex[level]!++;
+      push(level + 1, root);
+    }
+  };
+
+  checkTrusted(0);
+  const bundles = Math.ceil(size / TILE_WIDTH);
+  for (let b = 0; b < bundles; b++) {
+    const start = b * TILE_WIDTH;
+    const width = Math.min(TILE_WIDTH, size - start);
+    const [bundleBytes, leafTile] = await Promise.all([source.bundle(b, width), source.tile(0, b, width)]);
+    const entries = bundleBytes ? decodeBundle(bundleBytes) : undefined;
+    if (!bundleBytes) {
+      report({
+        kind: "entry-missing",
+        index: start,
+        message: `${entryBundlePath(b, width)} is missing: entry ${start} and later are absent`,
+      });
+    } else if (!entries) {
+      report({
+        kind: "entry-changed",
+        index: start,
+        message: `${entryBundlePath(b, width)} is not a valid entry bundle`,
+      });
+    }
+    if (!leafTile || leafTile.length !== width * HASH_SIZE) {
+      report({
+        kind: "tile-missing",
+        index: start,
+        message: `${tilePath(0, b, width)} is missing or has the wrong size`,
+      });
+    }
+    if (!entries) {
+      // Without entries nothing above can be recomputed honestly: stop here.
+      firstEntryProblem ??= start;
+      break;
+    }
+    if (entries.length < width) {
+      report({
+        kind: "entry-missing",
+        index: start + entries.length,
+        message: `${entryBundlePath(b, width)} holds ${entries.length} entries, expected ${width}: entry ${start + entries.length} is missing`,
+      });
+    } else if (entries.length > width) {
+      report({
+        kind: "entry-extra",
+        index: start + width,
+        message: `${entryBundlePath(b, width)} holds more entries than the tree has`,
+      });
+    }
+    for (let k = 0; k < width; k++) {
+      const idx = start + k;
+      const entry = entries[k];
+      if (entry === undefined) {
+        firstEntryProblem ??= idx;
+        break;
+      }
+      const lh = hashLeaf(entry);
+      if (leafTile && leafTile.length === width * HASH_SIZE) {
+        const stored = leafTile.subarray(k * HASH_SIZE, (k + 1) * HASH_SIZE);
+        if (!equalBytes(stored, lh)) {
+          firstEntryProblem ??= idx;
+          report({
+            kind: "entry-changed",
+            index: idx,
+            message: `entry ${idx} does not match its leaf hash in ${tilePath(0, b, width)}`,
+          });
+        }
+      }
+      push(0, lh);
+      checkTrusted(idx + 1);
+    }
+    for (const c of completed.splice(0)) await compareTile(c.level, c.index, c.hashes);
+    if (entries.length < width) break;
+    opts.onProgress?.(start + width);
+  }
+  // Partial tiles at the right edge of every level above 0 (level 0 was compared entry by entry).
+  const complete = !problems.some((p) => p.kind === "entry-missing");
+  if (complete) {
+    for (let level = 1; level < edge.length; level++) {
+      if (edge[level]!.length > 0) await compareTile(level, tileIndex[level]!, edge[level]!);
+    }
+  }
+  for (const t of pending.slice(nextTrusted))
+    checked.push({ size: t.size, label: t.label, ok: false, bounds: t.bounds !== false });
+
+  const root = rootFromEdge(edge);
+  let firstBadIndex = firstEntryProblem;
+  for (const p of problems) {
+    if (p.index !== undefined && (p.kind.startsWith("entry") || p.kind === "tile-missing")) {
+      firstBadIndex = Math.min(firstBadIndex ?? p.index, p.index);
+    }
+  }
+  let firstBadRange: VerifyReport["firstBadRange"];
+  checked.sort((a, b) => a.size - b.size);
+  const firstFailing = checked.find((c) => !c.ok && c.bounds !== false);
+  if (firstFailing && (firstBadIndex === undefined || firstBadIndex >= firstFailing.size)) {
+    // Entries and tiles agree but a trusted root fails: only the checkpoints bound where history changed.
+    const lastGood = checked
+      .filter((c) => c.ok && c.size < firstFailing.size)
+      .reduce((m, c) => Math.max(m, c.size), 0);
+    firstBadRange = { start: lastGood, end: firstFailing.size };
+    firstBadIndex = lastGood;
+  } else if (firstBadIndex !== undefined) {
+    firstBadRange = { start: firstBadIndex, end: firstBadIndex + 1 };
+  }
+  const result: VerifyReport = { ok: problems.length === 0, size, root: toBase64(root), problems, checked };
+  if (firstBadIndex !== undefined) result.firstBadIndex = firstBadIndex;
+  if (firstBadRange !== undefined) result.firstBadRange = firstBadRange;
+  return result;
+}
