@@ -4,6 +4,21 @@ import { existsSync } from "node:fs";
 // Builds the server/CLI bundle (esbuild: one ESM file, packages left external) and the web UI (Vite).
 import { build } from "esbuild";
 
+const common = {
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  packages: "external",
+  sourcemap: true,
+  logLevel: "warning",
+};
+// The file scanner's worker thread is loaded by path, so it is its own entry point beside the bundle.
+await build({
+  ...common,
+  entryPoints: ["src/scan-files/scan-files.worker.ts"],
+  outfile: "dist/scan-files.worker.js",
+});
 await build({
   entryPoints: ["src/cli/entry.ts"],
   outfile: "dist/warden.js",

@@ -7,6 +7,7 @@ import type { Sealer } from "./crypto/keyring.ts";
 import { createGateFeature } from "./gate/index.ts";
 import type { Api } from "./http/server.ts";
 import { createPeopleFeature } from "./people/index.ts";
+import { createScanReportsFeature } from "./scan-reports/index.ts";
 import type { Store } from "./store/store.ts";
 
 export interface AppDeps {
@@ -34,13 +35,15 @@ export function createApp(deps: AppDeps) {
     developerEmail: people.developerEmail,
   });
   const gate = createGateFeature({ store, clock, audit });
+  const scanReports = createScanReportsFeature({ store, clock, audit });
   const routes: ((api: Api) => Promise<void>)[] = [
     authRoutes(auth),
     auditRoutes(audit),
     ...people.routes,
     ...gate.routes,
+    ...scanReports.routes,
   ];
-  return { deps, audit, auth, people, gate: gate.service, routes };
+  return { deps, audit, auth, people, gate: gate.service, scanReports: scanReports.service, routes };
 }
 
 export type App = ReturnType<typeof createApp>;

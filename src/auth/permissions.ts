@@ -25,6 +25,8 @@ export const permissions = {
   "users:write": ["admin"],
   "invites:write": leads,
   "audit:read": ["admin", "security", "auditor"],
+  "scans:read": staff,
+  "scans:write": ["admin", "security", "manager"],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissions;

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { registerPolicyCommands } from "../policy/index.ts";
+import { registerScanFilesCommands } from "../scan-files/index.ts";
 import { registerScanTlsCommands } from "../scan-tls/index.ts";
 import { registerAuditCommands } from "./audit.cli.ts";
 import { registerGateCommands } from "./gate.cli.ts";
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
     .command("scan")
     .description("Scanners: TLS and plaintext endpoints; secrets in files and repositories");
   registerScanTlsCommands(scan);
+  registerScanFilesCommands(scan);
   return program;
 }
 

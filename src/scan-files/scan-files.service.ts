@@ -131,7 +131,14 @@ function tsxLoader(): string {
   return pathToFileURL(join(dirname(pkg), "dist", "loader.mjs")).href;
 }
 
-const workerFile = fileURLToPath(new URL("./scan-files.worker.ts", import.meta.url));
+// From source the worker is the .ts beside this file; in the bundle (dist/warden.js) the build emits it
+// as dist/scan-files.worker.js.
+const workerFile = fileURLToPath(
+  new URL(
+    import.meta.url.endsWith(".ts") ? "./scan-files.worker.ts" : "./scan-files.worker.js",
+    import.meta.url,
+  ),
+);
 
 interface Pool {
   run(task: WorkerTask): Promise<TextOutcome>;

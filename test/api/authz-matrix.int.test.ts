@@ -57,6 +57,9 @@ const expected: Record<string, Role[] | typeof PUBLIC> = {
   "PUT /api/v1/gate/requirements": LEADS,
   "GET /api/v1/dashboard": STAFF,
   "GET /api/v1/audit/events": ["admin", "security", "auditor"],
+  "POST /api/v1/scans/files/reports": ["admin", "security", "manager"],
+  "GET /api/v1/scans/files/reports": STAFF,
+  "GET /api/v1/scans/files/reports/{id}": STAFF,
   "GET /api/v1/audit/verify": ["admin", "security", "auditor"],
 };
 

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -172,6 +172,22 @@ describe("warden CLI against a running server", () => {
     expect(gate.code).toBe(1);
     expect(gate.out).toContain("NOT ELIGIBLE");
     expect(gate.out).toContain("No active engagement");
+  }, 300_000);
+
+  it("sends a redacted file-scan report that the server stores against the vendor", async () => {
+    const repo = path.join(dir, "delivered-repo");
+    await mkdir(repo, { recursive: true });
+    await writeFile(path.join(repo, "config.js"), 'export const key = "AKIAZ3MWXXHWQ4BRVNEQ";\n');
+    const vendors = await warden(["vendors", "list", "--json"]);
+    const vendorId = JSON.parse(vendors.out).items[0].id as string;
+    const r = await warden(["scan", "files", repo, "--report", "--vendor", vendorId, "--workers", "1"]);
+    expect(r.code, r.err).toBe(1);
+    expect(r.out + r.err).toContain("Reported 1 finding");
+    const stored = await running.app.scanReports.list({ vendorId, limit: 10, offset: 0 });
+    expect(stored.total).toBe(1);
+    const detail = await running.app.scanReports.get(stored.items[0]!.id);
+    expect(detail.findings[0]!.ruleId).toBe("aws-access-key-id");
+    expect(JSON.stringify(detail)).not.toContain("AKIAZ3MWXXHWQ4BRVNEQ");
   }, 300_000);
 
   it("refuses a server whose certificate does not match the pin", async () => {
