@@ -1,0 +1,21 @@
+export * from "./ocsf.types.ts";
+export {
+  normaliseSshdSyslog,
+  parseSshdMessage,
+  parseSshKey,
+  SSHD_PROGRAMS,
+  type SshdLine,
+  type SshKeyInfo,
+} from "./sshd.parser.ts";
+export {
+  parseSyslog,
+  type SyslogMessage,
+  type SyslogParseOptions,
+  type SyslogParseResult,
+} from "./syslog.parser.ts";
+export {
+  createSyslogReceiver,
+  type SyslogReceiver,
+  type SyslogReceiverError,
+  type SyslogReceiverOptions,
+} from "./syslog.receiver.ts";
