@@ -1,0 +1,52 @@
+export type {
+  Alert,
+  AlertRule,
+  AlertSeverity,
+  AlertStatus,
+  DeveloperProfile,
+  Eligibility,
+  IsoWeekday,
+  RuleContext,
+  RuleHit,
+  WorkingHours,
+} from "./alert.types.ts";
+export {
+  type AlertChange,
+  type AlertEngine,
+  type AlertEngineOptions,
+  createAlertEngine,
+  type ReplayOptions,
+  replayRules,
+  sigmaAlertRule,
+} from "./engine.service.ts";
+export {
+  type CidrGeoEntry,
+  createCidrGeoTable,
+  distanceKm,
+  type GeoLocation,
+  type GeoLookup,
+} from "./geo.ts";
+export {
+  accessWithoutGrantRule,
+  type BuiltinRulesConfig,
+  breakGlassRule,
+  builtinRules,
+  failedLoginBurstRule,
+  impossibleTravelRule,
+  localTime,
+  massDownloadRule,
+  newSourceNetworkRule,
+  offHoursRule,
+  withinWorkingHours,
+} from "./rules.builtin.ts";
+export { builtinRulesConfigSchema, parseBuiltinRulesConfig } from "./rules.schemas.ts";
+export { SIGMA_FIELD_MAP, SIGMA_LOGSOURCE } from "./sigma.taxonomy.ts";
+export {
+  createSigmaEvaluator,
+  loadSigmaRules,
+  type SigmaCorrelationRule,
+  type SigmaDetectionRule,
+  type SigmaEvaluator,
+  type SigmaHit,
+  type SigmaRuleSet,
+} from "./sigma.ts";
