@@ -68,15 +68,21 @@ describe("OpenSSH authentication messages", () => {
     });
   });
 
-  it("reads sshd's verbose 'Accepted certificate ID' line", () => {
-    const e = parse(
-      'Accepted certificate ID "grant:g_42" (serial 9) signed by ED25519 CA SHA256:CCCCcakey via /etc/ssh/ca.pub',
-    )!;
-    expect(e).toMatchObject({ class_uid: 3002, activity_id: 99, status_id: 1 });
-    expect(e.warden.credential).toEqual({
-      sshKeyId: "grant:g_42",
-      sshCertSerial: "9",
-      sshCaFingerprint: "SHA256:CCCCcakey",
+  it("does not turn sshd's per-check 'Accepted certificate ID' or 'Postponed' lines into logins", () => {
+    expect(
+      parse(
+        'Accepted certificate ID "grant:g_42" (serial 9) signed by ED25519 CA SHA256:CCCCcakey via /etc/ssh/ca.pub',
+      ),
+    ).toBeUndefined();
+    expect(parse("Postponed publickey for root from 127.0.0.1 port 56284 ssh2 [preauth]")).toBeUndefined();
+  });
+
+  it("maps 'Starting session' to SSH Activity open", () => {
+    expect(parse("Starting session: command for root from 127.0.0.1 port 56284 id 0")).toMatchObject({
+      class_uid: 4007,
+      activity_id: 1,
+      user: { name: "root" },
+      src_endpoint: { ip: "127.0.0.1", port: 56284 },
     });
   });
 

@@ -5,7 +5,7 @@
  *
  * - Accepted/Failed <method> for [invalid user] U from IP port P ssh2[: KEY]  → Authentication 3002 Logon
  * - Invalid user U from IP port P                                            → Authentication 3002 Other (failure)
- * - Accepted certificate ID "K" (serial S) signed by T CA FP via FILE        → Authentication 3002 Other (success)
+ * - Starting session: KIND for U from IP port P                              → SSH Activity 4007 Open
  * - Connection from IP port P on IP port P                                   → SSH Activity 4007 Open
  * - Disconnected from / Received disconnect from / Connection closed by      → SSH Activity 4007 Close
  * - Timeout before authentication / maximum authentication attempts exceeded → SSH Activity 4007 Fail / Refuse
@@ -47,8 +47,6 @@ const AUTH_RE =
 // "ED25519-CERT SHA256:x ID key id (serial 7) CA ED25519 SHA256:y" or "ED25519 SHA256:x"
 const KEY_RE = /^(\S+) (\S+)(?: ID (.*) \(serial (\d+)\) CA (\S+) (\S+))?/;
 const INVALID_USER_RE = /^Invalid user (.*?) from (\S+)(?: port (\d+))?$/;
-const CERT_ACCEPTED_RE =
-  /^Accepted certificate ID "(.*)" \(serial (\d+)\) signed by (\S+) CA (\S+) via (.*)$/;
 const CONNECTION_FROM_RE = /^Connection from (\S+) port (\d+) on (\S+) port (\d+)/;
 // "Disconnected from user U IP port P", "... invalid user U IP port P [preauth]",
 // "... authenticating user U IP port P [preauth]", "Disconnected from IP port P"
@@ -60,6 +58,8 @@ const CONNECTION_CLOSED_RE =
 const TIMEOUT_RE = /^Timeout before authentication for (\S+) port (\d+)/;
 const MAX_ATTEMPTS_RE =
   /maximum authentication attempts exceeded for (invalid user )?(.*?) from (\S+) port (\d+)/;
+// "Starting session: shell on pts/0 for ana from IP port P id 0", "... command for ...", "... subsystem 'sftp' for ..."
+const STARTING_SESSION_RE = /^Starting session: (.*?) for (\S+) from (\S+) port (\d+)/;
 const PAM_SESSION_RE = /^pam_unix\(sshd:session\): session (opened|closed) for user ([^\s(]+)/;
 
 const methodAuthType: Record<string, number> = {
@@ -119,39 +119,11 @@ export function parseSshdMessage(line: SshdLine): OcsfEvent | undefined {
   if (preauth) msg = msg.slice(0, -10);
   const c0 = msg.charCodeAt(0);
 
+  // "Accepted certificate ID ..." (VERBOSE) is logged for each key check, before the outcome, and is
+  // left out: the "Accepted publickey ... ID ..." line that follows carries the same certificate details.
   if (c0 === 65 /* A */ || c0 === 70 /* F */ || c0 === 80 /* P */) {
     const m = AUTH_RE.exec(msg);
     if (m) return authEvent(line, m);
-    const cert = c0 === 65 ? CERT_ACCEPTED_RE.exec(msg) : null;
-    if (cert) {
-      const b = base(line);
-      return clean(
-        ocsfEvent("authentication", {
-          ...b,
-          activity_id: AuthenticationActivity.other,
-          activity_name: "Certificate accepted",
-          severity_id: Severity.informational,
-          status_id: Status.success,
-          status: "Success",
-          auth_protocol: "SSH certificate",
-          unmapped: {
-            ssh: {
-              cert: {
-                key_id: cert[1],
-                serial: cert[2],
-                ca_type: cert[3],
-                ca_fingerprint: cert[4],
-                via: cert[5],
-              },
-            },
-          },
-          warden: clean({
-            ...b.warden,
-            credential: { sshKeyId: cert[1]!, sshCertSerial: cert[2]!, sshCaFingerprint: cert[4]! },
-          }),
-        }),
-      );
-    }
   }
   if (msg.startsWith("Invalid user ")) {
     const m = INVALID_USER_RE.exec(msg);
@@ -260,6 +232,26 @@ const TAIL_PATTERNS: Array<[RegExp, TailBuilder]> = [
           actor: { user: { name: m[2]! } },
           src_endpoint: endpoint(m[3]!, m[4]),
           unmapped: m[1] ? { ssh: { invalid_user: true } } : undefined,
+        }),
+      );
+    },
+  ],
+  [
+    STARTING_SESSION_RE,
+    (m, line) => {
+      const b = base(line);
+      return clean(
+        ocsfEvent("sshActivity", {
+          ...b,
+          activity_id: SshActivity.open,
+          activity_name: "Open",
+          severity_id: Severity.informational,
+          status_id: Status.success,
+          status: "Success",
+          status_detail: `Session started: ${m[1]}`,
+          user: { name: m[2]! },
+          actor: { user: { name: m[2]! } },
+          src_endpoint: endpoint(m[3]!, m[4]),
         }),
       );
     },
