@@ -1,3 +1,20 @@
+export {
+  normaliseGitHubAuditEvent,
+  normaliseGitLabAuditEvent,
+  parseGitHubAuditStream,
+  verifyGitLabStreamingToken,
+} from "./git-audit.ts";
+export {
+  type GitHookFile,
+  type GitHookRecord,
+  type GitHooksOptions,
+  gitHookRecordSchema,
+  INGEST_PATH,
+  normaliseGitHookRecord,
+  registerHooksCommands,
+  renderGitHooks,
+} from "./git-hooks.ts";
+export { normaliseIngestRecord } from "./ingest-record.ts";
 export * from "./ocsf.types.ts";
 export {
   normaliseSshdSyslog,
