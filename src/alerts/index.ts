@@ -11,6 +11,24 @@ export type {
   WorkingHours,
 } from "./alert.types.ts";
 export {
+  alertEmail,
+  createEcsHttpForwarder,
+  createEmailNotifier,
+  createSyslogForwarder,
+  createWebhookNotifier,
+  type DeadLetter,
+  type DeliveryResult,
+  type EmailNotifierOptions,
+  type HttpForwarderOptions,
+  type OnDeadLetter,
+  PermanentDeliveryError,
+  RetryAfterError,
+  type RetryPolicy,
+  type SyslogForwarderOptions,
+  type WebhookNotifierOptions,
+  withRetry,
+} from "./delivery.service.ts";
+export {
   type AlertChange,
   type AlertEngine,
   type AlertEngineOptions,
@@ -19,6 +37,17 @@ export {
   replayRules,
   sigmaAlertRule,
 } from "./engine.service.ts";
+export {
+  alertToCef,
+  eventToCef,
+  eventToEcs,
+  SIGNATURE_HEADER,
+  signWebhook,
+  slackWebhookBody,
+  syslogCefLine,
+  TIMESTAMP_HEADER,
+  verifyWebhookSignature,
+} from "./forward.format.ts";
 export {
   type CidrGeoEntry,
   createCidrGeoTable,

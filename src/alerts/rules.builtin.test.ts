@@ -352,7 +352,8 @@ describe("rule configuration", () => {
       impossibleTravel: false,
     });
     expect(cfg.failedLoginBurst).toMatchObject({ threshold: 5, windowMs: 120_000 });
-    expect(cfg.breakGlass && cfg.breakGlass.keyIdPattern?.test("EMERGENCY-1")).toBe(true);
+    const breakGlass = cfg.breakGlass === false ? undefined : cfg.breakGlass;
+    expect(breakGlass?.keyIdPattern?.test("EMERGENCY-1")).toBe(true);
     expect(builtinRules(cfg).map((r) => r.id)).not.toContain("impossible-travel");
     expect(() => parseBuiltinRulesConfig({ offhours: {} })).toThrow();
     expect(() => parseBuiltinRulesConfig({ failedLoginBurst: { threshold: 0 } })).toThrow();
