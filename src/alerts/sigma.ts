@@ -452,18 +452,28 @@ export function stringMatcher(pattern: string, mode: Mode, cased: boolean): (s: 
     const re = new RegExp(prefix + reSource + suffix, cased ? "" : "i");
     return (s) => re.test(s);
   }
-  const lit = cased ? literal : literal.toLowerCase();
-  const norm = cased ? (s: string) => s : (s: string) => s.toLowerCase();
-  switch (mode) {
-    case "exact":
-      return (s) => s.length === lit.length && norm(s) === lit;
-    case "contains":
-      return (s) => norm(s).includes(lit);
-    case "startswith":
-      return (s) => norm(s).startsWith(lit);
-    case "endswith":
-      return (s) => norm(s).endsWith(lit);
+  if (cased) {
+    switch (mode) {
+      case "exact":
+        return (s) => s === literal;
+      case "contains":
+        return (s) => s.includes(literal);
+      case "startswith":
+        return (s) => s.startsWith(literal);
+      case "endswith":
+        return (s) => s.endsWith(literal);
+    }
   }
+  if (mode === "exact") {
+    const lit = literal.toLowerCase();
+    return (s) => s.length === lit.length && s.toLowerCase() === lit;
+  }
+  // Case-insensitive search without lower-casing (and copying) the whole subject, e.g. a raw log line.
+  const re = new RegExp(
+    (mode === "startswith" ? "^" : "") + reSource + (mode === "endswith" ? "$" : ""),
+    "i",
+  );
+  return (s) => re.test(s);
 }
 
 function escapeRe(c: string): string {

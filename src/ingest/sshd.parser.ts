@@ -100,9 +100,11 @@ function base(line: SshdLine) {
   };
 }
 
+/** Drops undefined fields by copying: `delete` would push V8 objects into slow dictionary mode. */
 function clean<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
-  return o;
+  const out = {} as T;
+  for (const k in o) if (o[k] !== undefined) out[k] = o[k];
+  return out;
 }
 
 function endpoint(ip: string, port: string | undefined) {
