@@ -36,3 +36,11 @@ export {
   type SyslogReceiverError,
   type SyslogReceiverOptions,
 } from "./syslog.receiver.ts";
+export {
+  accessChangeEvent,
+  accountChangeEvent,
+  apiActivityEvent,
+  shareTransferEvent,
+  signInEvent,
+  type WardenActor,
+} from "./warden-events.ts";
