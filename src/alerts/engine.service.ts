@@ -55,7 +55,7 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
       existing.count += 1;
       existing.lastSeen = Math.max(existing.lastSeen, event.time);
       existing.summary = hit.summary;
-      if (!existing.eventRefs.includes(ref)) {
+      if (existing.eventRefs[existing.eventRefs.length - 1] !== ref) {
         existing.eventRefs.push(ref);
         if (existing.eventRefs.length > maxRefs) existing.eventRefs.shift();
       }
@@ -88,8 +88,7 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
 
   return {
     process(event, ref) {
-      const eventRef = ref ?? event.metadata.uid ?? `${event.time}`;
-      const changes: AlertChange[] = [];
+      let changes: AlertChange[] | undefined;
       for (const rule of opts.rules) {
         let out: RuleHit | RuleHit[] | undefined;
         try {
@@ -100,18 +99,24 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
         }
         if (!out) continue;
         const hits = Array.isArray(out) ? out : [out];
+        if (hits.length === 0) continue;
+        const eventRef = ref ?? event.metadata.uid ?? `${event.time}`;
         for (const hit of hits) {
           const change = record(rule, hit, event, eventRef);
+          if (!changes) changes = [];
           changes.push(change);
           opts.onAlert?.(change);
         }
       }
-      return changes;
+      return changes ?? NO_CHANGES;
     },
     openAlerts: () => [...held],
     stateSize: () => groups.size + opts.rules.reduce((n, r) => n + (r.stateSize?.() ?? 0), 0),
   };
 }
+
+const NO_CHANGES: AlertChange[] = [];
+Object.freeze(NO_CHANGES);
 
 const SEVERITY_RANK: Record<AlertSeverity, number> = {
   informational: 0,

@@ -18,19 +18,28 @@ import { distanceKm, type GeoLocation } from "./geo.ts";
 /** A Map that forgets its least recently used keys beyond `max`. */
 export function lruMap<K, V>(max: number) {
   const m = new Map<K, V>();
+  // Re-inserting moves a key to the young end; skipping it for the key touched last saves the churn
+  // when one key is hit in a row (one attacker, one developer session).
+  let last: K | undefined;
   return {
     get(k: K): V | undefined {
       const v = m.get(k);
-      if (v !== undefined) {
+      if (v !== undefined && k !== last) {
         m.delete(k);
         m.set(k, v);
+        last = k;
       }
       return v;
     },
     set(k: K, v: V) {
-      m.delete(k);
+      if (k !== last) m.delete(k);
       m.set(k, v);
-      if (m.size > max) m.delete(m.keys().next().value as K);
+      last = k;
+      if (m.size > max) {
+        const oldest = m.keys().next().value as K;
+        m.delete(oldest);
+        if (oldest === last) last = undefined;
+      }
     },
     get size() {
       return m.size;

@@ -613,6 +613,7 @@ export function createSigmaEvaluator(set: SigmaRuleSet, opts: SigmaEvaluatorOpti
       accessorsFor,
       valueField,
       groups: new Map<string, { times: number[]; values: Map<string, number> }>(),
+      lastKey: undefined as string | undefined,
     };
   });
   const test = (c: SigmaCorrelationRule["condition"], n: number) =>
@@ -626,35 +627,48 @@ export function createSigmaEvaluator(set: SigmaRuleSet, opts: SigmaEvaluatorOpti
     stateSize: () => correlations.reduce((n, c) => n + c.groups.size, 0),
     evaluate(event) {
       const hits: SigmaHit[] = [];
-      let matched: Set<SigmaDetectionRule> | undefined;
+      let matched: SigmaDetectionRule[] | undefined;
       for (const d of set.detections) {
         if (!d.matches(event)) continue;
-        if (!matched) matched = new Set();
-        matched.add(d);
+        if (!matched) matched = [];
+        matched.push(d);
         if (d.standalone) {
           hits.push({ kind: "detection", ruleKey: ruleKey(d), title: d.title, level: d.level, tags: d.tags });
         }
       }
       if (!matched) return hits;
       for (const c of correlations) {
-        const rule = c.rule.rules.find((r) => matched!.has(r));
+        let rule: SigmaDetectionRule | undefined;
+        for (const r of c.rule.rules) {
+          if (matched.includes(r)) {
+            rule = r;
+            break;
+          }
+        }
         if (!rule) continue;
-        const group: Record<string, string> = {};
         const accessors = c.accessorsFor(rule);
+        let groupKey = "";
         let missing = false;
-        c.rule.groupBy.forEach((g, i) => {
+        for (let i = 0; i < accessors.length; i++) {
           const v = accessors[i]!(event);
-          if (v === undefined || v === null) missing = true;
-          group[g] = String(v);
-        });
+          if (v === undefined || v === null) {
+            missing = true;
+            break;
+          }
+          groupKey += `${i === 0 ? "" : ","}${c.rule.groupBy[i]}=${String(v)}`;
+        }
         if (missing) continue; // an event without the group-by fields cannot be grouped
-        const groupKey = c.rule.groupBy.map((g) => `${g}=${group[g]}`).join(",");
         let state = c.groups.get(groupKey);
-        if (state)
-          c.groups.delete(groupKey); // re-insert below: Map order doubles as LRU order
-        else state = { times: [], values: new Map() };
-        c.groups.set(groupKey, state);
-        if (c.groups.size > maxGroups) c.groups.delete(c.groups.keys().next().value!);
+        if (!state) {
+          state = { times: [], values: new Map() };
+          c.groups.set(groupKey, state);
+          if (c.groups.size > maxGroups) c.groups.delete(c.groups.keys().next().value!);
+        } else if (c.lastKey !== groupKey) {
+          // Re-insert: Map order doubles as LRU order (skipped when the same group repeats).
+          c.groups.delete(groupKey);
+          c.groups.set(groupKey, state);
+        }
+        c.lastKey = groupKey;
         const from = event.time - c.rule.timespanMs;
         let count: number;
         if (c.rule.type === "event_count") {
@@ -676,6 +690,8 @@ export function createSigmaEvaluator(set: SigmaRuleSet, opts: SigmaEvaluatorOpti
           count = values.size;
         }
         if (test(c.rule.condition, count)) {
+          const group: Record<string, string> = {};
+          for (let i = 0; i < accessors.length; i++) group[c.rule.groupBy[i]!] = String(accessors[i]!(event));
           hits.push({
             kind: "correlation",
             ruleKey: ruleKey(c.rule),
