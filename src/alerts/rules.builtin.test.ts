@@ -359,3 +359,17 @@ describe("rule configuration", () => {
     expect(() => parseBuiltinRulesConfig({ failedLoginBurst: { threshold: 0 } })).toThrow();
   });
 });
+
+describe("bounded rule state", () => {
+  it("evicts the oldest cold key first and gives recently read keys a second chance", async () => {
+    const { lruMap } = await import("./rules.builtin.ts");
+    const m = lruMap<string, number>(3);
+    m.set("a", 1);
+    m.set("b", 2);
+    m.set("c", 3);
+    expect(m.get("a")).toBe(1); // a is now hot
+    m.set("d", 4); // evicts b, the oldest cold key
+    expect([m.get("a"), m.get("b"), m.get("c"), m.get("d")]).toEqual([1, undefined, 3, 4]);
+    expect(m.size).toBe(3);
+  });
+});

@@ -15,31 +15,37 @@ import type {
 } from "./alert.types.ts";
 import { distanceKm, type GeoLocation } from "./geo.ts";
 
-/** A Map that forgets its least recently used keys beyond `max`. */
+/**
+ * A bounded Map with approximate LRU eviction (the CLOCK / second-chance scheme): a read only marks the
+ * entry, so hot paths never reorder the Map; on overflow, marked entries at the old end get one more
+ * round before the oldest unmarked one is dropped.
+ */
 export function lruMap<K, V>(max: number) {
-  const m = new Map<K, V>();
-  // Re-inserting moves a key to the young end; skipping it for the key touched last saves the churn
-  // when one key is hit in a row (one attacker, one developer session).
-  let last: K | undefined;
+  const m = new Map<K, { v: V; hot: boolean }>();
   return {
     get(k: K): V | undefined {
-      const v = m.get(k);
-      if (v !== undefined && k !== last) {
-        m.delete(k);
-        m.set(k, v);
-        last = k;
-      }
-      return v;
+      const e = m.get(k);
+      if (e === undefined) return undefined;
+      e.hot = true;
+      return e.v;
     },
     set(k: K, v: V) {
-      if (k !== last) m.delete(k);
-      m.set(k, v);
-      last = k;
-      if (m.size > max) {
-        const oldest = m.keys().next().value as K;
-        m.delete(oldest);
-        if (oldest === last) last = undefined;
+      const e = m.get(k);
+      if (e) {
+        e.v = v;
+        e.hot = true;
+        return;
       }
+      m.set(k, { v, hot: false });
+      if (m.size <= max) return;
+      for (let chances = 0; chances < 8; chances++) {
+        const [oldKey, old] = m.entries().next().value as [K, { v: V; hot: boolean }];
+        if (!old.hot) break;
+        m.delete(oldKey);
+        old.hot = false;
+        m.set(oldKey, old);
+      }
+      m.delete(m.keys().next().value as K);
     },
     get size() {
       return m.size;
