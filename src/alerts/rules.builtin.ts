@@ -195,7 +195,7 @@ export function failedLoginBurstRule(cfg: FailedLoginBurstConfig = {}): AlertRul
     evaluate(e) {
       // Logon failures only: sshd's separate "Invalid user" notice (activity Other) would double count.
       if (e.class_uid !== 3002 || e.activity_id !== 1 || !isFailure(e)) return undefined;
-      const hits: RuleHit[] = [];
+      let hits: RuleHit[] | undefined;
       const account = e.user?.name;
       const host = e.dst_endpoint?.hostname ?? e.dst_endpoint?.ip ?? "";
       const ip = e.src_endpoint?.ip;
@@ -204,6 +204,7 @@ export function failedLoginBurstRule(cfg: FailedLoginBurstConfig = {}): AlertRul
         const key = `account|${account}@${host}`;
         const n = count(key, e.time);
         if (n >= threshold) {
+          hits = [];
           hits.push({
             groupKey: key,
             developerId: e.warden.developerId,
@@ -216,6 +217,7 @@ export function failedLoginBurstRule(cfg: FailedLoginBurstConfig = {}): AlertRul
         const key = `address|${ip}`;
         const n = count(key, e.time);
         if (n >= threshold) {
+          if (!hits) hits = [];
           hits.push({
             groupKey: key,
             summary: `${n} failed logins from ${ip} within ${minutes} min`,

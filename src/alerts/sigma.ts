@@ -322,6 +322,21 @@ function compileField(
       return (v !== undefined && v !== null) === want;
     };
   }
+  if (mods.has("cidr") && !mods.has("all")) {
+    // One IP parse per event for the whole list, not one per range.
+    const ranges = values.map((value) => parseRange(value, where));
+    return (e) => {
+      const v = get(e);
+      const list = Array.isArray(v) ? v : [v];
+      for (const x of list) {
+        if (typeof x !== "string") continue;
+        const ip = parseIp(x);
+        if (!ip) continue;
+        for (const r of ranges) if (ip.kind() === r[0].kind() && ip.match(r)) return true;
+      }
+      return false;
+    };
+  }
   const tests: ValueTest[] = values.map((value) => compileValue(value, mods, opts, where));
   const all = mods.has("all");
   return (e) => {
@@ -355,12 +370,7 @@ function compileValue(value: unknown, mods: Set<string>, opts: SigmaLoadOptions,
     }
   }
   if (mods.has("cidr")) {
-    let range: [ipaddr.IPv4 | ipaddr.IPv6, number];
-    try {
-      range = ipaddr.parseCIDR(String(value));
-    } catch {
-      throw invalid(`bad CIDR ${JSON.stringify(value)}`, where);
-    }
+    const range = parseRange(value, where);
     return (v) => typeof v === "string" && inCidr(v, range);
   }
   if (mods.has("fieldref")) {
@@ -395,6 +405,14 @@ function compileValue(value: unknown, mods: Set<string>, opts: SigmaLoadOptions,
         : "exact";
   const m = stringMatcher(text, mode, mods.has("cased"));
   return (v) => v !== undefined && v !== null && m(typeof v === "string" ? v : String(v));
+}
+
+function parseRange(value: unknown, where: string): [ipaddr.IPv4 | ipaddr.IPv6, number] {
+  try {
+    return ipaddr.parseCIDR(String(value));
+  } catch {
+    throw invalid(`bad CIDR ${JSON.stringify(value)}`, where);
+  }
 }
 
 const parsedIps = new Map<string, ipaddr.IPv4 | ipaddr.IPv6 | null>();
@@ -576,6 +594,9 @@ export interface SigmaEvaluator {
   stateSize(): number;
 }
 
+const NO_HITS: SigmaHit[] = [];
+Object.freeze(NO_HITS);
+
 export function ruleKey(r: { id?: string; name?: string; title: string }): string {
   return r.id ?? r.name ?? r.title;
 }
@@ -626,17 +647,18 @@ export function createSigmaEvaluator(set: SigmaRuleSet, opts: SigmaEvaluatorOpti
   return {
     stateSize: () => correlations.reduce((n, c) => n + c.groups.size, 0),
     evaluate(event) {
-      const hits: SigmaHit[] = [];
+      let hits: SigmaHit[] | undefined;
       let matched: SigmaDetectionRule[] | undefined;
       for (const d of set.detections) {
         if (!d.matches(event)) continue;
         if (!matched) matched = [];
         matched.push(d);
         if (d.standalone) {
+          if (!hits) hits = [];
           hits.push({ kind: "detection", ruleKey: ruleKey(d), title: d.title, level: d.level, tags: d.tags });
         }
       }
-      if (!matched) return hits;
+      if (!matched) return hits ?? NO_HITS;
       for (const c of correlations) {
         let rule: SigmaDetectionRule | undefined;
         for (const r of c.rule.rules) {
@@ -692,6 +714,7 @@ export function createSigmaEvaluator(set: SigmaRuleSet, opts: SigmaEvaluatorOpti
         if (test(c.rule.condition, count)) {
           const group: Record<string, string> = {};
           for (let i = 0; i < accessors.length; i++) group[c.rule.groupBy[i]!] = String(accessors[i]!(event));
+          if (!hits) hits = [];
           hits.push({
             kind: "correlation",
             ruleKey: ruleKey(c.rule),
@@ -704,7 +727,7 @@ export function createSigmaEvaluator(set: SigmaRuleSet, opts: SigmaEvaluatorOpti
           });
         }
       }
-      return hits;
+      return hits ?? NO_HITS;
     },
   };
 }
