@@ -62,19 +62,23 @@ const zoneFormatters = new Map<string, Intl.DateTimeFormat>();
 const WEEKDAY: Record<string, IsoWeekday> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
 
 type LocalTime = { weekday: IsoWeekday; minutes: number; date: string };
-// Zone offsets are whole minutes, so the answer is the same for a whole minute: memoise per zone+minute
-// (Intl formatting costs microseconds and runs inline on every attributed event).
-const localCache = new Map<string, LocalTime>();
+// Zone offsets are whole minutes, so the answer holds for a whole minute. Events arrive roughly in time
+// order, so remembering the last minute per zone avoids Intl formatting (microseconds) on the hot path.
+const lastPerZone = new Map<string, { minute: number; value: LocalTime }>();
 
 /** Local weekday, minute of day and date of an instant in an IANA zone. */
 export function localTime(at: number, timeZone: string): LocalTime {
-  const key = `${timeZone}|${Math.floor(at / 60_000)}`;
-  const hit = localCache.get(key);
-  if (hit) return hit;
-  const computed = computeLocalTime(at, timeZone);
-  if (localCache.size >= 20_000) localCache.clear();
-  localCache.set(key, computed);
-  return computed;
+  const minute = Math.floor(at / 60_000);
+  const memo = lastPerZone.get(timeZone);
+  if (memo && memo.minute === minute) return memo.value;
+  const value = computeLocalTime(at, timeZone);
+  if (memo) {
+    memo.minute = minute;
+    memo.value = value;
+  } else if (lastPerZone.size < 1000) {
+    lastPerZone.set(timeZone, { minute, value });
+  }
+  return value;
 }
 
 function computeLocalTime(at: number, timeZone: string): LocalTime {
