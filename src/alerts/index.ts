@@ -1,0 +1,81 @@
+export type {
+  Alert,
+  AlertRule,
+  AlertSeverity,
+  AlertStatus,
+  DeveloperProfile,
+  Eligibility,
+  IsoWeekday,
+  RuleContext,
+  RuleHit,
+  WorkingHours,
+} from "./alert.types.ts";
+export {
+  alertEmail,
+  createEcsHttpForwarder,
+  createEmailNotifier,
+  createSyslogForwarder,
+  createWebhookNotifier,
+  type DeadLetter,
+  type DeliveryResult,
+  type EmailNotifierOptions,
+  type HttpForwarderOptions,
+  type OnDeadLetter,
+  PermanentDeliveryError,
+  RetryAfterError,
+  type RetryPolicy,
+  type SyslogForwarderOptions,
+  type WebhookNotifierOptions,
+  withRetry,
+} from "./delivery.service.ts";
+export {
+  type AlertChange,
+  type AlertEngine,
+  type AlertEngineOptions,
+  createAlertEngine,
+  type ReplayOptions,
+  replayRules,
+  sigmaAlertRule,
+} from "./engine.service.ts";
+export {
+  alertToCef,
+  eventToCef,
+  eventToEcs,
+  SIGNATURE_HEADER,
+  signWebhook,
+  slackWebhookBody,
+  syslogCefLine,
+  TIMESTAMP_HEADER,
+  verifyWebhookSignature,
+} from "./forward.format.ts";
+export {
+  type CidrGeoEntry,
+  createCidrGeoTable,
+  distanceKm,
+  type GeoLocation,
+  type GeoLookup,
+} from "./geo.ts";
+export {
+  accessWithoutGrantRule,
+  type BuiltinRulesConfig,
+  breakGlassRule,
+  builtinRules,
+  failedLoginBurstRule,
+  impossibleTravelRule,
+  localTime,
+  massDownloadRule,
+  newSourceNetworkRule,
+  offHoursRule,
+  withinWorkingHours,
+} from "./rules.builtin.ts";
+export { builtinRulesConfigSchema, parseBuiltinRulesConfig } from "./rules.schemas.ts";
+export { SIGMA_FIELD_MAP, SIGMA_LOGSOURCE } from "./sigma.taxonomy.ts";
+export {
+  createSigmaEvaluator,
+  loadSigmaRules,
+  type SigmaCorrelationRule,
+  type SigmaDetectionRule,
+  type SigmaEvaluator,
+  type SigmaHit,
+  type SigmaRuleSet,
+} from "./sigma.ts";
