@@ -70,6 +70,7 @@ export function tryParseHeader(
   bytes: Uint8Array,
   atEnd = false,
 ): { header: AgeHeader; length: number; macLineStart: number } | null {
+  if (looksArmored(bytes)) throw armoredError();
   let pos = 0;
   let lineNo = 0;
   const incomplete = (what: string) => {
@@ -148,14 +149,22 @@ function checkPrefix(partial: string, lineNo: number): void {
   checkVersion(partial);
 }
 
+function armoredError() {
+  return ageError(
+    "armored",
+    "This is an ASCII-armored age file (age -a); streaming decryption takes the binary format (age without -a)",
+  );
+}
+
+/** True when the input starts, after optional whitespace, with the armor's BEGIN line. */
+function looksArmored(bytes: Uint8Array): boolean {
+  let i = 0;
+  while (i < bytes.length && i < 64 && (bytes[i] === 0x20 || (bytes[i]! >= 0x09 && bytes[i]! <= 0x0d))) i++;
+  return asciiPrefix(bytes, i) === ARMOR_BEGIN;
+}
+
 function checkVersion(line: string): void {
   if (line === AGE_VERSION_LINE) return;
-  if (line.startsWith(ARMOR_BEGIN)) {
-    throw ageError(
-      "armored",
-      "This is an ASCII-armored age file; streaming decryption takes the binary format (age without -a).",
-    );
-  }
   if (line.startsWith("age-encryption.org/") && line.length > "age-encryption.org/".length) {
     throw ageError(
       "unsupported_version",

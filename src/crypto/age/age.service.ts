@@ -4,11 +4,10 @@
  * its gaps, and the payload runs on node:crypto (age.stream.ts).
  */
 import { randomUUID } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { access, open, rename, unlink } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { access, type FileHandle, open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import type { Recipient } from "age-encryption";
 import { Decrypter, Encrypter } from "age-encryption";
 import { AppError } from "../../core/errors.ts";
@@ -26,7 +25,8 @@ export type RecipientInput = string | AgeRecipient;
 export type IdentityInput = string | AgeIdentity;
 
 export const DEFAULT_MAX_HEADER_BYTES = 1024 * 1024;
-const READ_CHUNK = 1024 * 1024;
+const READ_CHUNK = 256 * 1024;
+const WRITE_BATCH = 256 * 1024;
 
 function toAsyncIterable(input: AgeInput): AsyncIterable<Uint8Array> {
   if (input instanceof Uint8Array) {
@@ -252,6 +252,31 @@ function sourceOf(input: string | AgeInput, onProgress?: (n: number) => void): A
 }
 
 /**
+ * Writes a stream to a file in batches of about 1 MiB, overlapping each write with producing the
+ * next batch (one write in flight at a time keeps memory bounded and the data in order).
+ */
+async function writeAll(handle: FileHandle, output: AsyncIterable<Uint8Array>): Promise<number> {
+  let batch: Uint8Array[] = [];
+  let batchBytes = 0;
+  let written = 0;
+  let inFlight: Promise<unknown> = Promise.resolve();
+  for await (const chunk of output) {
+    batch.push(chunk);
+    batchBytes += chunk.length;
+    if (batchBytes >= WRITE_BATCH) {
+      await inFlight;
+      inFlight = handle.writev(batch);
+      written += batchBytes;
+      batch = [];
+      batchBytes = 0;
+    }
+  }
+  await inFlight;
+  if (batchBytes > 0) await handle.writev(batch);
+  return written + batchBytes;
+}
+
+/**
  * Streams `output` into a temporary file beside `path`, fsyncs it and renames it into place only when
  * the stream ended without error; on any error the temporary file is removed, so a truncated or
  * tampered ciphertext never leaves a plausible-looking partial file.
@@ -268,12 +293,11 @@ async function writeAtomically(path: string, output: Readable, options: FileOutp
   const temp = join(dirname(path), `.${basename(path)}.${randomUUID().slice(0, 8)}.partial`);
   const handle = await open(temp, "wx", options.mode ?? 0o600);
   try {
-    const sink = createWriteStream("", { fd: handle, autoClose: false });
-    await pipeline(output, sink);
+    const written = await writeAll(handle, output);
     await handle.sync();
     await handle.close();
     await rename(temp, path);
-    return sink.bytesWritten;
+    return written;
   } catch (e) {
     await handle.close().catch(() => {});
     await unlink(temp).catch(() => {});

@@ -141,8 +141,9 @@ const tampered = (message: string) =>
 
 /**
  * Decrypts STREAM chunks into plaintext. Throws an AppError (reason `truncated`, `tampered` or
- * `trailing_data`) as soon as the input cannot be a complete, authentic payload; everything yielded
- * before the error authenticated, but the output is complete only when the generator returns.
+ * `trailing_data`) as soon as the input cannot be a complete, authentic payload. Each chunk is yielded
+ * once it authenticated at its position (as age does, so the testkit's released-payload hashes
+ * match), but the output is complete only when the generator returns without error.
  */
 export async function* decryptPayload(
   source: AsyncIterable<Uint8Array>,
@@ -156,13 +157,15 @@ export async function* decryptPayload(
       const chunk = queue.take(ENCRYPTED_CHUNK_SIZE);
       const plaintext = openChunk(key, counter, false, chunk, ENCRYPTED_CHUNK_SIZE);
       if (plaintext === null) {
-        if (openChunk(key, counter, true, chunk, ENCRYPTED_CHUNK_SIZE) !== null) {
-          throw ageError(
-            "trailing_data",
-            `The age file has unexpected data after its final chunk (${counter})`,
-          );
-        }
-        throw tampered(`chunk ${counter} does not authenticate`);
+        // A full-size final chunk followed by more data: its plaintext is authentic (released, as
+        // age does), but the file is not.
+        const final = openChunk(key, counter, true, chunk, ENCRYPTED_CHUNK_SIZE);
+        if (final === null) throw tampered(`chunk ${counter} does not authenticate`);
+        yield* final;
+        throw ageError(
+          "trailing_data",
+          `The age file has unexpected data after its final chunk (${counter})`,
+        );
       }
       counter++;
       yield* plaintext;
@@ -178,10 +181,17 @@ export async function* decryptPayload(
   const chunk = queue.take(size);
   const plaintext = openChunk(key, counter, true, chunk, size);
   if (plaintext === null) {
-    if (openChunk(key, counter, false, chunk, size) !== null) {
-      throw truncated(`chunk ${counter} is not marked as the final one`);
+    // A full-size chunk that authenticates as non-final means the file was cut at a chunk boundary:
+    // release it (as age does) and report the truncation. Anything else is cut mid-chunk or modified.
+    const notFinal = size === ENCRYPTED_CHUNK_SIZE ? openChunk(key, counter, false, chunk, size) : null;
+    if (notFinal === null) {
+      throw ageError(
+        "tampered",
+        `The age file is truncated or was modified: its last chunk (${counter}) does not authenticate`,
+      );
     }
-    throw tampered(`the final chunk (${counter}) does not authenticate`);
+    yield* notFinal;
+    throw truncated(`it ends after chunk ${counter}, which is not marked as the final one`);
   }
   if (size === TAG_SIZE && counter > 0) throw tampered("the final chunk is empty after a non-empty payload");
   yield* plaintext;
