@@ -71,6 +71,10 @@ export function tryParseHeader(
   atEnd = false,
 ): { header: AgeHeader; length: number; macLineStart: number } | null {
   if (looksArmored(bytes)) throw armoredError();
+  // Judge the first bytes before any line syntax, so that a PNG or a ZIP is "not an age file".
+  const head = asciiPrefix(bytes, 0).split("\n")[0]!;
+  const n = Math.min(head.length, AGE_VERSION_LINE.length);
+  if (head.slice(0, n) !== AGE_VERSION_LINE.slice(0, n)) checkVersion(head);
   let pos = 0;
   let lineNo = 0;
   const incomplete = (what: string) => {
