@@ -93,7 +93,10 @@ describe("age streaming encryption", () => {
       "tampered",
     );
     const flipped = Buffer.from(ct);
-    flipped[flipped.length - ENCRYPTED_CHUNK_SIZE] ^= 1;
+    flipped.writeUInt8(
+      flipped.readUInt8(flipped.length - ENCRYPTED_CHUNK_SIZE) ^ 1,
+      flipped.length - ENCRYPTED_CHUNK_SIZE,
+    );
     const f = await failureOf(decryptBuffer(flipped, [alice.identity]));
     expect(f.reason).toBe("tampered");
     expect(f.message).toMatch(/does not authenticate/);
