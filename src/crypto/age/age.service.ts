@@ -4,7 +4,6 @@
  * its gaps, and the payload runs on node:crypto (age.stream.ts).
  */
 import { randomUUID } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { access, type FileHandle, open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { Readable } from "node:stream";
@@ -14,7 +13,13 @@ import { AppError } from "../../core/errors.ts";
 import { ageError, fromTypageHeaderError } from "./age.errors.ts";
 import { type AgeHeader, tryParseHeader } from "./age.header.ts";
 import { type AgeIdentity, type AgeRecipient, parseIdentities, parseRecipient } from "./age.keys.ts";
-import { decryptPayload, derivePayloadKey, encryptPayload, PAYLOAD_NONCE_SIZE } from "./age.stream.ts";
+import {
+  decryptPayload,
+  derivePayloadKey,
+  encryptPayload,
+  PAYLOAD_NONCE_SIZE,
+  readFileChunks,
+} from "./age.stream.ts";
 
 /** Bytes to encrypt or decrypt: a Node stream, any (async) iterable of byte chunks, or one buffer. */
 export type AgeInput = AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Uint8Array;
@@ -25,7 +30,6 @@ export type RecipientInput = string | AgeRecipient;
 export type IdentityInput = string | AgeIdentity;
 
 export const DEFAULT_MAX_HEADER_BYTES = 1024 * 1024;
-const READ_CHUNK = 256 * 1024;
 const WRITE_BATCH = 256 * 1024;
 
 function toAsyncIterable(input: AgeInput): AsyncIterable<Uint8Array> {
@@ -77,19 +81,23 @@ async function startFile(recipients: readonly AgeRecipient[]): Promise<{ prefix:
   return { prefix, key };
 }
 
+async function* encryptIterable(
+  source: AsyncIterable<Uint8Array>,
+  recipients: readonly AgeRecipient[],
+  borrowed: boolean,
+): AsyncGenerator<Uint8Array> {
+  const { prefix, key } = await startFile(recipients);
+  yield prefix;
+  yield* encryptPayload(source, key, { borrowed });
+}
+
 /**
  * Encrypts `input` to the recipients, as a stream of age v1 binary ciphertext. Recipients are
  * validated at once (throws AppError `validation_failed`); read errors surface on the stream.
  */
 export function encrypt(input: AgeInput, recipients: readonly RecipientInput[]): Readable {
   const parsed = resolveRecipients(recipients);
-  const source = toAsyncIterable(input);
-  async function* generate(): AsyncGenerator<Uint8Array> {
-    const { prefix, key } = await startFile(parsed);
-    yield prefix;
-    yield* encryptPayload(source, key);
-  }
-  return Readable.from(generate(), { objectMode: false });
+  return Readable.from(encryptIterable(toAsyncIterable(input), parsed, false), { objectMode: false });
 }
 
 export interface ReadHeaderOptions {
@@ -214,16 +222,25 @@ export function decrypt(
   options: DecryptOptions = {},
 ): Readable {
   const parsed = resolveIdentities(identities);
-  async function* generate(): AsyncGenerator<Uint8Array> {
-    const { header, rest } = await readHeader(input, options);
-    const fileKey = await unwrapFileKey(header, parsed);
-    options.onHeader?.(header);
-    const { data: nonce, rest: payload } = await readExactly(rest, PAYLOAD_NONCE_SIZE);
-    const key = derivePayloadKey(fileKey, nonce);
-    fileKey.fill(0);
-    yield* decryptPayload(payload, key);
-  }
-  return Readable.from(generate(), { objectMode: false });
+  return Readable.from(decryptIterable(toAsyncIterable(input), parsed, options, false), {
+    objectMode: false,
+  });
+}
+
+async function* decryptIterable(
+  source: AsyncIterable<Uint8Array>,
+  identities: readonly AgeIdentity[],
+  options: DecryptOptions,
+  borrowed: boolean,
+): AsyncGenerator<Uint8Array> {
+  // readHeader and readExactly copy what they keep, so borrowed pieces stay safe across them.
+  const { header, rest } = await readHeader(source, options);
+  const fileKey = await unwrapFileKey(header, identities);
+  options.onHeader?.(header);
+  const { data: nonce, rest: payload } = await readExactly(rest, PAYLOAD_NONCE_SIZE);
+  const key = derivePayloadKey(fileKey, nonce);
+  fileKey.fill(0);
+  yield* decryptPayload(payload, key, { borrowed });
 }
 
 export interface FileOutputOptions {
@@ -235,13 +252,15 @@ export interface FileOutputOptions {
   mode?: number;
 }
 
-function sourceOf(input: string | AgeInput, onProgress?: (n: number) => void): AsyncIterable<Uint8Array> {
-  const source =
-    typeof input === "string"
-      ? createReadStream(input, { highWaterMark: READ_CHUNK })
-      : toAsyncIterable(input);
-  if (!onProgress) return source;
-  return (async function* () {
+/** A path is read with reused buffers (borrowed pieces); other inputs are taken as they come. */
+function sourceOf(
+  input: string | AgeInput,
+  onProgress?: (n: number) => void,
+): { source: AsyncIterable<Uint8Array>; borrowed: boolean } {
+  if (typeof input === "string") return { source: readFileChunks(input, onProgress), borrowed: true };
+  const source = toAsyncIterable(input);
+  if (!onProgress) return { source, borrowed: false };
+  const counted = (async function* () {
     let n = 0;
     for await (const chunk of source) {
       n += chunk.length;
@@ -249,6 +268,7 @@ function sourceOf(input: string | AgeInput, onProgress?: (n: number) => void): A
       yield chunk;
     }
   })();
+  return { source: counted, borrowed: false };
 }
 
 /**
@@ -281,7 +301,11 @@ async function writeAll(handle: FileHandle, output: AsyncIterable<Uint8Array>): 
  * the stream ended without error; on any error the temporary file is removed, so a truncated or
  * tampered ciphertext never leaves a plausible-looking partial file.
  */
-async function writeAtomically(path: string, output: Readable, options: FileOutputOptions): Promise<number> {
+async function writeAtomically(
+  path: string,
+  output: AsyncIterable<Uint8Array>,
+  options: FileOutputOptions,
+): Promise<number> {
   if (!options.overwrite) {
     const exists = await access(path).then(
       () => true,
@@ -312,8 +336,11 @@ export async function encryptToFile(
   recipients: readonly RecipientInput[],
   options: FileOutputOptions = {},
 ): Promise<{ bytesWritten: number }> {
-  const ciphertext = encrypt(sourceOf(input, options.onProgress), recipients);
-  return { bytesWritten: await writeAtomically(outputPath, ciphertext, options) };
+  const parsed = resolveRecipients(recipients);
+  const { source, borrowed } = sourceOf(input, options.onProgress);
+  return {
+    bytesWritten: await writeAtomically(outputPath, encryptIterable(source, parsed, borrowed), options),
+  };
 }
 
 /**
@@ -327,7 +354,9 @@ export async function decryptToFile(
   identities: readonly IdentityInput[],
   options: FileOutputOptions & DecryptOptions = {},
 ): Promise<{ bytesWritten: number }> {
-  const plaintext = decrypt(sourceOf(input, options.onProgress), identities, options);
+  const parsed = resolveIdentities(identities);
+  const { source, borrowed } = sourceOf(input, options.onProgress);
+  const plaintext = decryptIterable(source, parsed, options, borrowed);
   return { bytesWritten: await writeAtomically(outputPath, plaintext, options) };
 }
 

@@ -12,6 +12,7 @@
  * tag verified.
  */
 import { createCipheriv, createDecipheriv, hkdfSync } from "node:crypto";
+import { open } from "node:fs/promises";
 import { ageError } from "./age.errors.ts";
 
 export const CHUNK_SIZE = 64 * 1024;
@@ -46,6 +47,16 @@ function byteQueue() {
       if (data.length === 0) return;
       parts.push(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
       length += data.length;
+    },
+    /**
+     * Copies what is still queued into one owned buffer, for sources that reuse their buffers
+     * (readFileChunks): at most one chunk stays queued between pieces, so this copies little.
+     */
+    detach(): void {
+      if (length === 0) return;
+      const owned = Buffer.concat(parts, length);
+      parts.length = 0;
+      parts.push(owned);
     },
     /** Removes and returns the next n bytes as slices of the queued buffers. */
     take(n: number): Buffer[] {
@@ -117,10 +128,49 @@ function openChunk(
   return out;
 }
 
+export interface PayloadOptions {
+  /** The source reuses a yielded buffer once the next piece is requested (see readFileChunks). */
+  borrowed?: boolean;
+}
+
+/**
+ * Reads a file in 1 MiB pieces into two buffers used in turn, one read ahead of the consumer. Each
+ * yielded piece is valid until the piece after it is requested (hence `borrowed` above): reusing
+ * buffers instead of allocating one per read halves the cost of reading (fewer page faults and GC).
+ */
+export async function* readFileChunks(
+  path: string,
+  onProgress?: (bytesRead: number) => void,
+  pieceSize = 1024 * 1024,
+): AsyncGenerator<Buffer> {
+  const handle = await open(path, "r");
+  let pending: Promise<{ bytesRead: number; buffer: Buffer }> | undefined;
+  try {
+    const buffers = [Buffer.allocUnsafeSlow(pieceSize), Buffer.allocUnsafeSlow(pieceSize)];
+    let total = 0;
+    let turn = 0;
+    pending = handle.read(buffers[0]!, 0, pieceSize, null);
+    for (;;) {
+      const { bytesRead, buffer } = await pending;
+      if (bytesRead === 0) return;
+      total += bytesRead;
+      turn ^= 1;
+      pending = handle.read(buffers[turn]!, 0, pieceSize, null);
+      onProgress?.(total);
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    // The consumer may stop early (an error downstream): let the read in flight finish first.
+    await pending?.catch(() => {});
+    await handle.close();
+  }
+}
+
 /** Encrypts a plaintext stream into STREAM chunks (without the age header and payload nonce). */
 export async function* encryptPayload(
   source: AsyncIterable<Uint8Array>,
   key: Buffer,
+  options: PayloadOptions = {},
 ): AsyncGenerator<Buffer> {
   const queue = byteQueue();
   let counter = 0;
@@ -130,6 +180,7 @@ export async function* encryptPayload(
     while (queue.length > CHUNK_SIZE) {
       yield* sealChunk(key, counter++, false, queue.take(CHUNK_SIZE));
     }
+    if (options.borrowed) queue.detach();
   }
   // The final chunk: at most 64 KiB, empty only when the whole plaintext is.
   yield* sealChunk(key, counter, true, queue.take(queue.length));
@@ -148,6 +199,7 @@ const tampered = (message: string) =>
 export async function* decryptPayload(
   source: AsyncIterable<Uint8Array>,
   key: Buffer,
+  options: PayloadOptions = {},
 ): AsyncGenerator<Buffer> {
   const queue = byteQueue();
   let counter = 0;
@@ -170,6 +222,7 @@ export async function* decryptPayload(
       counter++;
       yield* plaintext;
     }
+    if (options.borrowed) queue.detach();
   }
   const size = queue.length;
   if (size === 0) {
