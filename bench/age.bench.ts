@@ -7,7 +7,8 @@
  * Env: AGE_BENCH_MIB (file size, default 1024), AGE_BENCH_ROUNDS (default 3, best and median shown),
  * AGE_BENCH_TYPAGE_MIB (default = AGE_BENCH_MIB; 0 skips typage), AGE_BENCH_RSS_GIB (default 4: a
  * generated stream of that size is encrypted and decrypted in one process whose peak RSS is reported;
- * 0 skips it). Each implementation runs in its own process so that peak RSS is its own. The files live
+ * 0 skips it). Each implementation runs in its own process (this file bundled by esbuild, run by plain node as the
+ * CLI will be) so that peak RSS is its own. The files live
  * in /dev/shm when it exists, so that the disk does not hide the crypto.
  */
 import { execFileSync, spawn } from "node:child_process";
@@ -125,22 +126,30 @@ function runMeasured(cmd: string, args: string[]): Promise<Run & { stdout: strin
   });
 }
 
+/** This script bundled with esbuild, as the CLI ships: plain node, no tsx start-up or memory. */
+let bundled = "";
+
+async function bundleSelf(dir: string): Promise<void> {
+  const { build } = await import("esbuild");
+  bundled = join(dir, "age-bench.mjs");
+  await build({
+    entryPoints: [self],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    outfile: bundled,
+    logLevel: "silent",
+  });
+}
+
 async function oursChild(
   what: string,
   input: string,
   output: string,
   key: string,
 ): Promise<Run & { startup: number }> {
-  const r = await runMeasured(process.execPath, [
-    "--import",
-    "tsx",
-    self,
-    "--child",
-    what,
-    input,
-    output,
-    key,
-  ]);
+  const r = await runMeasured(process.execPath, [bundled, "--child", what, input, output, key]);
   const j = JSON.parse(r.stdout.trim().split("\n").pop()!) as {
     seconds: number;
     startup: number;
@@ -182,6 +191,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(base, "warden-age-bench-"));
   const path = (n: string) => join(dir, n);
   try {
+    await bundleSelf(dir);
     execFileSync("age-keygen", ["-o", path("key.txt")], { stdio: "ignore" });
     const recipient = execFileSync("age-keygen", ["-y", path("key.txt")])
       .toString()
@@ -221,9 +231,7 @@ async function main(): Promise<void> {
       const src = typageMib === mib ? path("plain") : path("plain-typage");
       if (src !== path("plain")) await writeRandomFile(src, typageMib);
       const enc = await runMeasured(process.execPath, [
-        "--import",
-        "tsx",
-        self,
+        bundled,
         "--child",
         "typage-enc",
         src,
@@ -231,9 +239,7 @@ async function main(): Promise<void> {
         recipient,
       ]);
       const dec = await runMeasured(process.execPath, [
-        "--import",
-        "tsx",
-        self,
+        bundled,
         "--child",
         "typage-dec",
         path("typage.age"),
@@ -263,7 +269,7 @@ async function main(): Promise<void> {
       "",
       "Command: `node --import tsx bench/age.bench.ts`",
       `Machine: ${cpu[0]?.model ?? "unknown CPU"}, ${cpu.length} cores, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, load average ${os.loadavg()[0]!.toFixed(1)}; Node ${process.version}, ${ageVersion === "" ? "age" : `age ${ageVersion}`}`,
-      `Input: ${mib} MiB of random data in ${base}; ${rounds} interleaved rounds (best / median MiB/s). Warden runs in its own process; its time excludes the ${startup.toFixed(2)} s tsx start-up.`,
+      `Input: ${mib} MiB of random data in ${base}; ${rounds} interleaved rounds (best / median MiB/s). Warden runs bundled in its own process; its time excludes its ${startup.toFixed(2)} s module load.`,
       "",
       "| implementation | encrypt MiB/s (best / median) | decrypt MiB/s (best / median) | peak RSS MiB |",
       "| --- | --- | --- | --- |",
@@ -286,7 +292,7 @@ async function main(): Promise<void> {
     }
     if (rss) {
       lines.push(
-        `Constant memory: a generated ${rssGib} GiB stream encrypted and decrypted (hash-checked) in one process in ${rss.seconds.toFixed(1)} s, peak RSS ${fmt(rss.maxRssMiB)} MiB (limit 150 MiB; includes tsx).`,
+        `Constant memory: a generated ${rssGib} GiB stream encrypted and decrypted (hash-checked) in one process in ${rss.seconds.toFixed(1)} s, peak RSS ${fmt(rss.maxRssMiB)} MiB (limit 150 MiB).`,
       );
     }
     console.log(lines.join("\n"));
