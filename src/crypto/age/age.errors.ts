@@ -49,5 +49,9 @@ export function fromTypageHeaderError(e: unknown): AppError {
   if (message.includes("HMAC")) {
     return ageError("header_mac", "The age header does not authenticate: it was modified after encryption");
   }
-  return ageError("malformed_header", `Malformed age header: ${message}`);
+  // E.g. a low-order X25519 share, which WebCrypto reports as "operation-specific" failure.
+  return ageError(
+    "malformed_header",
+    `Malformed age header: a recipient stanza for one of the identities is invalid (${message})`,
+  );
 }

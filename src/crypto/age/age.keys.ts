@@ -10,7 +10,6 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { base64, base64nopad, bech32 } from "@scure/base";
 import type { Identity, Recipient } from "age-encryption";
 import { ageError } from "./age.errors.ts";
-import { isLowOrderX25519 } from "./age.header.ts";
 import { sshEd25519Identity, sshEd25519Recipient, sshEd25519Wire } from "./age.ssh.ts";
 
 export type AgeKeyType = "X25519" | "ssh-ed25519";
@@ -35,6 +34,19 @@ export interface AgeIdentity {
   readonly recipient: string;
   /** The typage Identity (or identity string typage parses itself) that unwraps file keys. */
   readonly unwrapper: Identity | string;
+}
+
+/** A fixed clamped scalar: X25519 with any clamped scalar is all-zero exactly for low-order points. */
+const PROBE_SCALAR = new Uint8Array(32).fill(0x42);
+
+/** True when X25519 with this u-coordinate yields the all-zero shared secret (low-order point). */
+export function isLowOrderX25519(u: Uint8Array): boolean {
+  try {
+    x25519.scalarMult(PROBE_SCALAR, u);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 const X25519_RECIPIENT_HRP = "age";

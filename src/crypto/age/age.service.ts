@@ -121,7 +121,10 @@ export async function readHeader(
   for (;;) {
     const next = await iterator.next();
     if (!next.done) buffered = Buffer.concat([buffered, next.value]);
-    const parsed = tryParseHeader(buffered.subarray(0, max + 1), next.done === true);
+    const parsed = tryParseHeader(
+      buffered.subarray(0, max + 1),
+      next.done === true && buffered.length <= max,
+    );
     if (parsed) {
       const leftover = buffered.subarray(parsed.length);
       const rest = (async function* () {
