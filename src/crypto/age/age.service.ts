@@ -30,7 +30,7 @@ export type RecipientInput = string | AgeRecipient;
 export type IdentityInput = string | AgeIdentity;
 
 export const DEFAULT_MAX_HEADER_BYTES = 1024 * 1024;
-const WRITE_BATCH = 256 * 1024;
+const WRITE_BATCH = 1024 * 1024;
 
 function toAsyncIterable(input: AgeInput): AsyncIterable<Uint8Array> {
   if (input instanceof Uint8Array) {
@@ -85,10 +85,46 @@ async function* encryptIterable(
   source: AsyncIterable<Uint8Array>,
   recipients: readonly AgeRecipient[],
   borrowed: boolean,
-): AsyncGenerator<Uint8Array> {
+): AsyncGenerator<Uint8Array[]> {
   const { prefix, key } = await startFile(recipients);
-  yield prefix;
+  yield [prefix];
   yield* encryptPayload(source, key, { borrowed });
+}
+
+/**
+ * A Readable over batches of buffers: pushes a whole batch per pull (push is synchronous and cheap,
+ * unlike a generator step per buffer). Destroying the stream stops the generator, closing its input.
+ */
+function batchesToReadable(batches: AsyncGenerator<Uint8Array[]>): Readable {
+  let pulling = false;
+  return new Readable({
+    async read() {
+      if (pulling) return;
+      pulling = true;
+      try {
+        for (;;) {
+          const next = await batches.next();
+          if (next.done) {
+            this.push(null);
+            return;
+          }
+          let more = true;
+          for (const b of next.value) more = this.push(b);
+          if (!more) return;
+        }
+      } catch (e) {
+        this.destroy(e as Error);
+      } finally {
+        pulling = false;
+      }
+    },
+    destroy(error, callback) {
+      batches.return(undefined).then(
+        () => callback(error),
+        () => callback(error),
+      );
+    },
+  });
 }
 
 /**
@@ -97,7 +133,7 @@ async function* encryptIterable(
  */
 export function encrypt(input: AgeInput, recipients: readonly RecipientInput[]): Readable {
   const parsed = resolveRecipients(recipients);
-  return Readable.from(encryptIterable(toAsyncIterable(input), parsed, false), { objectMode: false });
+  return batchesToReadable(encryptIterable(toAsyncIterable(input), parsed, false));
 }
 
 export interface ReadHeaderOptions {
@@ -225,9 +261,7 @@ export function decrypt(
   options: DecryptOptions = {},
 ): Readable {
   const parsed = resolveIdentities(identities);
-  return Readable.from(decryptIterable(toAsyncIterable(input), parsed, options, false), {
-    objectMode: false,
-  });
+  return batchesToReadable(decryptIterable(toAsyncIterable(input), parsed, options, false));
 }
 
 async function* decryptIterable(
@@ -235,7 +269,7 @@ async function* decryptIterable(
   identities: readonly AgeIdentity[],
   options: DecryptOptions,
   borrowed: boolean,
-): AsyncGenerator<Uint8Array> {
+): AsyncGenerator<Uint8Array[]> {
   // readHeader and readExactly copy what they keep, so borrowed pieces stay safe across them.
   const { header, rest } = await readHeader(source, options);
   const fileKey = await unwrapFileKey(header, identities);
@@ -278,25 +312,48 @@ function sourceOf(
  * Writes a stream to a file in batches of about 1 MiB, overlapping each write with producing the
  * next batch (one write in flight at a time keeps memory bounded and the data in order).
  */
-async function writeAll(handle: FileHandle, output: AsyncIterable<Uint8Array>): Promise<number> {
+async function writeAll(handle: FileHandle, output: AsyncIterable<Uint8Array[]>): Promise<number> {
   let batch: Uint8Array[] = [];
   let batchBytes = 0;
   let written = 0;
   let inFlight: Promise<unknown> = Promise.resolve();
-  for await (const chunk of output) {
-    batch.push(chunk);
-    batchBytes += chunk.length;
+  for await (const buffers of output) {
+    for (const b of buffers) {
+      batch.push(b);
+      batchBytes += b.length;
+    }
     if (batchBytes >= WRITE_BATCH) {
       await inFlight;
-      inFlight = handle.writev(batch);
+      inFlight = writeFully(handle, batch);
       written += batchBytes;
       batch = [];
       batchBytes = 0;
     }
   }
   await inFlight;
-  if (batchBytes > 0) await handle.writev(batch);
+  if (batchBytes > 0) await writeFully(handle, batch);
   return written + batchBytes;
+}
+
+/** writev, continuing after a short write (rare on files, possible on full disks or odd filesystems). */
+async function writeFully(handle: FileHandle, buffers: Uint8Array[]): Promise<void> {
+  let pending = buffers;
+  for (;;) {
+    const total = pending.reduce((n, b) => n + b.length, 0);
+    const { bytesWritten } = await handle.writev(pending);
+    if (bytesWritten >= total) return;
+    if (bytesWritten === 0) throw new AppError("internal", "Could not write the output file (no progress)");
+    let skip = bytesWritten;
+    const rest: Uint8Array[] = [];
+    for (const b of pending) {
+      if (skip >= b.length) skip -= b.length;
+      else {
+        rest.push(skip > 0 ? b.subarray(skip) : b);
+        skip = 0;
+      }
+    }
+    pending = rest;
+  }
 }
 
 /**
@@ -306,7 +363,7 @@ async function writeAll(handle: FileHandle, output: AsyncIterable<Uint8Array>): 
  */
 async function writeAtomically(
   path: string,
-  output: AsyncIterable<Uint8Array>,
+  output: AsyncIterable<Uint8Array[]>,
   options: FileOutputOptions,
 ): Promise<number> {
   if (!options.overwrite) {
