@@ -7,7 +7,7 @@
  * right for text secrets and small files; large files go through the CLI's streaming path.
  */
 import { x25519 } from "@noble/curves/ed25519.js";
-import { Decrypter, Encrypter } from "age-encryption";
+import { armor, Decrypter, Encrypter } from "age-encryption";
 import { ageError, fromTypageHeaderError } from "./age.errors.ts";
 import { parseHeader } from "./age.header.ts";
 import { encodeX25519Identity, encodeX25519Recipient, parseIdentities, parseRecipient } from "./age.keys.ts";
@@ -46,11 +46,30 @@ export async function encryptSmall(
   return encrypter.encrypt(data);
 }
 
-/** Decrypts a small age v1 binary payload with identity text (age identity file or OpenSSH key). */
+/** ASCII armor (`age -a`, PEM "AGE ENCRYPTED FILE") for pasting a text secret into a form or chat. */
+export function toArmor(ciphertext: Uint8Array): string {
+  return armor.encode(ciphertext);
+}
+
+/** Decodes ASCII armor (typage's strict parser); refuses malformed armor with reason `armored`. */
+export function fromArmor(text: string): Uint8Array {
+  try {
+    return armor.decode(text);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw ageError("armored", `The ASCII-armored age file is malformed (${why})`);
+  }
+}
+
+/**
+ * Decrypts a small age v1 payload with identity text (age identity file or OpenSSH key). Takes the
+ * binary format, or the armored one as a string.
+ */
 export async function decryptSmall(
-  ciphertext: Uint8Array,
+  input: Uint8Array | string,
   identities: readonly string[],
 ): Promise<Uint8Array> {
+  const ciphertext = typeof input === "string" ? fromArmor(input) : input;
   parseHeader(ciphertext); // strict checks and clear messages before typage sees it
   const decrypter = new Decrypter();
   for (const text of identities) for (const id of parseIdentities(text)) decrypter.addIdentity(id.unwrapper);
@@ -66,6 +85,9 @@ export async function decryptSmall(
 }
 
 /** decryptSmall, decoded as UTF-8 text. */
-export async function decryptText(ciphertext: Uint8Array, identities: readonly string[]): Promise<string> {
+export async function decryptText(
+  ciphertext: Uint8Array | string,
+  identities: readonly string[],
+): Promise<string> {
   return new TextDecoder("utf-8", { fatal: true }).decode(await decryptSmall(ciphertext, identities));
 }

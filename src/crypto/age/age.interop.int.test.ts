@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decryptText, encryptSmall, toArmor } from "./age.browser.ts";
 import { ageFailureOf } from "./age.errors.ts";
 import { parseIdentities, parseRecipient } from "./age.keys.ts";
 import { checkShareHeader, decryptToFile, encryptToFile, readHeader } from "./age.service.ts";
@@ -92,6 +93,14 @@ describe("interop edge cases", () => {
     expect(header.stanzas[0]!.args[0]).toBe(
       sshEd25519Tag(sshEd25519Wire(parseRecipient(ssh.recipient).publicKey)),
     );
+  });
+
+  it("encrypts a text secret in the browser path to an SSH key that age and we decrypt", async () => {
+    const ct = await encryptSmall("token", [ssh.recipient]);
+    writeFileSync(p("small.age"), ct);
+    const r = age(["-d", "-i", ssh.identityFile, p("small.age")]);
+    expect(r.stdout.toString()).toBe("token");
+    expect(await decryptText(toArmor(ct), [readFileSync(ssh.identityFile, "utf8")])).toBe("token");
   });
 
   it("gives the SSH identity's recipient as its public key line", () => {

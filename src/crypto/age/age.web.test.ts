@@ -5,7 +5,7 @@
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
-import { decryptSmall, decryptText, encryptSmall, generateKeyPair } from "./age.browser.ts";
+import { decryptSmall, decryptText, encryptSmall, generateKeyPair, toArmor } from "./age.browser.ts";
 import { ageFailureOf } from "./age.errors.ts";
 import { decryptBuffer, encryptBuffer } from "./age.service.ts";
 
@@ -34,6 +34,17 @@ describe("age in the browser", () => {
     expect((await decryptBuffer(ct, [dev.identity])).toString()).toBe("db password: hunter2");
     const back = await encryptBuffer("from the CLI", [dev.recipient]);
     expect(await decryptText(back, [dev.identity])).toBe("from the CLI");
+  });
+
+  it("round-trips armored text", async () => {
+    const dev = generateKeyPair();
+    const ct = await encryptSmall("token", [dev.recipient]);
+    const armored = toArmor(ct);
+    expect(armored.startsWith("-----BEGIN AGE ENCRYPTED FILE-----\n")).toBe(true);
+    expect(await decryptText(armored, [dev.identity])).toBe("token");
+    await expect(decryptText("-----BEGIN AGE ENCRYPTED FILE-----\nnope", [dev.identity])).rejects.toSatisfy(
+      (e) => ageFailureOf(e) === "armored",
+    );
   });
 
   it("explains why it cannot decrypt", async () => {

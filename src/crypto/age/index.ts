@@ -9,8 +9,10 @@ export {
   decryptSmall,
   decryptText,
   encryptSmall,
+  fromArmor,
   generateKeyPair,
   identityFileText,
+  toArmor,
 } from "./age.browser.ts";
 export { type AgeFailure, ageFailureOf } from "./age.errors.ts";
 export { type AgeHeader, type AgeStanza, parseHeader } from "./age.header.ts";
