@@ -2,13 +2,15 @@
  * The C2SP/CCTV age testkit (npm `cctv-age`): every vector that applies to what this module
  * implements (binary format, X25519 identities, strict header parsing including scrypt stanza rules)
  * must give the expected outcome, and the plaintext released before a failure must match the vector's
- * payload hash. Not applicable: ASCII armor (we refuse it for streaming, checked below), passphrase
- * decryption and post-quantum hybrid identities (not offered to Warden users).
+ * payload hash. ASCII armor is refused by the streaming path and decoded (by typage) in the
+ * small-payload path; both are checked below. Not applicable: passphrase decryption and post-quantum
+ * hybrid identities (not offered to Warden users).
  */
 import { createHash } from "node:crypto";
 import { inflateSync } from "node:zlib";
 import * as vectors from "cctv-age";
 import { describe, expect, it } from "vitest";
+import { decryptSmall, fromArmor } from "./age.browser.ts";
 import { type AgeFailure, ageFailureOf } from "./age.errors.ts";
 import { parseHeader } from "./age.header.ts";
 import { decrypt } from "./age.service.ts";
@@ -122,4 +124,23 @@ describe("C2SP/CCTV age testkit", () => {
     const { reason } = await run(v);
     expect(reason).toBe("armored");
   });
+
+  const armoredX25519 = all.filter((v) => v.armored && !hybrid(v) && v.passphrases.length === 0);
+
+  it.each(armoredX25519.filter((v) => v.expect === "armor failure").map((v) => [v.name, v] as const))(
+    "refuses the malformed armor %s in the small-payload path",
+    (_name, v) => {
+      expect(() => fromArmor(Buffer.from(v.file).toString("latin1"))).toThrow(
+        /armored age file is malformed/,
+      );
+    },
+  );
+
+  it.each(armoredX25519.filter((v) => v.expect === "success").map((v) => [v.name, v] as const))(
+    "decrypts the armored file %s in the small-payload path",
+    async (_name, v) => {
+      const plain = await decryptSmall(Buffer.from(v.file).toString("latin1"), v.identities);
+      expect(createHash("sha256").update(plain).digest("hex")).toBe(v.payload);
+    },
+  );
 });
