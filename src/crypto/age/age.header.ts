@@ -109,7 +109,11 @@ export function tryParseHeader(
       const mac = decodeBase64(m[1]!, "the header MAC");
       if (stanzas.length === 0) throw malformed("the header has no recipient stanza");
       checkStanzaSet(stanzas);
-      return { header: { stanzas, mac, bytes: bytes.slice(0, pos) }, length: pos, macLineStart: lineStart };
+      return {
+        header: { stanzas, mac, bytes: new Uint8Array(bytes.subarray(0, pos)) },
+        length: pos,
+        macLineStart: lineStart,
+      };
     }
     if (!line.startsWith("->")) {
       throw malformed(`line ${lineNo} should start a stanza ('-> ') or be the MAC line ('--- ')`);
