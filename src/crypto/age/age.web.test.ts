@@ -1,0 +1,68 @@
+/**
+ * The browser entry (age.browser.ts): it must bundle for the browser without any Node built-in, and its
+ * small-payload encryption must interoperate with the streaming Node path.
+ */
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { describe, expect, it } from "vitest";
+import { decryptSmall, decryptText, encryptSmall, generateKeyPair, toArmor } from "./age.browser.ts";
+import { ageFailureOf } from "./age.errors.ts";
+import { decryptBuffer, encryptBuffer } from "./age.service.ts";
+
+describe("age in the browser", () => {
+  it("bundles for the browser platform with no Node built-in", async () => {
+    const entry = fileURLToPath(new URL("./age.browser.ts", import.meta.url));
+    const result = await build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: "browser",
+      format: "esm",
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(
+      inputs.some((i) => i.startsWith("node:") || i.includes("age.service") || i.includes("age.stream")),
+    ).toBe(false);
+    expect(result.outputFiles[0]!.text).not.toMatch(/from\s*"node:/);
+  });
+
+  it("encrypts a text secret that the streaming path decrypts, and back", async () => {
+    const dev = generateKeyPair();
+    const ct = await encryptSmall("db password: hunter2", [dev.recipient]);
+    expect((await decryptBuffer(ct, [dev.identity])).toString()).toBe("db password: hunter2");
+    const back = await encryptBuffer("from the CLI", [dev.recipient]);
+    expect(await decryptText(back, [dev.identity])).toBe("from the CLI");
+  });
+
+  it("round-trips armored text", async () => {
+    const dev = generateKeyPair();
+    const ct = await encryptSmall("token", [dev.recipient]);
+    const armored = toArmor(ct);
+    expect(armored.startsWith("-----BEGIN AGE ENCRYPTED FILE-----\n")).toBe(true);
+    expect(await decryptText(armored, [dev.identity])).toBe("token");
+    await expect(decryptText("-----BEGIN AGE ENCRYPTED FILE-----\nnope", [dev.identity])).rejects.toSatisfy(
+      (e) => ageFailureOf(e) === "armored",
+    );
+  });
+
+  it("explains why it cannot decrypt", async () => {
+    const ct = await encryptSmall(new Uint8Array([1, 2, 3]), [generateKeyPair().recipient]);
+    await expect(decryptSmall(ct, [generateKeyPair().identity])).rejects.toSatisfy(
+      (e) => ageFailureOf(e) === "no_identity",
+    );
+    const cut = ct.subarray(0, ct.length - 1);
+    await expect(decryptSmall(cut, [generateKeyPair().identity])).rejects.toSatisfy(
+      (e) => ageFailureOf(e) === "no_identity",
+    );
+  });
+
+  it("reports a tampered payload", async () => {
+    const dev = generateKeyPair();
+    const ct = await encryptSmall("secret", [dev.recipient]);
+    const bad = Uint8Array.from(ct);
+    bad[bad.length - 1] = (bad[bad.length - 1] ?? 0) ^ 1;
+    await expect(decryptSmall(bad, [dev.identity])).rejects.toSatisfy((e) => ageFailureOf(e) === "tampered");
+  });
+});
