@@ -1,3 +1,4 @@
+import { createAgreementsFeature } from "./agreements/index.ts";
 import { createAuditService } from "./audit/index.ts";
 import { authRoutes, createAuthService } from "./auth/index.ts";
 import type { Clock } from "./core/clock.ts";
@@ -7,6 +8,8 @@ import type { Sealer } from "./crypto/keyring.ts";
 import type { Api } from "./http/server.ts";
 import { createPeopleFeature } from "./people/index.ts";
 import type { Store } from "./store/store.ts";
+import { createTrainingFeature } from "./training/index.ts";
+import { createVettingFeature } from "./vetting/index.ts";
 
 export interface AppDeps {
   config: Config;
@@ -24,6 +27,9 @@ export function createApp(deps: AppDeps) {
   const { store, clock, config, sealer } = deps;
   const audit = createAuditService({ store, clock });
   const people = createPeopleFeature({ store, clock, audit });
+  const agreements = createAgreementsFeature({ store, clock, audit, sealer });
+  const vetting = createVettingFeature({ store, clock, audit });
+  const training = createTrainingFeature({ store, clock, audit });
   const auth = createAuthService({
     store,
     clock,
@@ -32,8 +38,14 @@ export function createApp(deps: AppDeps) {
     sealer,
     developerEmail: people.developerEmail,
   });
-  const routes: ((api: Api) => Promise<void>)[] = [authRoutes(auth), ...people.routes];
-  return { deps, audit, auth, people, routes };
+  const routes: ((api: Api) => Promise<void>)[] = [
+    authRoutes(auth),
+    ...people.routes,
+    ...agreements.routes,
+    ...vetting.routes,
+    ...training.routes,
+  ];
+  return { deps, audit, auth, people, agreements, vetting, training, routes };
 }
 
 export type App = ReturnType<typeof createApp>;
