@@ -1,3 +1,4 @@
+import { createAgreementsFeature } from "./agreements/index.ts";
 import { auditRoutes, createAuditService } from "./audit/index.ts";
 import { authRoutes, createAuthService } from "./auth/index.ts";
 import type { Clock } from "./core/clock.ts";
@@ -9,6 +10,8 @@ import type { Api } from "./http/server.ts";
 import { createPeopleFeature } from "./people/index.ts";
 import { createScanReportsFeature } from "./scan-reports/index.ts";
 import type { Store } from "./store/store.ts";
+import { createTrainingFeature } from "./training/index.ts";
+import { createVettingFeature } from "./vetting/index.ts";
 
 export interface AppDeps {
   config: Config;
@@ -26,6 +29,9 @@ export function createApp(deps: AppDeps) {
   const { store, clock, config, sealer } = deps;
   const audit = createAuditService({ store, clock });
   const people = createPeopleFeature({ store, clock, audit });
+  const agreements = createAgreementsFeature({ store, clock, audit, sealer });
+  const vetting = createVettingFeature({ store, clock, audit });
+  const training = createTrainingFeature({ store, clock, audit });
   const auth = createAuthService({
     store,
     clock,
@@ -40,10 +46,24 @@ export function createApp(deps: AppDeps) {
     authRoutes(auth),
     auditRoutes(audit),
     ...people.routes,
+    ...agreements.routes,
+    ...vetting.routes,
+    ...training.routes,
     ...gate.routes,
     ...scanReports.routes,
   ];
-  return { deps, audit, auth, people, gate: gate.service, scanReports: scanReports.service, routes };
+  return {
+    deps,
+    audit,
+    auth,
+    people,
+    agreements,
+    vetting,
+    training,
+    gate: gate.service,
+    scanReports: scanReports.service,
+    routes,
+  };
 }
 
 export type App = ReturnType<typeof createApp>;
