@@ -17,6 +17,7 @@ const base = (): GateFacts => ({
       type: "nda",
       partyName: "Acme",
       status: "active",
+      signedOn: "2025-12-20",
       effectiveOn: "2026-01-01",
       expiresOn: "2027-01-01",
       terminatedOn: null,
@@ -26,6 +27,7 @@ const base = (): GateFacts => ({
       type: "ip_assignment",
       partyName: "Acme",
       status: "active",
+      signedOn: "2025-12-20",
       effectiveOn: "2026-01-01",
       expiresOn: null,
       terminatedOn: null,
@@ -81,6 +83,7 @@ const cases: Case[] = [
         type: "nda",
         partyName: "Acme",
         status: "active",
+        signedOn: "2025-12-20",
         effectiveOn: "2026-10-01",
         expiresOn: "2027-10-01",
         terminatedOn: null,
@@ -108,10 +111,29 @@ const cases: Case[] = [
     reasons: ["IP assignment with Acme was terminated on 2026-05-15"],
   },
   {
+    name: "a terminated agreement still holds during its notice period",
+    at: "2026-06-01T00:00:00Z",
+    change: (f) => {
+      f.agreements[0]!.status = "terminated";
+      f.agreements[0]!.terminatedOn = "2026-07-01";
+    },
+    eligible: true,
+  },
+  {
+    name: "an unsigned agreement does not count",
+    at: "2026-06-01T00:00:00Z",
+    change: (f) => {
+      f.agreements[0]!.signedOn = null;
+    },
+    eligible: false,
+    reasons: ["NDA with Acme is not signed yet"],
+  },
+  {
     name: "agreement not yet effective",
     at: "2025-12-15T00:00:00Z",
     change: (f) => {
       f.engagement!.startsOn = "2025-12-01";
+      for (const a of f.agreements) a.signedOn = "2025-12-01";
     },
     eligible: false,
     reasons: [
@@ -139,6 +161,7 @@ const cases: Case[] = [
         type: "dpa",
         partyName: "Acme",
         status: "active",
+        signedOn: "2025-12-20",
         effectiveOn: "2026-01-01",
         expiresOn: "2026-10-01",
         terminatedOn: null,

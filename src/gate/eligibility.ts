@@ -1,3 +1,4 @@
+import { agreementStateOn } from "../agreements/index.ts";
 import {
   type AgreementType,
   agreementLabel,
@@ -17,6 +18,7 @@ export interface GateAgreement {
   type: AgreementType;
   partyName: string;
   status: "draft" | "active" | "terminated";
+  signedOn: string | null;
   effectiveOn: string;
   expiresOn: string | null;
   terminatedOn: string | null;
@@ -73,19 +75,18 @@ function bestAgreement(
   day: string,
 ): { valid?: GateAgreement; latest?: GateAgreement } {
   const valid = list
-    .filter(
-      (a) =>
-        a.status === "active" &&
-        holdsOn(day, a.effectiveOn, a.expiresOn) &&
-        !(a.terminatedOn && a.terminatedOn <= day),
-    )
-    .sort((a, b) => (b.expiresOn ?? "9999-12-31").localeCompare(a.expiresOn ?? "9999-12-31"))[0];
+    .filter((a) => agreementStateOn(a, day).inEffect)
+    .sort((a, b) => (endOf(b) ?? "9999-12-31").localeCompare(endOf(a) ?? "9999-12-31"))[0];
   // The most telling agreement to explain why none holds: the one that ended or starts last.
   const latest = [...list].sort((a, b) =>
-    (b.expiresOn ?? b.effectiveOn).localeCompare(a.expiresOn ?? a.effectiveOn),
+    (endOf(b) ?? b.effectiveOn).localeCompare(endOf(a) ?? a.effectiveOn),
   )[0];
   return { ...(valid ? { valid } : {}), ...(latest ? { latest } : {}) };
 }
+
+/** The day an agreement stops holding: its expiry or its termination, whichever comes first. */
+const endOf = (a: GateAgreement): string | null =>
+  a.terminatedOn && (!a.expiresOn || a.terminatedOn < a.expiresOn) ? a.terminatedOn : a.expiresOn;
 
 function explainMissingAgreement(
   type: AgreementType,
@@ -97,22 +98,25 @@ function explainMissingAgreement(
   const { latest } = bestAgreement(candidates, day);
   if (!latest) return { code: `agreement_missing:${type}`, message: `No ${label} on file${why}` };
   const withWhom = `${label} with ${latest.partyName}`;
-  if (latest.status === "terminated" || (latest.terminatedOn && latest.terminatedOn <= day)) {
+  const { state } = agreementStateOn(latest, day);
+  if (state === "draft") return { code: `agreement_draft:${type}`, message: `${withWhom} is still a draft` };
+  if (state === "terminated") {
     return {
       code: `agreement_terminated:${type}`,
-      message: `${withWhom} was terminated${latest.terminatedOn ? ` on ${latest.terminatedOn}` : ""}`,
-      ...(latest.terminatedOn ? { since: latest.terminatedOn } : {}),
+      message: `${withWhom} was terminated on ${latest.terminatedOn}`,
+      since: latest.terminatedOn!,
     };
   }
-  if (latest.expiresOn && latest.expiresOn <= day) {
+  if (state === "expired") {
     return {
       code: `agreement_expired:${type}`,
       message: `${withWhom} expired on ${latest.expiresOn}`,
-      since: latest.expiresOn,
+      since: latest.expiresOn!,
     };
   }
-  if (latest.status === "draft")
-    return { code: `agreement_draft:${type}`, message: `${withWhom} is still a draft` };
+  if (!latest.signedOn || latest.signedOn > day) {
+    return { code: `agreement_unsigned:${type}`, message: `${withWhom} is not signed yet` };
+  }
   return {
     code: `agreement_not_effective:${type}`,
     message: `${withWhom} takes effect on ${latest.effectiveOn}`,

@@ -57,12 +57,13 @@ export async function loadFacts(q: SqlClient, developerId?: string): Promise<Dev
       id: string;
       type: GateAgreement["type"];
       status: GateAgreement["status"];
+      signed_on: string | null;
       effective_on: string;
       expires_on: string | null;
       terminated_on: string | null;
       party_name: string;
     }>(
-      `select d.id as developer_id, a.id, a.type, a.status, a.effective_on, a.expires_on, a.terminated_on,
+      `select d.id as developer_id, a.id, a.type, a.status, a.signed_on, a.effective_on, a.expires_on, a.terminated_on,
               coalesce(v.name, pd.full_name) as party_name
        from developers d
        join agreements a on a.developer_id = d.id or (a.vendor_id is not null and a.vendor_id = d.vendor_id)
@@ -145,6 +146,7 @@ export async function loadFacts(q: SqlClient, developerId?: string): Promise<Dev
         type: a.type,
         partyName: a.party_name,
         status: a.status,
+        signedOn: a.signed_on,
         effectiveOn: a.effective_on,
         expiresOn: a.expires_on,
         terminatedOn: a.terminated_on,
