@@ -92,10 +92,16 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
     );
   }
   if (hasZodFastifySchemaValidationErrors(err)) {
-    const errors = err.validation.map((v) => ({
-      field: `${v.instancePath ? `${err.validationContext ?? "body"}${v.instancePath}` : (err.validationContext ?? "body")}`,
-      message: v.message ?? "is invalid",
-    }));
+    const where = err.validationContext ?? "body";
+    // An unknown field is reported once per key, named like any other field ("body/colour").
+    const errors = err.validation.flatMap((v) => {
+      const base = v.instancePath && v.instancePath !== "/" ? `${where}${v.instancePath}` : where;
+      const keys = (v.params as { keys?: unknown }).keys;
+      if (v.keyword === "unrecognized_keys" && Array.isArray(keys)) {
+        return keys.map((k) => ({ field: `${base}/${String(k)}`, message: "is not a known field" }));
+      }
+      return [{ field: base, message: v.message ?? "is invalid" }];
+    });
     const first = errors[0];
     return sendProblem(
       reply,

@@ -192,3 +192,33 @@ describe("API tokens", () => {
     expect((await bot.get("/api/v1/vendors")).status).toBe(401);
   });
 });
+
+describe("bad input", () => {
+  it("names each unknown field and stores nothing", async () => {
+    const a = await t.signIn("admin");
+    const r = await a.client.post("/api/v1/vendors", {
+      name: "Umbrella",
+      country: "PT",
+      riskTier: "low",
+      colour: "red",
+    });
+    expect(r.status).toBe(400);
+    expect(r.headers["content-type"]).toContain("application/problem+json");
+    expect(r.body.errors).toEqual([{ field: "body/colour", message: "is not a known field" }]);
+    expect((await a.client.get("/api/v1/vendors?q=Umbrella")).body.total).toBe(0);
+  });
+
+  it("answers malformed JSON and wrong content types without a stack trace", async () => {
+    const a = await t.signIn("admin");
+    const bad = await a.client.raw("POST", "/api/v1/vendors", "{not json", {
+      "content-type": "application/json",
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.detail).toBe("The body is not valid JSON");
+    const form = await a.client.raw("POST", "/api/v1/vendors", "name=x", {
+      "content-type": "application/x-www-form-urlencoded",
+    });
+    expect(form.status).toBe(415);
+    expect(JSON.stringify(bad.body) + JSON.stringify(form.body)).not.toMatch(/at .*\.(ts|js):\d+/);
+  });
+});

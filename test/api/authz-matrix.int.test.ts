@@ -50,6 +50,28 @@ const expected: Record<string, Role[] | typeof PUBLIC> = {
   "GET /api/v1/engagements/{id}": STAFF,
   "PATCH /api/v1/engagements/{id}": ["admin", "security", "manager"],
   "DELETE /api/v1/engagements/{id}": ["admin", "security", "manager"],
+  "GET /api/v1/agreements": STAFF,
+  "GET /api/v1/agreements/expiring": STAFF,
+  "POST /api/v1/agreements": LEADS,
+  "GET /api/v1/agreements/{id}": STAFF,
+  "PATCH /api/v1/agreements/{id}": LEADS,
+  "DELETE /api/v1/agreements/{id}": LEADS,
+  "POST /api/v1/agreements/{id}/activate": LEADS,
+  "POST /api/v1/agreements/{id}/terminate": LEADS,
+  "POST /api/v1/agreements/{id}/document": LEADS,
+  "GET /api/v1/agreements/{id}/document": ["admin", "security", "auditor"],
+  "GET /api/v1/me/agreements": ["developer"],
+  "GET /api/v1/developers/{id}/vetting": STAFF,
+  "PATCH /api/v1/developers/{id}/vetting": LEADS,
+  "POST /api/v1/developers/{id}/vetting/references": LEADS,
+  "POST /api/v1/developers/{id}/vetting/references/{refId}/verify": LEADS,
+  "POST /api/v1/developers/{id}/vetting/red-flags": LEADS,
+  "POST /api/v1/developers/{id}/vetting/red-flags/{flagId}/resolve": LEADS,
+  "POST /api/v1/developers/{id}/vetting/decision": LEADS,
+  "GET /api/v1/developers/{id}/training": STAFF,
+  "POST /api/v1/developers/{id}/training": ["admin", "security", "manager"],
+  "DELETE /api/v1/training/{id}": ["admin", "security", "manager"],
+  "GET /api/v1/me/training": ["developer"],
   "GET /api/v1/developers/{id}/eligibility": STAFF,
   "GET /api/v1/gate/developers": STAFF,
   "GET /api/v1/me/eligibility": ["developer"],
@@ -82,7 +104,7 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 const concrete = (path: string) =>
-  path.replace(/\{id\}/g, randomUUID()).replace(/\{token\}/g, "inv_nonexistent_token_value");
+  path.replace(/\{token\}/g, "inv_nonexistent_token_value").replace(/\{[a-zA-Z]+\}/g, () => randomUUID());
 // Sign-out ends the session it is called with: those rows are checked last.
 const last = (r: { path: string }) => (r.path.endsWith("/logout") ? 1 : 0);
 
