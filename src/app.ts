@@ -4,6 +4,7 @@ import type { Clock } from "./core/clock.ts";
 import type { Config } from "./core/config.ts";
 import type { Logger } from "./core/logger.ts";
 import type { Sealer } from "./crypto/keyring.ts";
+import { createGateFeature } from "./gate/index.ts";
 import type { Api } from "./http/server.ts";
 import { createPeopleFeature } from "./people/index.ts";
 import type { Store } from "./store/store.ts";
@@ -32,8 +33,9 @@ export function createApp(deps: AppDeps) {
     sealer,
     developerEmail: people.developerEmail,
   });
-  const routes: ((api: Api) => Promise<void>)[] = [authRoutes(auth), ...people.routes];
-  return { deps, audit, auth, people, routes };
+  const gate = createGateFeature({ store, clock, audit });
+  const routes: ((api: Api) => Promise<void>)[] = [authRoutes(auth), ...people.routes, ...gate.routes];
+  return { deps, audit, auth, people, gate: gate.service, routes };
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -134,18 +134,17 @@ export async function createHttpServer(app: App, opts: HttpOptions): Promise<Fas
 
   server.decorateRequest("ctx", null as unknown as Ctx);
   server.decorateRequest("auth", null as unknown as AuthState);
+  // Authentication and the route's access rule run first, before the body is even parsed, so a caller
+  // who may not use a route learns nothing from its validation errors.
   server.addHook("onRequest", async (req) => {
     const meta = { ip: req.ip, userAgent: req.headers["user-agent"], requestId: req.id };
     req.auth = await app.auth.authenticate(req, meta);
     req.ctx = { actor: req.auth.actor, meta };
-  });
-  server.addHook("preHandler", async (req) => {
     const access = req.routeOptions.config?.access;
-    if (!access) {
-      if (req.url.startsWith("/api/v1")) throw new AppError("forbidden", "This route has no access rule");
-      return;
+    if (access) enforceAccess(req as FastifyRequest, access);
+    else if (req.url.startsWith("/api/v1/") && req.routeOptions.url) {
+      throw new AppError("forbidden", "This route has no access rule");
     }
-    enforceAccess(req as FastifyRequest, access);
   });
 
   server.get("/api/openapi.json", { schema: { hide: true } }, async () => server.swagger());
