@@ -153,9 +153,28 @@ export interface Reason {
   since?: string;
 }
 
-export interface Eligibility {
+export interface Lapse {
+  date: string;
+  reason: string;
+}
+
+export interface EngagementEligibility {
+  engagementId: string;
+  title: string;
   eligible: boolean;
   reasons: Reason[];
-  engagements?: { engagementId: string; title: string; eligible: boolean; reasons: Reason[] }[];
-  nextLapse: { date: string; reason: string } | null;
+  nextLapse: Lapse | null;
+}
+
+/** GET /developers/:id/eligibility, /gate/developers items, /me/eligibility. */
+export interface Eligibility {
+  developerId: string;
+  name: string;
+  vendorName: string | null;
+  eligible: boolean;
+  reasons: Reason[];
+  nextLapse: Lapse | null;
+  lostOn: string | null;
+  engagements: EngagementEligibility[];
+  checkedAt: string;
 }

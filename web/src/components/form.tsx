@@ -76,7 +76,7 @@ export function Form({
     idFor,
     value: (n) => values[n] ?? "",
     set,
-    error: (n) => error?.fields[n],
+    error: (n) => fieldError(error, n),
     busy,
   };
 
@@ -116,6 +116,35 @@ export function Form({
   );
 }
 
+/** The error for a field, or for its items ("sshPublicKeys.1" shows on "sshPublicKeys" as "item 2: …"). */
+function fieldError(error: ApiError | null, name: string): string | undefined {
+  if (!error) return undefined;
+  if (error.fields[name]) return error.fields[name];
+  const nested = Object.entries(error.fields).filter(([k]) => k.startsWith(`${name}.`));
+  if (nested.length === 0) return undefined;
+  return nested
+    .map(([k, m]) => {
+      const rest = k.slice(name.length + 1);
+      return /^\d+$/.test(rest) ? `item ${Number(rest) + 1}: ${m}` : `${rest}: ${m}`;
+    })
+    .join("; ");
+}
+
+/** "contacts.0.email" → "Contacts 1 email" when no label was given. */
+const prettyName = (n: string): string =>
+  n
+    .split(".")
+    .map((p) => (/^\d+$/.test(p) ? String(Number(p) + 1) : p.replace(/([A-Z])/g, " $1").toLowerCase()))
+    .join(" ")
+    .replace(/^./, (c) => c.toUpperCase());
+
+/** The input a summary entry links to: the field itself, or the list field holding the item. */
+const targetOf = (name: string, known: Values): string | undefined => {
+  if (name in known) return name;
+  const parent = Object.keys(known).find((k) => name.startsWith(`${k}.`));
+  return parent;
+};
+
 function ErrorSummary({
   error,
   ref,
@@ -139,19 +168,27 @@ function ErrorSummary({
       </p>
       {entries.length > 0 && (
         <ul>
-          {entries.map(([name, message]) => (
-            <li key={name}>
-              {name in known ? (
-                <a href={`#${idFor(name)}`}>
-                  {labels[name] ?? name}: {message}
-                </a>
-              ) : (
-                <span>
-                  {labels[name] ?? (name || "Form")}: {message}
-                </span>
-              )}
-            </li>
-          ))}
+          {entries.map(([name, message]) => {
+            const target = targetOf(name, known);
+            const text = `${labels[name] ?? (name ? prettyName(name) : "Form")}: ${message}`;
+            return (
+              <li key={name}>
+                {target ? (
+                  <a
+                    href={`#${idFor(target)}`}
+                    onClick={(e) => {
+                      e.preventDefault();
+                      document.getElementById(idFor(target))?.focus();
+                    }}
+                  >
+                    {text}
+                  </a>
+                ) : (
+                  <span>{text}</span>
+                )}
+              </li>
+            );
+          })}
         </ul>
       )}
     </div>
@@ -206,10 +243,15 @@ function FieldShell({
 type InputType = "text" | "email" | "password" | "number" | "date" | "url" | "time";
 
 export function TextField(
-  props: FieldProps & { type?: InputType; autoComplete?: string; inputMode?: "numeric" | "decimal" },
+  props: FieldProps & {
+    type?: InputType;
+    autoComplete?: string;
+    inputMode?: "numeric" | "decimal";
+    list?: string;
+  },
 ) {
   const f = useFormCtx();
-  const { type = "text", autoComplete, inputMode, ...rest } = props;
+  const { type = "text", autoComplete, inputMode, list, ...rest } = props;
   return (
     <FieldShell {...rest}>
       {(a) => (
@@ -218,6 +260,7 @@ export function TextField(
           type={type}
           autoComplete={autoComplete ?? "off"}
           inputMode={inputMode}
+          list={list}
           value={String(f.value(props.name))}
           onChange={(e) => f.set(props.name, e.target.value)}
         />
