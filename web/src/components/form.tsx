@@ -217,7 +217,12 @@ function FieldShell({
     <div className={`field${err ? " field-invalid" : ""}`}>
       <label htmlFor={id}>
         {label}
-        {required && <span className="req"> (required)</span>}
+        {required && (
+          <span className="req" aria-hidden="true">
+            {" "}
+            (required)
+          </span>
+        )}
       </label>
       {hint && (
         <p className="hint" id={`${id}-hint`}>

@@ -8,6 +8,7 @@ import {
   orNull,
   SelectField,
   str,
+  TextArea,
   TextField,
   useValues,
   type Values,
@@ -27,38 +28,51 @@ import {
 import type { Vendor } from "./vendors.tsx";
 
 export interface AgreementDocument {
+  id: string;
   filename: string;
+  mediaType: string;
   sizeBytes: number;
   sha256: string;
-  mediaType?: string;
-  uploadedAt?: string;
-  createdAt?: string;
+  uploadedAt: string;
 }
 
 export interface Agreement {
   id: string;
   type: string;
-  vendorId: string | null;
-  developerId: string | null;
-  partyName?: string;
+  party: { kind: "vendor" | "developer"; id: string; name: string };
   title: string;
-  status: string;
+  /** Recorded status; `state` adds what the calendar did (expired). */
+  status?: "draft" | "active" | "terminated";
+  state: "draft" | "active" | "expired" | "terminated";
+  inEffect: boolean;
   signedOn: string | null;
   effectiveOn: string;
   expiresOn: string | null;
-  terminatedOn?: string | null;
+  terminatedOn: string | null;
+  terminationReason?: string | null;
+  endsOn: string | null;
   terms: {
-    permittedTools?: string[];
-    permittedStorage?: string[];
-    incidentResponseHours?: number | null;
-    dataCategories?: string[];
+    permittedTools: string[];
+    permittedStorageLocations: string[];
+    incidentResponseHours: number | null;
+    dataCategories: string[];
   };
-  document: AgreementDocument | null;
+  /** Staff views carry the document; a developer's own list says only whether there is one. */
+  document?: AgreementDocument | null;
+  hasDocument?: boolean;
 }
 
-const statusTone = (s: string) => (s === "active" ? "ok" : s === "draft" ? "warn" : "bad");
+const stateTone = (s: string) => (s === "active" ? "ok" : s === "draft" ? "warn" : "bad");
 
-export function AgreementTable({ items }: { items: Agreement[] }) {
+export function AgreementTable({
+  items,
+  linkParty = true,
+  link = true,
+}: {
+  items: Agreement[];
+  linkParty?: boolean;
+  link?: boolean;
+}) {
   return (
     <div className="table-wrap">
       <table>
@@ -75,28 +89,24 @@ export function AgreementTable({ items }: { items: Agreement[] }) {
           {items.map((a) => (
             <tr key={a.id}>
               <td>
-                <Link to={`/agreements/${a.id}`}>{a.title}</Link>
-                {a.document ? (
-                  <div className="hint">signed PDF on file</div>
-                ) : (
-                  <div className="hint">no document</div>
-                )}
+                {link ? <Link to={`/agreements/${a.id}`}>{a.title}</Link> : a.title}
+                <div className="hint">
+                  {(a.document ?? a.hasDocument) ? "signed PDF on file" : "no signed PDF yet"}
+                </div>
               </td>
               <td>{agreementTypeLabel(a.type)}</td>
               <td>
-                {a.developerId ? (
-                  <Link to={`/developers/${a.developerId}`}>{a.partyName ?? "developer"}</Link>
-                ) : a.vendorId ? (
-                  <Link to={`/vendors/${a.vendorId}`}>{a.partyName ?? "vendor"}</Link>
+                {linkParty ? (
+                  <Link to={`/${a.party.kind}s/${a.party.id}`}>{a.party.name}</Link>
                 ) : (
-                  "—"
+                  a.party.name
                 )}
               </td>
               <td>
-                <Tag tone={statusTone(a.status)}>{agreementStatusLabel(a.status)}</Tag>
+                <Tag tone={stateTone(a.state)}>{agreementStatusLabel(a.state)}</Tag>
               </td>
               <td className="nowrap">
-                {a.effectiveOn} → {a.expiresOn ?? "no expiry"}
+                {a.effectiveOn} → {a.endsOn ?? a.expiresOn ?? "no expiry"}
               </td>
             </tr>
           ))}
@@ -110,7 +120,7 @@ export function AgreementsPage() {
   const user = useUser();
   const p = useListParams();
   const l = useResource<ListPage<Agreement>>(
-    `/agreements${qs({ type: p.get("type"), status: p.get("status"), limit: p.limit, offset: p.offset })}`,
+    `/agreements${qs({ type: p.get("type"), state: p.get("state"), limit: p.limit, offset: p.offset })}`,
   );
   return (
     <Page
@@ -133,11 +143,11 @@ export function AgreementsPage() {
           onChange={(v) => p.setFilter("type", v)}
         />
         <FilterSelect
-          id="status-filter"
-          label="Status"
-          value={p.get("status")}
-          options={[...agreementStatusOptions, { value: "expired", label: "Expired" }]}
-          onChange={(v) => p.setFilter("status", v)}
+          id="state-filter"
+          label="State"
+          value={p.get("state")}
+          options={agreementStatusOptions}
+          onChange={(v) => p.setFilter("state", v)}
         />
       </div>
       {l.error && <ErrorBox error={l.error} what="The agreement list" />}
@@ -155,28 +165,26 @@ const labels = {
   vendorId: "Vendor",
   type: "Type",
   title: "Title",
-  status: "Status",
   signedOn: "Signed on",
   effectiveOn: "Effective on",
   expiresOn: "Expires on",
   "terms.permittedTools": "Permitted tools",
-  "terms.permittedStorage": "Permitted storage locations",
+  "terms.permittedStorageLocations": "Permitted storage locations",
   "terms.incidentResponseHours": "Incident response time (hours)",
   "terms.dataCategories": "Data categories",
 };
 
 const toValues = (a: Agreement | undefined, search: URLSearchParams): Values => ({
-  party: a ? (a.developerId ? "developer" : "vendor") : search.get("vendorId") ? "vendor" : "developer",
-  developerId: a?.developerId ?? search.get("developerId") ?? "",
-  vendorId: a?.vendorId ?? search.get("vendorId") ?? "",
+  party: a ? a.party.kind : search.get("vendorId") ? "vendor" : "developer",
+  developerId: a?.party.kind === "developer" ? a.party.id : (search.get("developerId") ?? ""),
+  vendorId: a?.party.kind === "vendor" ? a.party.id : (search.get("vendorId") ?? ""),
   type: a?.type ?? search.get("type") ?? "nda",
   title: a?.title ?? "",
-  status: a?.status === "expired" ? "active" : (a?.status ?? "active"),
   signedOn: a?.signedOn ?? "",
   effectiveOn: a?.effectiveOn ?? new Date().toISOString().slice(0, 10),
   expiresOn: a?.expiresOn ?? "",
   "terms.permittedTools": (a?.terms.permittedTools ?? []).join(", "),
-  "terms.permittedStorage": (a?.terms.permittedStorage ?? []).join(", "),
+  "terms.permittedStorageLocations": (a?.terms.permittedStorageLocations ?? []).join(", "),
   "terms.incidentResponseHours": a?.terms.incidentResponseHours?.toString() ?? "",
   "terms.dataCategories": (a?.terms.dataCategories ?? []).join(", "),
 });
@@ -187,43 +195,58 @@ export function AgreementPage() {
   if (!id) return <AgreementEditor />;
   if (a.loading && !a.data) return <Loading lines={12} />;
   if (a.error || !a.data) return <Page title="Agreement">{a.error && <ErrorBox error={a.error} />}</Page>;
-  return <AgreementEditor key={a.data.id} agreement={a.data} onChange={a.reload} />;
+  return <AgreementEditor key={`${a.data.id}-${a.data.state}`} agreement={a.data} onChange={a.reload} />;
 }
+
+const stateHelp: Record<string, string> = {
+  draft: "A draft does not count for the gate. Upload the signed PDF, set the signed date, then activate it.",
+  active: "In force between its effective and expiry dates. You can amend its title, expiry and terms.",
+  expired: "Past its expiry date: it no longer counts for the gate.",
+  terminated: "Terminated: it no longer counts for the gate from its termination day.",
+};
 
 function AgreementEditor({ agreement, onChange }: { agreement?: Agreement; onChange?(): void }) {
   const user = useUser();
   const navigate = useNavigate();
   const [search] = useSearchParams();
   const { values, set } = useValues(toValues(agreement, search));
-  const devs = useResource<ListPage<Developer>>("/developers?limit=200");
-  const vendors = useResource<ListPage<Vendor>>("/vendors?limit=200");
-  const editable = can.writeAgreements(user);
+  const devs = useResource<ListPage<Developer>>(agreement ? null : "/developers?limit=200");
+  const vendors = useResource<ListPage<Vendor>>(agreement ? null : "/vendors?limit=200");
+  const editable =
+    can.writeAgreements(user) && agreement?.state !== "terminated" && agreement?.state !== "expired";
+  const isDraft = !agreement || agreement.state === "draft";
 
   async function save() {
-    const body = {
-      ...(agreement
-        ? {}
-        : values.party === "vendor"
-          ? { vendorId: str(values.vendorId) || null }
-          : { developerId: str(values.developerId) || null }),
-      ...(agreement ? {} : { type: str(values.type) }),
-      title: str(values.title),
-      status: str(values.status),
-      signedOn: orNull(values.signedOn),
-      effectiveOn: str(values.effectiveOn),
-      expiresOn: orNull(values.expiresOn),
-      terms: {
-        permittedTools: list(values["terms.permittedTools"]),
-        permittedStorage: list(values["terms.permittedStorage"]),
-        incidentResponseHours: numOrNull(values["terms.incidentResponseHours"]),
-        dataCategories: list(values["terms.dataCategories"]),
-      },
+    const terms = {
+      permittedTools: list(values["terms.permittedTools"]),
+      permittedStorageLocations: list(values["terms.permittedStorageLocations"]),
+      incidentResponseHours: numOrNull(values["terms.incidentResponseHours"]),
+      dataCategories: list(values["terms.dataCategories"]),
     };
+    const dates = isDraft
+      ? {
+          signedOn: orNull(values.signedOn),
+          effectiveOn: str(values.effectiveOn),
+          expiresOn: orNull(values.expiresOn),
+        }
+      : { expiresOn: orNull(values.expiresOn) };
     if (agreement) {
-      await api.patch(`/agreements/${agreement.id}`, body);
+      await api.patch(`/agreements/${agreement.id}`, {
+        title: str(values.title),
+        ...(isDraft ? { type: str(values.type) } : {}),
+        ...dates,
+        terms,
+      });
       onChange?.();
     } else {
-      const created = await api.post<Agreement>("/agreements", body);
+      const partyField = values.party === "vendor" ? "vendorId" : "developerId";
+      const created = await api.post<Agreement>("/agreements", {
+        type: str(values.type),
+        ...(str(values[partyField]) ? { [partyField]: str(values[partyField]) } : {}),
+        title: str(values.title),
+        ...dates,
+        terms,
+      });
       navigate(`/agreements/${created.id}`, { replace: true });
     }
   }
@@ -233,24 +256,38 @@ function AgreementEditor({ agreement, onChange }: { agreement?: Agreement; onCha
       title={agreement ? agreement.title : "New agreement"}
       lead={
         agreement
-          ? `${agreementTypeLabel(agreement.type)} with ${agreement.partyName ?? "—"}`
-          : "Record the agreement, then upload the signed PDF."
+          ? `${agreementTypeLabel(agreement.type)} with ${agreement.party.name}`
+          : "Record the agreement as a draft, then upload the signed PDF and activate it."
       }
     >
+      {agreement && (
+        <Section title="State">
+          <p>
+            <Tag tone={stateTone(agreement.state)}>{agreementStatusLabel(agreement.state)}</Tag>{" "}
+            {agreement.inEffect ? (
+              <Tag tone="ok">in effect today</Tag>
+            ) : (
+              <Tag tone="muted">not in effect today</Tag>
+            )}
+          </p>
+          <p className="hint">{stateHelp[agreement.state]}</p>
+          {agreement.terminationReason && <p>Termination reason: {agreement.terminationReason}</p>}
+          {can.writeAgreements(user) && <Lifecycle agreement={agreement} onChange={onChange} />}
+        </Section>
+      )}
       {agreement && <DocumentPanel agreement={agreement} onChange={onChange} />}
       <Section title="Details and terms">
         <Form
           values={values}
           set={set}
           onSubmit={save}
-          submitLabel={agreement ? "Save changes" : "Create agreement"}
+          submitLabel={agreement ? "Save changes" : "Create draft"}
           labels={labels}
-          disabled={!editable}
+          disabled={agreement ? !editable : !can.writeAgreements(user)}
           secondary={<Link to="/agreements">Back to agreements</Link>}
         >
           {!agreement && (
             <div className="form-grid">
-              <SelectField name="type" label="Type" options={agreementTypeOptions} required />
               <SelectField
                 name="party"
                 label="Party"
@@ -278,11 +315,13 @@ function AgreementEditor({ agreement, onChange }: { agreement?: Agreement; onCha
               )}
             </div>
           )}
-          <TextField name="title" label="Title" required />
           <div className="form-grid">
-            <SelectField name="status" label="Status" options={agreementStatusOptions} required />
-            <TextField name="signedOn" label="Signed on" type="date" />
-            <TextField name="effectiveOn" label="Effective on" type="date" required />
+            {isDraft && <SelectField name="type" label="Type" options={agreementTypeOptions} required />}
+            <TextField name="title" label="Title" required />
+          </div>
+          <div className="form-grid">
+            {isDraft && <TextField name="signedOn" label="Signed on" type="date" />}
+            {isDraft && <TextField name="effectiveOn" label="Effective on" type="date" required />}
             <TextField
               name="expiresOn"
               label="Expires on"
@@ -298,7 +337,7 @@ function AgreementEditor({ agreement, onChange }: { agreement?: Agreement; onCha
               hint="Comma-separated, such as GitHub, Slack"
             />
             <TextField
-              name="terms.permittedStorage"
+              name="terms.permittedStorageLocations"
               label="Permitted storage locations"
               hint="Comma-separated"
             />
@@ -311,7 +350,7 @@ function AgreementEditor({ agreement, onChange }: { agreement?: Agreement; onCha
             <TextField
               name="terms.dataCategories"
               label="Data categories"
-              hint="Comma-separated, such as customer contact data"
+              hint="Comma-separated, such as customer contacts"
             />
           </div>
         </Form>
@@ -320,6 +359,85 @@ function AgreementEditor({ agreement, onChange }: { agreement?: Agreement; onCha
   );
 }
 
+/** Activate a draft; terminate an active agreement (with the day and the reason); delete a draft. */
+function Lifecycle({ agreement, onChange }: { agreement: Agreement; onChange: (() => void) | undefined }) {
+  const navigate = useNavigate();
+  const [error, setError] = useState<ApiError | null>(null);
+  const { values, set } = useValues<Values>({
+    terminatedOn: new Date().toISOString().slice(0, 10),
+    reason: "",
+  });
+  const run = async (f: () => Promise<unknown>) => {
+    setError(null);
+    try {
+      await f();
+      onChange?.();
+    } catch (e) {
+      setError(e instanceof ApiError ? e : new ApiError(0, { detail: String(e) }));
+    }
+  };
+  if (agreement.state === "draft") {
+    return (
+      <>
+        {error && (
+          <div className="error-box" role="alert">
+            {error.message}
+          </div>
+        )}
+        <div className="form-actions">
+          <button
+            type="button"
+            className="primary"
+            onClick={() => run(() => api.post(`/agreements/${agreement.id}/activate`))}
+          >
+            Activate
+          </button>
+          <button
+            type="button"
+            className="danger"
+            onClick={() =>
+              window.confirm("Delete this draft?") &&
+              run(async () => {
+                await api.del(`/agreements/${agreement.id}`);
+                navigate("/agreements");
+              })
+            }
+          >
+            Delete draft
+          </button>
+        </div>
+      </>
+    );
+  }
+  if (agreement.state !== "active") return null;
+  return (
+    <details>
+      <summary>Terminate this agreement</summary>
+      <Form
+        values={values}
+        set={set}
+        submitLabel="Terminate"
+        labels={{ terminatedOn: "Terminated from", reason: "Reason" }}
+        onSubmit={async () => {
+          await api.post(`/agreements/${agreement.id}/terminate`, {
+            terminatedOn: str(values.terminatedOn),
+            reason: str(values.reason),
+          });
+          onChange?.();
+        }}
+      >
+        <TextField
+          name="terminatedOn"
+          label="Terminated from"
+          type="date"
+          hint="The first day it no longer holds"
+          required
+        />
+        <TextArea name="reason" label="Reason" required />
+      </Form>
+    </details>
+  );
+}
 function DocumentPanel({
   agreement,
   onChange,
@@ -377,7 +495,7 @@ function DocumentPanel({
             <code>{doc.sha256}</code>
           </dd>
           <dt>Uploaded</dt>
-          <dd>{dateTime(doc.uploadedAt ?? doc.createdAt)}</dd>
+          <dd>{dateTime(doc.uploadedAt)}</dd>
         </dl>
       ) : (
         <Empty>No signed document uploaded yet.</Empty>

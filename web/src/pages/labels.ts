@@ -10,7 +10,7 @@ export const agreementTypeOptions = opts(agreementTypes);
 export const agreementTypeLabel = label(agreementTypes);
 
 const agreementStatuses = { draft: "Draft", active: "Active", expired: "Expired", terminated: "Terminated" };
-export const agreementStatusOptions = opts({ draft: "Draft", active: "Active", terminated: "Terminated" });
+export const agreementStatusOptions = opts(agreementStatuses);
 export const agreementStatusLabel = label(agreementStatuses);
 
 const riskTiers = { low: "Low", medium: "Medium", high: "High", critical: "Critical" };

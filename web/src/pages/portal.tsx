@@ -24,7 +24,7 @@ export function PortalPage() {
           {agreements.loading && !agreements.data && <Loading />}
           {agreements.data?.items.length === 0 && <Empty>No agreements on file.</Empty>}
           {agreements.data && agreements.data.items.length > 0 && (
-            <AgreementTable items={agreements.data.items} />
+            <AgreementTable items={agreements.data.items} link={false} linkParty={false} />
           )}
         </Section>
         <Section title="My training">
