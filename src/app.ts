@@ -1,4 +1,4 @@
-import { createAuditService } from "./audit/index.ts";
+import { auditRoutes, createAuditService } from "./audit/index.ts";
 import { authRoutes, createAuthService } from "./auth/index.ts";
 import type { Clock } from "./core/clock.ts";
 import type { Config } from "./core/config.ts";
@@ -34,7 +34,12 @@ export function createApp(deps: AppDeps) {
     developerEmail: people.developerEmail,
   });
   const gate = createGateFeature({ store, clock, audit });
-  const routes: ((api: Api) => Promise<void>)[] = [authRoutes(auth), ...people.routes, ...gate.routes];
+  const routes: ((api: Api) => Promise<void>)[] = [
+    authRoutes(auth),
+    auditRoutes(audit),
+    ...people.routes,
+    ...gate.routes,
+  ];
   return { deps, audit, auth, people, gate: gate.service, routes };
 }
 

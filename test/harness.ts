@@ -157,7 +157,38 @@ export interface TestApp {
   client(opts?: { ip?: string }): TestClient;
   /** Creates an account of that role (developers get a developer record) and signs it in, TOTP included. */
   signIn(role: Role, opts?: { email?: string; developerId?: string }): Promise<SignedIn>;
+  /** An admin client, signed in on first use, that the builders below act through. */
+  admin(): Promise<TestClient>;
+  /** Builders: create a record through the API (as admin) with sensible defaults; fail loudly otherwise. */
+  buildVendor(overrides?: Record<string, unknown>): Promise<any>;
+  buildDeveloper(overrides?: Record<string, unknown>): Promise<any>;
+  buildEngagement(overrides?: Record<string, unknown>): Promise<any>;
+  buildAgreement(overrides?: Record<string, unknown>): Promise<any>;
   close(): Promise<void>;
+}
+
+/** A minimal, valid PDF: "%PDF-" magic up front and the "%%EOF" trailer at the end. */
+export function pdfBytes(body = "Signed agreement"): Buffer {
+  return Buffer.from(
+    `%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n% ${body}\ntrailer << /Root 1 0 R >>\n%%EOF\n`,
+    "latin1",
+  );
+}
+
+/** A multipart/form-data body with one file part. */
+export function multipart(
+  file: Buffer,
+  opts: { filename?: string; contentType?: string; field?: string } = {},
+): { payload: Buffer; headers: Record<string, string> } {
+  const boundary = `----warden${randomBytes(8).toString("hex")}`;
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="${opts.field ?? "file"}"; filename="${opts.filename ?? "signed.pdf"}"\r\nContent-Type: ${opts.contentType ?? "application/pdf"}\r\n\r\n`,
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  return {
+    payload: Buffer.concat([head, file, tail]),
+    headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
+  };
 }
 
 // Test accounts use a cheaper scrypt cost: the stored hash carries its parameters, so the product's
@@ -185,12 +216,7 @@ export async function createTestApp(
     const userId = randomUUID();
     let developerId = o.developerId;
     if (role === "developer" && !developerId) {
-      developerId = randomUUID();
-      await store.query(
-        `insert into developers (id, full_name, email, country, time_zone, working_hours, created_at, updated_at)
-         values ($1, $2, $3, 'PT', 'Europe/Lisbon', '{"start":"09:00","end":"18:00","days":[1,2,3,4,5]}', $4, $4)`,
-        [developerId, `Dev ${n}`, email, clock.now()],
-      );
+      developerId = (await buildDeveloper({ email, fullName: `Dev ${n}` })).id as string;
     }
     await authRepo.insertUser(store, {
       id: userId,
@@ -221,6 +247,55 @@ export async function createTestApp(
     };
   }
 
+  let adminClient: Promise<TestClient> | undefined;
+  const admin = () => {
+    adminClient ??= signIn("admin").then((a) => a.client);
+    return adminClient;
+  };
+  async function build(url: string, body: Record<string, unknown>) {
+    let r = await (await admin()).post(url, body);
+    if (r.status === 401) {
+      // The shared admin session idled out (a test moved the clock): sign in afresh.
+      adminClient = undefined;
+      r = await (await admin()).post(url, body);
+    }
+    if (r.status !== 201) throw new Error(`POST ${url} failed (${r.status}): ${JSON.stringify(r.body)}`);
+    return r.body;
+  }
+  let seq = 0;
+  const buildVendor = (o: Record<string, unknown> = {}) =>
+    build("/api/v1/vendors", {
+      name: `Vendor ${++seq} ${randomBytes(3).toString("hex")}`,
+      country: "PT",
+      riskTier: "medium",
+      ...o,
+    });
+  const buildDeveloper = (o: Record<string, unknown> = {}) =>
+    build("/api/v1/developers", {
+      fullName: `Developer ${++seq}`,
+      email: `dev${seq}-${randomBytes(3).toString("hex")}@example.test`,
+      country: "PT",
+      timeZone: "Europe/Lisbon",
+      workingHours: { start: "09:00", end: "18:00", days: [1, 2, 3, 4, 5] },
+      ...o,
+    });
+  const buildEngagement = async (o: Record<string, unknown> = {}) =>
+    build("/api/v1/engagements", {
+      developerId: o.developerId ?? (await buildDeveloper()).id,
+      title: `Engagement ${++seq}`,
+      startsOn: "2026-10-01",
+      roles: ["backend"],
+      ...o,
+    });
+  const buildAgreement = async (o: Record<string, unknown> = {}) =>
+    build("/api/v1/agreements", {
+      type: "nda",
+      ...(o.vendorId || o.developerId ? {} : { developerId: (await buildDeveloper()).id }),
+      title: `Agreement ${++seq}`,
+      effectiveOn: "2026-10-01",
+      ...o,
+    });
+
   return {
     app,
     server,
@@ -228,6 +303,11 @@ export async function createTestApp(
     clock,
     client: (o) => httpClient(server, o),
     signIn,
+    admin,
+    buildVendor,
+    buildDeveloper,
+    buildEngagement,
+    buildAgreement,
     async close() {
       await server.close();
       await store.drop();

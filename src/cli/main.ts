@@ -1,5 +1,11 @@
 import { Command, CommanderError } from "commander";
+import { registerPolicyCommands } from "../policy/index.ts";
+import { registerScanTlsCommands } from "../scan-tls/index.ts";
+import { registerAuditCommands } from "./audit.cli.ts";
+import { registerGateCommands } from "./gate.cli.ts";
+import { registerLoginCommands } from "./login.cli.ts";
 import { CliError, EXIT } from "./output.ts";
+import { registerPeopleCommands } from "./people.cli.ts";
 import { registerServerCommands } from "./server.cli.ts";
 
 /** The `warden` command: server and offline admin commands here; API commands talk to a server. */
@@ -10,6 +16,15 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   registerServerCommands(program);
+  registerLoginCommands(program);
+  registerPeopleCommands(program);
+  registerGateCommands(program);
+  registerAuditCommands(program);
+  registerPolicyCommands(program);
+  const scan = program
+    .command("scan")
+    .description("Scanners: TLS and plaintext endpoints; secrets in files and repositories");
+  registerScanTlsCommands(scan);
   return program;
 }
 

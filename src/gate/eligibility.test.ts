@@ -4,10 +4,32 @@ import { defaultRequirements, type GateRequirements } from "./requirements.ts";
 
 const base = (): GateFacts => ({
   developer: { id: "d1", name: "Ana Silva", status: "active" },
-  engagement: { id: "e1", title: "Checkout rewrite", startsOn: "2026-01-01", endsOn: "2026-12-31", handlesPersonalData: false },
+  engagement: {
+    id: "e1",
+    title: "Checkout rewrite",
+    startsOn: "2026-01-01",
+    endsOn: "2026-12-31",
+    handlesPersonalData: false,
+  },
   agreements: [
-    { id: "a1", type: "nda", partyName: "Acme", status: "active", effectiveOn: "2026-01-01", expiresOn: "2027-01-01", terminatedOn: null },
-    { id: "a2", type: "ip_assignment", partyName: "Acme", status: "active", effectiveOn: "2026-01-01", expiresOn: null, terminatedOn: null },
+    {
+      id: "a1",
+      type: "nda",
+      partyName: "Acme",
+      status: "active",
+      effectiveOn: "2026-01-01",
+      expiresOn: "2027-01-01",
+      terminatedOn: null,
+    },
+    {
+      id: "a2",
+      type: "ip_assignment",
+      partyName: "Acme",
+      status: "active",
+      effectiveOn: "2026-01-01",
+      expiresOn: null,
+      terminatedOn: null,
+    },
   ],
   vetting: {
     decision: "approved",
@@ -54,7 +76,15 @@ const cases: Case[] = [
     at: "2026-10-05T09:00:00Z",
     change: (f) => {
       f.agreements[0]!.expiresOn = "2026-10-01";
-      f.agreements.push({ id: "a3", type: "nda", partyName: "Acme", status: "active", effectiveOn: "2026-10-01", expiresOn: "2027-10-01", terminatedOn: null });
+      f.agreements.push({
+        id: "a3",
+        type: "nda",
+        partyName: "Acme",
+        status: "active",
+        effectiveOn: "2026-10-01",
+        expiresOn: "2027-10-01",
+        terminatedOn: null,
+      });
     },
     eligible: true,
   },
@@ -104,7 +134,15 @@ const cases: Case[] = [
     at: "2026-10-02T00:00:00Z",
     change: (f) => {
       f.engagement!.handlesPersonalData = true;
-      f.agreements.push({ id: "a4", type: "dpa", partyName: "Acme", status: "active", effectiveOn: "2026-01-01", expiresOn: "2026-10-01", terminatedOn: null });
+      f.agreements.push({
+        id: "a4",
+        type: "dpa",
+        partyName: "Acme",
+        status: "active",
+        effectiveOn: "2026-01-01",
+        expiresOn: "2026-10-01",
+        terminatedOn: null,
+      });
     },
     eligible: false,
     reasons: ["DPA with Acme expired on 2026-10-01"],
@@ -242,7 +280,10 @@ describe("eligibility", () => {
     const f = base();
     f.trainings[0]!.expiresOn = "2026-11-20";
     const r = eligibility(f, defaultRequirements, new Date("2026-11-01T00:00:00Z"));
-    expect(r.nextLapse).toEqual({ date: "2026-11-20", reason: "security-awareness training expires on 2026-11-20" });
+    expect(r.nextLapse).toEqual({
+      date: "2026-11-20",
+      reason: "security-awareness training expires on 2026-11-20",
+    });
   });
 
   it("gives the date an expired requirement stopped holding", () => {

@@ -1,4 +1,10 @@
-import { type AgreementType, agreementLabel, type GateRequirements, type Severity, severities } from "./requirements.ts";
+import {
+  type AgreementType,
+  agreementLabel,
+  type GateRequirements,
+  type Severity,
+  severities,
+} from "./requirements.ts";
 
 /**
  * The gate: a pure function of a developer's agreements, vetting, training and engagement at an
@@ -30,7 +36,10 @@ export interface GateFacts {
   agreements: GateAgreement[];
   vetting: {
     decision: "pending" | "approved" | "rejected";
-    backgroundCheck: { result: "clear" | "consider" | "failed" | "pending"; completedOn?: string | null } | null;
+    backgroundCheck: {
+      result: "clear" | "consider" | "failed" | "pending";
+      completedOn?: string | null;
+    } | null;
     awarenessScore: number | null;
     cultureOutcome: "pending" | "pass" | "fail";
     drillResult: "not_run" | "passed" | "failed";
@@ -56,11 +65,20 @@ export interface Eligibility {
 
 export const dayOf = (d: Date): string => d.toISOString().slice(0, 10);
 
-const holdsOn = (day: string, from: string, until: string | null) => from <= day && (until === null || day < until);
+const holdsOn = (day: string, from: string, until: string | null) =>
+  from <= day && (until === null || day < until);
 
-function bestAgreement(list: GateAgreement[], day: string): { valid?: GateAgreement; latest?: GateAgreement } {
+function bestAgreement(
+  list: GateAgreement[],
+  day: string,
+): { valid?: GateAgreement; latest?: GateAgreement } {
   const valid = list
-    .filter((a) => a.status === "active" && holdsOn(day, a.effectiveOn, a.expiresOn) && !(a.terminatedOn && a.terminatedOn <= day))
+    .filter(
+      (a) =>
+        a.status === "active" &&
+        holdsOn(day, a.effectiveOn, a.expiresOn) &&
+        !(a.terminatedOn && a.terminatedOn <= day),
+    )
     .sort((a, b) => (b.expiresOn ?? "9999-12-31").localeCompare(a.expiresOn ?? "9999-12-31"))[0];
   // The most telling agreement to explain why none holds: the one that ended or starts last.
   const latest = [...list].sort((a, b) =>
@@ -69,7 +87,12 @@ function bestAgreement(list: GateAgreement[], day: string): { valid?: GateAgreem
   return { ...(valid ? { valid } : {}), ...(latest ? { latest } : {}) };
 }
 
-function explainMissingAgreement(type: AgreementType, candidates: GateAgreement[], day: string, why: string): Reason {
+function explainMissingAgreement(
+  type: AgreementType,
+  candidates: GateAgreement[],
+  day: string,
+  why: string,
+): Reason {
   const label = agreementLabel[type];
   const { latest } = bestAgreement(candidates, day);
   if (!latest) return { code: `agreement_missing:${type}`, message: `No ${label} on file${why}` };
@@ -82,9 +105,14 @@ function explainMissingAgreement(type: AgreementType, candidates: GateAgreement[
     };
   }
   if (latest.expiresOn && latest.expiresOn <= day) {
-    return { code: `agreement_expired:${type}`, message: `${withWhom} expired on ${latest.expiresOn}`, since: latest.expiresOn };
+    return {
+      code: `agreement_expired:${type}`,
+      message: `${withWhom} expired on ${latest.expiresOn}`,
+      since: latest.expiresOn,
+    };
   }
-  if (latest.status === "draft") return { code: `agreement_draft:${type}`, message: `${withWhom} is still a draft` };
+  if (latest.status === "draft")
+    return { code: `agreement_draft:${type}`, message: `${withWhom} is still a draft` };
   return {
     code: `agreement_not_effective:${type}`,
     message: `${withWhom} takes effect on ${latest.effectiveOn}`,
@@ -99,15 +127,24 @@ export function eligibility(f: GateFacts, req: GateRequirements, at: Date): Elig
   const reasons: Reason[] = [];
   const lapses: { date: string; reason: string }[] = [];
 
-  if (f.developer.status === "offboarded") reasons.push({ code: "developer_offboarded", message: `${f.developer.name} was offboarded` });
+  if (f.developer.status === "offboarded")
+    reasons.push({ code: "developer_offboarded", message: `${f.developer.name} was offboarded` });
 
   const e = f.engagement;
   if (!e) {
     reasons.push({ code: "engagement_missing", message: "No active engagement" });
   } else if (day < e.startsOn) {
-    reasons.push({ code: "engagement_not_started", message: `Engagement "${e.title}" starts on ${e.startsOn}`, since: e.startsOn });
+    reasons.push({
+      code: "engagement_not_started",
+      message: `Engagement "${e.title}" starts on ${e.startsOn}`,
+      since: e.startsOn,
+    });
   } else if (e.endsOn && e.endsOn <= day) {
-    reasons.push({ code: "engagement_ended", message: `Engagement "${e.title}" ended on ${e.endsOn}`, since: e.endsOn });
+    reasons.push({
+      code: "engagement_ended",
+      message: `Engagement "${e.title}" ended on ${e.endsOn}`,
+      since: e.endsOn,
+    });
   } else if (e.endsOn) {
     lapses.push({ date: e.endsOn, reason: `Engagement "${e.title}" ends on ${e.endsOn}` });
   }
@@ -115,24 +152,32 @@ export function eligibility(f: GateFacts, req: GateRequirements, at: Date): Elig
   const required = new Map<AgreementType, string>();
   for (const t of req.alwaysRequired) required.set(t, "");
   if (e?.handlesPersonalData) {
-    for (const t of req.personalDataRequired) if (!required.has(t)) required.set(t, " (required: the engagement handles personal data)");
+    for (const t of req.personalDataRequired)
+      if (!required.has(t)) required.set(t, " (required: the engagement handles personal data)");
   }
   for (const [type, why] of required) {
     const candidates = f.agreements.filter((a) => a.type === type);
     const { valid } = bestAgreement(candidates, day);
     if (!valid) reasons.push(explainMissingAgreement(type, candidates, day, why));
     else if (valid.expiresOn) {
-      lapses.push({ date: valid.expiresOn, reason: `${agreementLabel[type]} with ${valid.partyName} expires on ${valid.expiresOn}` });
+      lapses.push({
+        date: valid.expiresOn,
+        reason: `${agreementLabel[type]} with ${valid.partyName} expires on ${valid.expiresOn}`,
+      });
     }
   }
 
   const v = f.vetting;
-  if (!v || v.decision === "pending") reasons.push({ code: "vetting_not_decided", message: "Vetting not decided" });
-  else if (v.decision === "rejected") reasons.push({ code: "vetting_rejected", message: "Vetting was rejected" });
+  if (!v || v.decision === "pending")
+    reasons.push({ code: "vetting_not_decided", message: "Vetting not decided" });
+  else if (v.decision === "rejected")
+    reasons.push({ code: "vetting_rejected", message: "Vetting was rejected" });
   if (req.requireBackgroundCheck) {
     const bc = v?.backgroundCheck;
-    if (!bc || bc.result === "pending") reasons.push({ code: "background_check_missing", message: "Background check not completed" });
-    else if (bc.result !== "clear") reasons.push({ code: "background_check_failed", message: `Background check result is "${bc.result}"` });
+    if (!bc || bc.result === "pending")
+      reasons.push({ code: "background_check_missing", message: "Background check not completed" });
+    else if (bc.result !== "clear")
+      reasons.push({ code: "background_check_failed", message: `Background check result is "${bc.result}"` });
   }
   if (v?.awarenessScore === null || v?.awarenessScore === undefined) {
     reasons.push({ code: "awareness_missing", message: "Security-awareness test not taken" });
@@ -142,9 +187,13 @@ export function eligibility(f: GateFacts, req: GateRequirements, at: Date): Elig
       message: `Security-awareness score ${v.awarenessScore} is below the pass mark of ${req.awarenessPassMark}`,
     });
   }
-  if (v?.cultureOutcome === "fail") reasons.push({ code: "culture_failed", message: "Culture interview was failed" });
+  if (v?.cultureOutcome === "fail")
+    reasons.push({ code: "culture_failed", message: "Culture interview was failed" });
   if (req.requireDrillPassed && v?.drillResult !== "passed") {
-    reasons.push({ code: "drill_not_passed", message: v?.drillResult === "failed" ? "Mock-breach drill was failed" : "Mock-breach drill not run" });
+    reasons.push({
+      code: "drill_not_passed",
+      message: v?.drillResult === "failed" ? "Mock-breach drill was failed" : "Mock-breach drill not run",
+    });
   }
   if (f.verifiedReferences < req.minVerifiedReferences) {
     reasons.push({
@@ -152,9 +201,14 @@ export function eligibility(f: GateFacts, req: GateRequirements, at: Date): Elig
       message: `${f.verifiedReferences} verified reference(s); ${req.minVerifiedReferences} required`,
     });
   }
-  const blocking = f.redFlags.filter((r) => !r.resolved && severityRank(r.severity) >= severityRank(req.blockingRedFlagSeverity));
+  const blocking = f.redFlags.filter(
+    (r) => !r.resolved && severityRank(r.severity) >= severityRank(req.blockingRedFlagSeverity),
+  );
   for (const r of blocking) {
-    reasons.push({ code: `red_flag:${r.kind}`, message: `Unresolved ${r.severity} red flag: ${r.kind.replace(/_/g, " ")}` });
+    reasons.push({
+      code: `red_flag:${r.kind}`,
+      message: `Unresolved ${r.severity} red flag: ${r.kind.replace(/_/g, " ")}`,
+    });
   }
 
   for (const course of req.requiredTrainings) {
@@ -163,17 +217,29 @@ export function eligibility(f: GateFacts, req: GateRequirements, at: Date): Elig
       .filter((t) => t.expiresOn === null || day < t.expiresOn)
       .sort((a, b) => (b.expiresOn ?? "9999-12-31").localeCompare(a.expiresOn ?? "9999-12-31"))[0];
     if (current) {
-      if (current.expiresOn) lapses.push({ date: current.expiresOn, reason: `${course} training expires on ${current.expiresOn}` });
+      if (current.expiresOn)
+        lapses.push({
+          date: current.expiresOn,
+          reason: `${course} training expires on ${current.expiresOn}`,
+        });
       continue;
     }
     const lastExpired = done.sort((a, b) => (b.expiresOn ?? "").localeCompare(a.expiresOn ?? ""))[0];
     reasons.push(
       lastExpired?.expiresOn
-        ? { code: `training_expired:${course}`, message: `${course} training expired on ${lastExpired.expiresOn}`, since: lastExpired.expiresOn }
+        ? {
+            code: `training_expired:${course}`,
+            message: `${course} training expired on ${lastExpired.expiresOn}`,
+            since: lastExpired.expiresOn,
+          }
         : { code: `training_missing:${course}`, message: `${course} training not completed` },
     );
   }
 
   lapses.sort((a, b) => a.date.localeCompare(b.date));
-  return { eligible: reasons.length === 0, reasons, nextLapse: reasons.length === 0 ? (lapses[0] ?? null) : null };
+  return {
+    eligible: reasons.length === 0,
+    reasons,
+    nextLapse: reasons.length === 0 ? (lapses[0] ?? null) : null,
+  };
 }

@@ -22,7 +22,14 @@ export async function loadFacts(q: SqlClient, developerId?: string): Promise<Dev
   const by = (col: string) => (one ? `where ${col} = $1` : "");
 
   const devs = (
-    await q.query<{ id: string; full_name: string; email: string; status: "active" | "offboarded"; vendor_id: string | null; vendor_name: string | null }>(
+    await q.query<{
+      id: string;
+      full_name: string;
+      email: string;
+      status: "active" | "offboarded";
+      vendor_id: string | null;
+      vendor_name: string | null;
+    }>(
       `select d.id, d.full_name, d.email, d.status, d.vendor_id, v.name as vendor_name
        from developers d left join vendors v on v.id = d.vendor_id ${devFilter} order by d.full_name, d.id`,
       p,
@@ -31,7 +38,14 @@ export async function loadFacts(q: SqlClient, developerId?: string): Promise<Dev
   if (devs.length === 0) return [];
 
   const engagements = (
-    await q.query<{ id: string; developer_id: string; title: string; starts_on: string; ends_on: string | null; handles_personal_data: boolean }>(
+    await q.query<{
+      id: string;
+      developer_id: string;
+      title: string;
+      starts_on: string;
+      ends_on: string | null;
+      handles_personal_data: boolean;
+    }>(
       `select id, developer_id, title, starts_on, ends_on, handles_personal_data from engagements ${by("developer_id")} order by starts_on desc`,
       p,
     )
@@ -39,8 +53,14 @@ export async function loadFacts(q: SqlClient, developerId?: string): Promise<Dev
   // Agreements bind a developer directly or through their vendor.
   const agreements = (
     await q.query<{
-      developer_id: string; id: string; type: GateAgreement["type"]; status: GateAgreement["status"];
-      effective_on: string; expires_on: string | null; terminated_on: string | null; party_name: string;
+      developer_id: string;
+      id: string;
+      type: GateAgreement["type"];
+      status: GateAgreement["status"];
+      effective_on: string;
+      expires_on: string | null;
+      terminated_on: string | null;
+      party_name: string;
     }>(
       `select d.id as developer_id, a.id, a.type, a.status, a.effective_on, a.expires_on, a.terminated_on,
               coalesce(v.name, pd.full_name) as party_name
@@ -53,7 +73,14 @@ export async function loadFacts(q: SqlClient, developerId?: string): Promise<Dev
     )
   ).rows;
   const vetting = (
-    await q.query<{ developer_id: string; decision: "pending" | "approved" | "rejected"; background_check: { result: "clear" | "consider" | "failed" | "pending"; completedOn?: string } | null; awareness_score: number | null; culture_outcome: "pending" | "pass" | "fail"; drill_result: "not_run" | "passed" | "failed" }>(
+    await q.query<{
+      developer_id: string;
+      decision: "pending" | "approved" | "rejected";
+      background_check: { result: "clear" | "consider" | "failed" | "pending"; completedOn?: string } | null;
+      awareness_score: number | null;
+      culture_outcome: "pending" | "pass" | "fail";
+      drill_result: "not_run" | "passed" | "failed";
+    }>(
       `select developer_id, decision, background_check, awareness_score, culture_outcome, drill_result from vetting ${by("developer_id")}`,
       p,
     )
@@ -65,10 +92,12 @@ export async function loadFacts(q: SqlClient, developerId?: string): Promise<Dev
     )
   ).rows;
   const flags = (
-    await q.query<{ developer_id: string; kind: string; severity: "low" | "medium" | "high" | "critical"; resolved_at: Date | null }>(
-      `select developer_id, kind, severity, resolved_at from red_flags ${by("developer_id")}`,
-      p,
-    )
+    await q.query<{
+      developer_id: string;
+      kind: string;
+      severity: "low" | "medium" | "high" | "critical";
+      resolved_at: Date | null;
+    }>(`select developer_id, kind, severity, resolved_at from red_flags ${by("developer_id")}`, p)
   ).rows;
   const trainings = (
     await q.query<{ developer_id: string; course: string; completed_on: string; expires_on: string | null }>(
@@ -96,25 +125,52 @@ export async function loadFacts(q: SqlClient, developerId?: string): Promise<Dev
   return devs.map((d) => {
     const v = vBy.get(d.id)?.[0];
     return {
-      developer: { id: d.id, name: d.full_name, email: d.email, status: d.status, vendorId: d.vendor_id, vendorName: d.vendor_name },
+      developer: {
+        id: d.id,
+        name: d.full_name,
+        email: d.email,
+        status: d.status,
+        vendorId: d.vendor_id,
+        vendorName: d.vendor_name,
+      },
       engagements: (eBy.get(d.id) ?? []).map((e) => ({
-        id: e.id, title: e.title, startsOn: e.starts_on, endsOn: e.ends_on, handlesPersonalData: e.handles_personal_data,
+        id: e.id,
+        title: e.title,
+        startsOn: e.starts_on,
+        endsOn: e.ends_on,
+        handlesPersonalData: e.handles_personal_data,
       })),
       agreements: (aBy.get(d.id) ?? []).map((a) => ({
-        id: a.id, type: a.type, partyName: a.party_name, status: a.status, effectiveOn: a.effective_on, expiresOn: a.expires_on, terminatedOn: a.terminated_on,
+        id: a.id,
+        type: a.type,
+        partyName: a.party_name,
+        status: a.status,
+        effectiveOn: a.effective_on,
+        expiresOn: a.expires_on,
+        terminatedOn: a.terminated_on,
       })),
       vetting: v
         ? {
             decision: v.decision,
-            backgroundCheck: v.background_check ? { result: v.background_check.result, completedOn: v.background_check.completedOn ?? null } : null,
+            backgroundCheck: v.background_check
+              ? { result: v.background_check.result, completedOn: v.background_check.completedOn ?? null }
+              : null,
             awarenessScore: v.awareness_score,
             cultureOutcome: v.culture_outcome,
             drillResult: v.drill_result,
           }
         : null,
       verifiedReferences: Number(rBy.get(d.id)?.[0]?.n ?? 0),
-      redFlags: (fBy.get(d.id) ?? []).map((f) => ({ kind: f.kind, severity: f.severity, resolved: f.resolved_at !== null })),
-      trainings: (tBy.get(d.id) ?? []).map((t) => ({ course: t.course, completedOn: t.completed_on, expiresOn: t.expires_on })),
+      redFlags: (fBy.get(d.id) ?? []).map((f) => ({
+        kind: f.kind,
+        severity: f.severity,
+        resolved: f.resolved_at !== null,
+      })),
+      trainings: (tBy.get(d.id) ?? []).map((t) => ({
+        course: t.course,
+        completedOn: t.completed_on,
+        expiresOn: t.expires_on,
+      })),
     };
   });
 }

@@ -24,7 +24,11 @@ export const developerEligibilitySchema = z.object({
 });
 
 export const atQuery = z
-  .object({ at: z.iso.datetime({ offset: true, error: "an ISO 8601 date-time such as 2026-12-01T00:00:00Z" }).optional() })
+  .object({
+    at: z.iso
+      .datetime({ offset: true, error: "an ISO 8601 date-time such as 2026-12-01T00:00:00Z" })
+      .optional(),
+  })
   .strict();
 
 export const dashboardSchema = z.object({
@@ -38,10 +42,24 @@ export const dashboardSchema = z.object({
     eligibleDevelopers: z.number(),
   }),
   notEligible: z.array(
-    z.object({ developerId: z.uuid(), name: z.string(), vendorName: z.string().nullable(), lostOn: z.string().nullable(), reasons: z.array(z.string()) }),
+    z.object({
+      developerId: z.uuid(),
+      name: z.string(),
+      vendorName: z.string().nullable(),
+      lostOn: z.string().nullable(),
+      reasons: z.array(z.string()),
+    }),
   ),
   losingSoon: z.array(
-    z.object({ developerId: z.uuid(), name: z.string(), vendorName: z.string().nullable(), date: z.string(), reason: z.string() }),
+    z.object({
+      developerId: z.uuid(),
+      name: z.string(),
+      vendorName: z.string().nullable(),
+      date: z.string(),
+      reason: z.string(),
+    }),
   ),
-  expiringAgreements: z.array(z.object({ id: z.uuid(), title: z.string(), type: z.string(), party: z.string(), expiresOn: z.string() })),
+  expiringAgreements: z.array(
+    z.object({ id: z.uuid(), title: z.string(), type: z.string(), party: z.string(), expiresOn: z.string() }),
+  ),
 });

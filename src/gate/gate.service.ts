@@ -24,7 +24,8 @@ export interface DeveloperEligibility extends Eligibility {
   checkedAt: string;
 }
 
-const isCurrent = (e: GateEngagement, day: string) => e.startsOn <= day && (e.endsOn === null || day < e.endsOn);
+const isCurrent = (e: GateEngagement, day: string) =>
+  e.startsOn <= day && (e.endsOn === null || day < e.endsOn);
 
 /** Evaluates one developer: eligible when at least one current engagement passes the gate. */
 export function evaluateDeveloper(f: DeveloperFacts, req: GateRequirements, at: Date): DeveloperEligibility {
@@ -70,7 +71,9 @@ export function createGateService(deps: { store: Store; clock: Clock; audit: Aud
   const { store, clock, audit } = deps;
 
   async function requirements(): Promise<GateRequirements> {
-    const row = (await store.query<{ value: unknown }>("select value from settings where key = $1", [SETTINGS_KEY])).rows[0];
+    const row = (
+      await store.query<{ value: unknown }>("select value from settings where key = $1", [SETTINGS_KEY])
+    ).rows[0];
     if (!row) return defaultRequirements;
     const parsed = requirementsSchema.safeParse(row.value);
     return parsed.success ? parsed.data : defaultRequirements;
@@ -85,9 +88,15 @@ export function createGateService(deps: { store: Store; clock: Clock; audit: Aud
         [SETTINGS_KEY, JSON.stringify(input), clock.now()],
       );
       const changed = Object.keys(input).filter(
-        (k) => JSON.stringify(input[k as keyof GateRequirements]) !== JSON.stringify(before[k as keyof GateRequirements]),
+        (k) =>
+          JSON.stringify(input[k as keyof GateRequirements]) !==
+          JSON.stringify(before[k as keyof GateRequirements]),
       );
-      await audit.record(q, ctx, { action: "gate.requirements.update", target: { type: "settings", id: SETTINGS_KEY }, summary: { changed, value: input } });
+      await audit.record(q, ctx, {
+        action: "gate.requirements.update",
+        target: { type: "settings", id: SETTINGS_KEY },
+        summary: { changed, value: input },
+      });
     });
     return input;
   }
@@ -115,21 +124,42 @@ export function createGateService(deps: { store: Store; clock: Clock; audit: Aud
     const req = await requirements();
     const day = dayOf(at);
     const horizon = dayOf(new Date(at.getTime() + req.warnWithinDays * 86400_000));
-    const everyone = (await loadFacts(store)).filter((f) => f.developer.status === "active").map((f) => evaluateDeveloper(f, req, at));
+    const everyone = (await loadFacts(store))
+      .filter((f) => f.developer.status === "active")
+      .map((f) => evaluateDeveloper(f, req, at));
     return {
       at: at.toISOString(),
       warnWithinDays: req.warnWithinDays,
-      counts: { ...(await counts(store, day)), eligibleDevelopers: everyone.filter((e) => e.eligible).length },
+      counts: {
+        ...(await counts(store, day)),
+        eligibleDevelopers: everyone.filter((e) => e.eligible).length,
+      },
       notEligible: everyone
         .filter((e) => !e.eligible)
-        .map((e) => ({ developerId: e.developerId, name: e.name, vendorName: e.vendorName, lostOn: e.lostOn, reasons: e.reasons.map((r) => r.message) }))
+        .map((e) => ({
+          developerId: e.developerId,
+          name: e.name,
+          vendorName: e.vendorName,
+          lostOn: e.lostOn,
+          reasons: e.reasons.map((r) => r.message),
+        }))
         .sort((a, b) => (b.lostOn ?? "").localeCompare(a.lostOn ?? "")),
       losingSoon: everyone
         .filter((e) => e.eligible && e.nextLapse && e.nextLapse.date < horizon)
-        .map((e) => ({ developerId: e.developerId, name: e.name, vendorName: e.vendorName, date: e.nextLapse!.date, reason: e.nextLapse!.reason }))
+        .map((e) => ({
+          developerId: e.developerId,
+          name: e.name,
+          vendorName: e.vendorName,
+          date: e.nextLapse!.date,
+          reason: e.nextLapse!.reason,
+        }))
         .sort((a, b) => a.date.localeCompare(b.date)),
       expiringAgreements: (await expiringAgreements(store, day, horizon)).map((a) => ({
-        id: a.id, title: a.title, type: a.type, party: a.party, expiresOn: a.expires_on,
+        id: a.id,
+        title: a.title,
+        type: a.type,
+        party: a.party,
+        expiresOn: a.expires_on,
       })),
     };
   }

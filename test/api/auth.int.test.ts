@@ -5,7 +5,7 @@ let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp();
 });
-afterAll(async () => t.close());
+afterAll(async () => t?.close());
 
 describe("first admin setup", () => {
   it("creates the first admin with the one-time link, requires TOTP enrolment, and the link dies after use", async () => {

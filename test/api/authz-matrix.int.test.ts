@@ -38,12 +38,26 @@ const expected: Record<string, Role[] | typeof PUBLIC> = {
   "GET /api/v1/vendors/{id}": STAFF,
   "PATCH /api/v1/vendors/{id}": ["admin", "security", "manager"],
   "DELETE /api/v1/vendors/{id}": ["admin", "security", "manager"],
+  "GET /api/v1/developers": STAFF,
+  "POST /api/v1/developers": ["admin", "security", "manager"],
+  "GET /api/v1/developers/{id}": STAFF,
+  "PATCH /api/v1/developers/{id}": ["admin", "security", "manager"],
+  "DELETE /api/v1/developers/{id}": ["admin", "security", "manager"],
+  "GET /api/v1/me/profile": ["developer"],
+  "PATCH /api/v1/me/profile": ["developer"],
+  "GET /api/v1/engagements": STAFF,
+  "POST /api/v1/engagements": ["admin", "security", "manager"],
+  "GET /api/v1/engagements/{id}": STAFF,
+  "PATCH /api/v1/engagements/{id}": ["admin", "security", "manager"],
+  "DELETE /api/v1/engagements/{id}": ["admin", "security", "manager"],
   "GET /api/v1/developers/{id}/eligibility": STAFF,
   "GET /api/v1/gate/developers": STAFF,
   "GET /api/v1/me/eligibility": ["developer"],
   "GET /api/v1/gate/requirements": ["admin", "security", "auditor"],
   "PUT /api/v1/gate/requirements": LEADS,
   "GET /api/v1/dashboard": STAFF,
+  "GET /api/v1/audit/events": ["admin", "security", "auditor"],
+  "GET /api/v1/audit/verify": ["admin", "security", "auditor"],
 };
 
 let t: TestApp;
@@ -52,7 +66,9 @@ const signedIn = new Map<Role, SignedIn>();
 
 beforeAll(async () => {
   t = await createTestApp();
-  const doc = (await t.client().get("/api/openapi.json")).body as { paths: Record<string, Record<string, unknown>> };
+  const doc = (await t.client().get("/api/openapi.json")).body as {
+    paths: Record<string, Record<string, unknown>>;
+  };
   routes = Object.entries(doc.paths).flatMap(([path, ops]) =>
     Object.keys(ops)
       .filter((m) => ["get", "post", "put", "patch", "delete"].includes(m))
@@ -60,9 +76,10 @@ beforeAll(async () => {
   );
   for (const role of ALL) signedIn.set(role, await t.signIn(role));
 });
-afterAll(async () => t.close());
+afterAll(async () => t?.close());
 
-const concrete = (path: string) => path.replace(/\{id\}/g, randomUUID()).replace(/\{token\}/g, "inv_nonexistent_token_value");
+const concrete = (path: string) =>
+  path.replace(/\{id\}/g, randomUUID()).replace(/\{token\}/g, "inv_nonexistent_token_value");
 // Sign-out ends the session it is called with: those rows are checked last.
 const last = (r: { path: string }) => (r.path.endsWith("/logout") ? 1 : 0);
 
@@ -76,7 +93,9 @@ describe("authorization matrix", () => {
   it("turns away anonymous callers from every non-public route", async () => {
     for (const r of routes) {
       if (expected[`${r.method} ${r.path}`] === PUBLIC) continue;
-      const res = await t.client().request(r.method, concrete(r.path), r.method === "GET" || r.method === "DELETE" ? undefined : {});
+      const res = await t
+        .client()
+        .request(r.method, concrete(r.path), r.method === "GET" || r.method === "DELETE" ? undefined : {});
       expect(res.status, `${r.method} ${r.path}`).toBe(401);
     }
   });
@@ -88,11 +107,19 @@ describe("authorization matrix", () => {
       if (rule === PUBLIC || rule === undefined) continue;
       for (const role of ALL) {
         const { client } = signedIn.get(role)!;
-        const res = await client.request(r.method, concrete(r.path), r.method === "GET" || r.method === "DELETE" ? undefined : {});
+        const res = await client.request(
+          r.method,
+          concrete(r.path),
+          r.method === "GET" || r.method === "DELETE" ? undefined : {},
+        );
         const allowed = rule.includes(role);
         const denied = res.status === 403 || res.status === 401;
-        if (allowed === denied) failures.push(`${role} ${r.method} ${r.path} -> ${res.status} (${allowed ? "should be allowed" : "should be denied"})`);
-        if (!allowed && res.status !== 403) failures.push(`${role} ${r.method} ${r.path} -> ${res.status} (denial should be 403)`);
+        if (allowed === denied)
+          failures.push(
+            `${role} ${r.method} ${r.path} -> ${res.status} (${allowed ? "should be allowed" : "should be denied"})`,
+          );
+        if (!allowed && res.status !== 403)
+          failures.push(`${role} ${r.method} ${r.path} -> ${res.status} (denial should be 403)`);
       }
     }
     expect(failures).toEqual([]);

@@ -1,0 +1,211 @@
+import type { X509Certificate } from "node:crypto";
+import { existsSync } from "node:fs";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import https from "node:https";
+import os from "node:os";
+import path from "node:path";
+import type { TLSSocket } from "node:tls";
+import { CliError, EXIT } from "./output.ts";
+
+/**
+ * The CLI is a client of the API (like kubectl). Credentials live in the user's config dir with mode
+ * 0600. A self-signed server is trusted by pinning its certificate's SHA-256 fingerprint, the one
+ * `warden serve` prints, instead of switching verification off.
+ */
+export interface Credentials {
+  server: string;
+  token: string;
+  /** Pinned SHA-256 fingerprint ("AB:CD:..."), for servers with a self-signed certificate. */
+  caFingerprint?: string | undefined;
+}
+
+export function credentialsPath(env = process.env): string {
+  const base = env.XDG_CONFIG_HOME || path.join(os.homedir(), ".config");
+  return path.join(base, "warden", "credentials.json");
+}
+
+export async function saveCredentials(c: Credentials, file = credentialsPath()): Promise<string> {
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  await writeFile(file, `${JSON.stringify(c, null, 2)}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return file;
+}
+
+export async function loadCredentials(env = process.env): Promise<Credentials> {
+  if (env.WARDEN_SERVER && env.WARDEN_TOKEN) {
+    return { server: env.WARDEN_SERVER, token: env.WARDEN_TOKEN, caFingerprint: env.WARDEN_CA_FINGERPRINT };
+  }
+  const file = credentialsPath(env);
+  if (!existsSync(file)) {
+    throw new CliError(
+      "Not signed in to a Warden server",
+      EXIT.unauthenticated,
+      "Run `warden login --server https://host:8443`, or set WARDEN_SERVER and WARDEN_TOKEN",
+    );
+  }
+  try {
+    const c = JSON.parse(await readFile(file, "utf8")) as Credentials;
+    if (!c.server || !c.token) throw new Error("incomplete");
+    return c;
+  } catch {
+    throw new CliError(
+      `The credentials file ${file} is unreadable`,
+      EXIT.unauthenticated,
+      "Run `warden login` again",
+    );
+  }
+}
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  body: T;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+const normFp = (fp: string) => fp.replace(/[^a-fA-F0-9]/g, "").toUpperCase();
+
+/** Fetches the server certificate's fingerprint, for `warden login` to show and pin. */
+export function peerFingerprint(server: string): Promise<string> {
+  const u = new URL(server);
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      {
+        host: u.hostname,
+        port: u.port || 443,
+        method: "HEAD",
+        path: "/healthz",
+        rejectUnauthorized: false,
+        timeout: 10_000,
+      },
+      (res) => {
+        const cert = (res.socket as TLSSocket).getPeerX509Certificate?.() as X509Certificate | undefined;
+        res.resume();
+        if (!cert) reject(new Error("the server sent no certificate"));
+        else resolve(cert.fingerprint256);
+      },
+    );
+    req.on("error", reject);
+    req.on("timeout", () => req.destroy(new Error("timed out")));
+    req.end();
+  });
+}
+
+export function createApiClient(creds: {
+  server: string;
+  token?: string | undefined;
+  cookie?: string;
+  csrf?: string;
+  caFingerprint?: string | undefined;
+}) {
+  const base = new URL(creds.server);
+  if (base.protocol !== "https:")
+    throw new CliError(`The server URL must be https:// (got ${creds.server})`, EXIT.usage);
+
+  function request<T = unknown>(
+    method: string,
+    urlPath: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+    raw?: Buffer,
+  ): Promise<ApiResponse<T>> {
+    const u = new URL(urlPath, base);
+    const payload = raw ?? (body === undefined ? undefined : Buffer.from(JSON.stringify(body)));
+    const headers: Record<string, string> = {
+      accept: "application/json, application/problem+json",
+      ...extraHeaders,
+    };
+    if (payload && !raw) headers["content-type"] = "application/json";
+    if (payload) headers["content-length"] = String(payload.length);
+    if (creds.token) headers.authorization = `Bearer ${creds.token}`;
+    if (creds.cookie) headers.cookie = creds.cookie;
+    if (creds.csrf) headers["x-csrf-token"] = creds.csrf;
+    const pinned = creds.caFingerprint;
+    return new Promise((resolve, reject) => {
+      const req = https.request(
+        {
+          host: u.hostname,
+          port: u.port || 443,
+          path: `${u.pathname}${u.search}`,
+          method,
+          headers,
+          timeout: 60_000,
+          // With a pinned fingerprint the chain may be self-signed; the pin check below replaces it.
+          rejectUnauthorized: !pinned,
+          ...(pinned
+            ? {
+                checkServerIdentity: (_host: string, cert: { fingerprint256: string }) =>
+                  normFp(cert.fingerprint256) === normFp(pinned)
+                    ? undefined
+                    : new Error(
+                        `the server's certificate fingerprint ${cert.fingerprint256} does not match the pinned ${pinned}`,
+                      ),
+              }
+            : {}),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            const buf = Buffer.concat(chunks);
+            const type = String(res.headers["content-type"] ?? "");
+            let parsed: unknown = buf;
+            if (type.includes("json") && buf.length) {
+              try {
+                parsed = JSON.parse(buf.toString("utf8"));
+              } catch {
+                parsed = buf.toString("utf8");
+              }
+            }
+            resolve({ status: res.statusCode ?? 0, body: parsed as T, headers: res.headers });
+          });
+        },
+      );
+      req.on("timeout", () => req.destroy(new Error("the server did not answer within 60 s")));
+      req.on("error", (e: NodeJS.ErrnoException) => {
+        const hint =
+          e.code === "ECONNREFUSED"
+            ? "Is `warden serve` running at that address?"
+            : /self.signed|unable to verify|fingerprint/i.test(e.message)
+              ? "Run `warden login` again to pin the server's certificate"
+              : undefined;
+        reject(new CliError(`Cannot reach ${base.origin}: ${e.message}`, EXIT.unavailable, hint));
+      });
+      if (payload) req.write(payload);
+      req.end();
+    });
+  }
+  return { request, base };
+}
+
+export type ApiClient = ReturnType<typeof createApiClient>;
+
+/** Turns a problem+json answer into a CLI error with the right exit code. */
+export function failOnProblem(res: ApiResponse): void {
+  if (res.status < 400) return;
+  const p = (res.body ?? {}) as { detail?: string; errors?: { field: string; message: string }[] };
+  const detail = p.detail ?? `HTTP ${res.status}`;
+  const fields = p.errors?.length
+    ? `\n${p.errors.map((e) => `  ${e.field.replace(/^body\//, "--")}: ${e.message}`).join("\n")}`
+    : "";
+  const code =
+    res.status === 401
+      ? EXIT.unauthenticated
+      : res.status === 403
+        ? EXIT.forbidden
+        : res.status === 404
+          ? EXIT.notFound
+          : res.status === 409
+            ? EXIT.conflict
+            : res.status === 400 || res.status === 413 || res.status === 415
+              ? EXIT.usage
+              : res.status >= 500
+                ? EXIT.unavailable
+                : EXIT.failure;
+  const hint =
+    res.status === 401 ? "Your token may have expired or been revoked: run `warden login`" : undefined;
+  throw new CliError(`${detail}${fields}`, code, hint);
+}
+
+export async function api(): Promise<ApiClient> {
+  return createApiClient(await loadCredentials());
+}

@@ -1,0 +1,154 @@
+/**
+ * `warden scan tls TARGET…`
+ * Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 usage or I/O error
+ * (bad target or option, unreadable --ca file, unwritable --output).
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { isAppError } from "../core/errors.ts";
+import { exceedsThreshold, OUTPUT_FORMATS, type OutputFormat, renderReport } from "./scan-tls.output.ts";
+import { SEVERITIES, type Severity } from "./scan-tls.schemas.ts";
+import { scanTls } from "./scan-tls.service.ts";
+
+export const EXIT_OK = 0;
+export const EXIT_FINDINGS = 1;
+export const EXIT_USAGE = 2;
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  isTty: boolean;
+}
+
+const defaultIo: CliIo = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  isTty: Boolean(process.stderr.isTTY),
+};
+
+function intOption(name: string, min: number, max: number) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}.`);
+    }
+    return n;
+  };
+}
+
+interface TlsCommandOptions {
+  format: OutputFormat;
+  output?: string;
+  failOn: Severity | "none";
+  concurrency: number;
+  connections: number;
+  timeout: number;
+  ca: string[];
+  servername?: string;
+  expiryDays: number;
+  progress: boolean;
+}
+
+export function registerScanTlsCommands(scan: Command, io: CliIo = defaultIo): void {
+  scan
+    .command("tls")
+    .description(
+      "Scan endpoints for plaintext and weak TLS: protocols, cipher suites, key exchange, certificate, HSTS, " +
+        "PostgreSQL/MySQL/Redis plaintext, SSL Labs-style grade and Mozilla profile comparison",
+    )
+    .argument(
+      "<targets...>",
+      "host, host:port, or URL: https://, http://, tls://, postgres://, mysql://, redis://, rediss://",
+    )
+    .addOption(new Option("-f, --format <format>", "output format").choices(OUTPUT_FORMATS).default("text"))
+    .option("-o, --output <file>", "write the report to a file instead of stdout")
+    .addOption(
+      new Option("--fail-on <severity>", "exit 1 when a finding is at or above this severity")
+        .choices([...SEVERITIES, "none"])
+        .default("none"),
+    )
+    .option("--concurrency <n>", "targets scanned at once", intOption("--concurrency", 1, 256), 8)
+    .option("--connections <n>", "probe connections open at once", intOption("--connections", 1, 512), 32)
+    .option("--timeout <ms>", "per-connection timeout in ms", intOption("--timeout", 100, 120000), 5000)
+    .option(
+      "--ca <file>",
+      "extra trusted CA certificates (PEM), repeatable",
+      (v: string, acc: string[]) => [...acc, v],
+      [],
+    )
+    .option("--servername <name>", "name for SNI and certificate checks (for IP targets)")
+    .option(
+      "--expiry-days <n>",
+      "warn about certificates expiring within n days",
+      intOption("--expiry-days", 0, 3650),
+      30,
+    )
+    .option("--no-progress", "no progress bar on a terminal")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 no finding at/above --fail-on, 1 findings at/above it, 2 usage or I/O error.\n" +
+        "Unreachable targets are reported (severity high), never counted as secure.",
+    )
+    .exitOverride((error) => {
+      // Help and version exit 0; every usage error exits 2 (commander's default would be 1, our "findings").
+      if (error.exitCode === 0) throw error;
+      process.exit(EXIT_USAGE);
+    })
+    .action(async (targets: string[], options: TlsCommandOptions) => {
+      process.exitCode = await runScanTls(targets, options, io);
+    });
+}
+
+async function runScanTls(targets: string[], options: TlsCommandOptions, io: CliIo): Promise<number> {
+  let extraCa: string[];
+  try {
+    extraCa = options.ca.map((file) => readFileSync(file, "utf8"));
+  } catch (error) {
+    io.stderr(`Cannot read --ca file: ${(error as Error).message}. Give a readable PEM file.\n`);
+    return EXIT_USAGE;
+  }
+  let bar: { start(total: number, value: number): void; increment(): void; stop(): void } | undefined;
+  if (io.isTty && options.progress && targets.length > 1) {
+    const { default: progress } = await import("cli-progress");
+    bar = new progress.SingleBar(
+      { format: "scan tls [{bar}] {value}/{total} targets", stream: process.stderr, clearOnComplete: true },
+      progress.Presets.shades_classic,
+    );
+    bar.start(targets.length, 0);
+  }
+  let report: Awaited<ReturnType<typeof scanTls>>;
+  try {
+    report = await scanTls(
+      targets,
+      {
+        concurrency: options.concurrency,
+        maxConnections: options.connections,
+        timeoutMs: options.timeout,
+        extraCa,
+        serverName: options.servername,
+        expiryWarningDays: options.expiryDays,
+      },
+      { onTargetDone: () => bar?.increment() },
+    );
+  } catch (error) {
+    bar?.stop();
+    if (isAppError(error)) {
+      io.stderr(`${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw error;
+  }
+  bar?.stop();
+  const rendered = renderReport(report, options.format);
+  if (options.output) {
+    try {
+      writeFileSync(options.output, rendered);
+    } catch (error) {
+      io.stderr(`Cannot write ${options.output}: ${(error as Error).message}. Choose a writable path.\n`);
+      return EXIT_USAGE;
+    }
+  } else {
+    io.stdout(rendered);
+  }
+  return exceedsThreshold(report, options.failOn) ? EXIT_FINDINGS : EXIT_OK;
+}
