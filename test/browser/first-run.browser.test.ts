@@ -165,8 +165,11 @@ beforeAll(async () => {
     ignoreHTTPSErrors: true,
     viewport: { width: 1280, height: 900 },
   });
-  const [context] = await Promise.all([launching, startServer()]);
-  browser = context;
+  const [launched, started] = await Promise.allSettled([launching, startServer()]);
+  if (launched.status === "fulfilled") browser = launched.value;
+  if (launched.status === "rejected") throw launched.reason;
+  if (started.status === "rejected") throw started.reason;
+  const context = launched.value;
   context.setDefaultTimeout(20_000);
   page = await context.newPage();
   page.on("pageerror", (e) => log.push(`pageerror: ${e.message}\n`));
@@ -181,7 +184,7 @@ afterAll(async () => {
     if (server.exitCode === null) server.kill("SIGKILL");
   }
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  if (profileDir) await rm(profileDir, { recursive: true, force: true });
+  if (profileDir) await rm(profileDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 }, 60_000);
 
 describe("first run in a browser", () => {
@@ -318,7 +321,7 @@ describe("first run in a browser", () => {
     await field("Company").fill("Previous Corp");
     await button("Add reference").click();
     await button("Mark Rita Referee verified").click();
-    await visible(page.getByText(/verified.*on/));
+    await visible(page.getByText(/verified by .* on/));
 
     await field("Decision").selectOption("approved");
     await field("Reason").fill("Checks clear, references verified");

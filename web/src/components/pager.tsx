@@ -96,18 +96,20 @@ export function FilterSelect({
   value,
   options,
   onChange,
+  allLabel = "All",
 }: {
   id: string;
   label: string;
   value: string;
   options: readonly { value: string; label: string }[];
   onChange(v: string): void;
+  allLabel?: string;
 }) {
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
       <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
-        <option value="">All</option>
+        <option value="">{allLabel}</option>
         {options.map((o) => (
           <option key={o.value} value={o.value}>
             {o.label}

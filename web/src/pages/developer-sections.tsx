@@ -73,21 +73,29 @@ export function VettingSummary({ developerId }: { developerId: string }) {
           <dt>Decision</dt>
           <dd>
             <Tag
-              tone={v.data.decision === "approved" ? "ok" : v.data.decision === "rejected" ? "bad" : "warn"}
+              tone={
+                v.data.decision.decision === "approved"
+                  ? "ok"
+                  : v.data.decision.decision === "rejected"
+                    ? "bad"
+                    : "warn"
+              }
             >
-              {decisionLabel(v.data.decision)}
+              {decisionLabel(v.data.decision.decision)}
             </Tag>
           </dd>
           <dt>Background check</dt>
           <dd>{v.data.backgroundCheck ? v.data.backgroundCheck.result : "not started"}</dd>
           <dt>Awareness score</dt>
-          <dd>{v.data.awarenessScore ?? "not taken"}</dd>
+          <dd>
+            {v.data.awareness ? `${v.data.awareness.score} (${v.data.awareness.takenOn})` : "not taken"}
+          </dd>
           <dt>References</dt>
           <dd>
-            {v.data.references.filter((r) => r.verifiedAt).length} verified of {v.data.references.length}
+            {v.data.references.filter((r) => r.verified).length} verified of {v.data.references.length}
           </dd>
           <dt>Open red flags</dt>
-          <dd>{v.data.redFlags.filter((f) => !f.resolvedAt).length}</dd>
+          <dd>{v.data.redFlags.filter((f) => !f.resolved).length}</dd>
         </dl>
       )}
     </Section>
@@ -96,7 +104,7 @@ export function VettingSummary({ developerId }: { developerId: string }) {
 
 export function DeveloperTraining({ developerId, onChange }: { developerId: string; onChange(): void }) {
   const user = useUser();
-  const l = useResource<ListPage<TrainingRecord>>(`/training${qs({ developerId, limit: 200 })}`);
+  const l = useResource<{ items: TrainingRecord[] }>(`/developers/${developerId}/training`);
   const reload = () => {
     l.reload();
     onChange();

@@ -1,17 +1,8 @@
-import { Link, useSearchParams } from "react-router-dom";
-import { api, type Page as ListPage, qs } from "../api.ts";
-import {
-  Form,
-  numOrNull,
-  orNull,
-  SelectField,
-  str,
-  TextField,
-  useValues,
-  type Values,
-} from "../components/form.tsx";
+import { Link } from "react-router-dom";
+import { api, type Page as ListPage } from "../api.ts";
+import { Form, numOrNull, orNull, str, TextField, useValues, type Values } from "../components/form.tsx";
 import { Page, Section } from "../components/page.tsx";
-import { Pager, useListParams } from "../components/pager.tsx";
+import { FilterSelect, useListParams } from "../components/pager.tsx";
 import { Empty, ErrorBox, Loading, Tag } from "../components/status.tsx";
 import { useResource } from "../hooks.ts";
 import { can, useUser } from "../session.tsx";
@@ -25,10 +16,12 @@ export interface TrainingRecord {
   completedOn: string;
   score: number | null;
   expiresOn: string | null;
+  /** Computed by the server for today. */
+  state: "current" | "expired";
 }
 
 const today = () => new Date().toISOString().slice(0, 10);
-export const isExpired = (t: TrainingRecord) => t.expiresOn !== null && t.expiresOn <= today();
+export const isExpired = (t: TrainingRecord) => t.state === "expired";
 
 export function TrainingTable({
   items,
@@ -89,26 +82,58 @@ export function TrainingTable({
   );
 }
 
+/** Training is recorded per developer: pick one, see their records, add a completed course. */
 export function TrainingPage() {
   const user = useUser();
   const p = useListParams();
-  const l = useResource<ListPage<TrainingRecord>>(`/training${qs({ limit: p.limit, offset: p.offset })}`);
+  const developerId = p.get("developerId");
+  const devs = useResource<ListPage<Developer>>("/developers?limit=200&status=active");
+  const l = useResource<{ items: TrainingRecord[] }>(
+    developerId ? `/developers/${developerId}/training` : null,
+  );
+  const remove = async (t: TrainingRecord) => {
+    if (!window.confirm(`Delete the ${t.course} record?`)) return;
+    await api.del(`/training/${t.id}`);
+    l.reload();
+  };
   return (
     <Page title="Training" lead="Completed courses and when they expire. Required courses feed the gate.">
-      {can.writeTraining(user) && <TrainingForm onSaved={l.reload} />}
-      <Section title="Records">
-        {l.error && <ErrorBox error={l.error} what="Training records" />}
-        {l.loading && !l.data && <Loading />}
-        {l.data?.items.length === 0 && <Empty>No training records yet.</Empty>}
-        {l.data && l.data.items.length > 0 && <TrainingTable items={l.data.items} />}
-        {l.data && <Pager total={l.data.total} offset={p.offset} limit={p.limit} onChange={p.setOffset} />}
-      </Section>
+      <div className="toolbar">
+        <FilterSelect
+          id="training-developer"
+          label="Developer"
+          value={developerId}
+          options={(devs.data?.items ?? []).map((d) => ({ value: d.id, label: d.fullName }))}
+          onChange={(v) => p.setFilter("developerId", v)}
+          allLabel="Choose a developer"
+        />
+      </div>
+      {devs.error && <ErrorBox error={devs.error} what="The developer list" />}
+      {!developerId && <Empty>Choose a developer to see and record their training.</Empty>}
+      {developerId && (
+        <>
+          <Section title="Records">
+            {l.error && <ErrorBox error={l.error} what="Training records" />}
+            {l.loading && !l.data && <Loading />}
+            {l.data?.items.length === 0 && <Empty>No training recorded for this developer yet.</Empty>}
+            {l.data && l.data.items.length > 0 && (
+              <TrainingTable
+                items={l.data.items}
+                showDeveloper={false}
+                {...(can.writeTraining(user) ? { onRemove: remove } : {})}
+              />
+            )}
+          </Section>
+          {can.writeTraining(user) && (
+            <TrainingForm key={developerId} developerId={developerId} onSaved={l.reload} />
+          )}
+        </>
+      )}
     </Page>
   );
 }
 
 const labels = {
-  developerId: "Developer",
   course: "Course",
   completedOn: "Completed on",
   score: "Score",
@@ -121,18 +146,15 @@ const inAYear = () => {
   return d.toISOString().slice(0, 10);
 };
 
-/** Records a completed course; with developerId fixed when shown on a developer's page. */
-export function TrainingForm({ developerId, onSaved }: { developerId?: string; onSaved(): void }) {
-  const [search] = useSearchParams();
+/** Records a completed course for one developer. */
+export function TrainingForm({ developerId, onSaved }: { developerId: string; onSaved(): void }) {
   const initial: Values = {
-    developerId: developerId ?? search.get("developerId") ?? "",
     course: "security-awareness",
     completedOn: today(),
     score: "",
     expiresOn: inAYear(),
   };
   const { values, set, reset } = useValues(initial);
-  const devs = useResource<ListPage<Developer>>(developerId ? null : "/developers?limit=200&status=active");
   return (
     <Section title="Record a completed course">
       <Form
@@ -141,27 +163,17 @@ export function TrainingForm({ developerId, onSaved }: { developerId?: string; o
         submitLabel="Add record"
         labels={labels}
         onSubmit={async () => {
-          await api.post("/training", {
-            developerId: str(values.developerId),
+          await api.post(`/developers/${developerId}/training`, {
             course: str(values.course),
             completedOn: str(values.completedOn),
             score: numOrNull(values.score),
             expiresOn: orNull(values.expiresOn),
           });
-          reset({ ...initial, developerId: str(values.developerId) });
+          reset(initial);
           onSaved();
         }}
       >
         <div className="form-grid">
-          {!developerId && (
-            <SelectField
-              name="developerId"
-              label="Developer"
-              placeholder="Choose a developer"
-              options={(devs.data?.items ?? []).map((d) => ({ value: d.id, label: d.fullName }))}
-              required
-            />
-          )}
           <TextField name="course" label="Course" hint="Course key, such as security-awareness" required />
           <TextField name="completedOn" label="Completed on" type="date" required />
           <TextField name="score" label="Score (0–100)" type="number" inputMode="numeric" />

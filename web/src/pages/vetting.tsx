@@ -30,14 +30,19 @@ import {
   severityOptions,
 } from "./labels.ts";
 
+export interface Person {
+  id: string;
+  name: string;
+}
+
 export interface Reference {
   id: string;
   name: string;
   company: string;
   contact: string;
   notes: string;
-  verifiedBy: string | null;
-  verifiedByName?: string | null;
+  verified: boolean;
+  verifiedBy: Person | null;
   verifiedAt: string | null;
 }
 
@@ -46,7 +51,10 @@ export interface RedFlag {
   kind: string;
   severity: string;
   note: string;
+  raisedBy: Person | null;
   raisedAt: string;
+  resolved: boolean;
+  resolvedBy: Person | null;
   resolvedAt: string | null;
   resolution: string | null;
 }
@@ -54,20 +62,14 @@ export interface RedFlag {
 export interface Vetting {
   developerId: string;
   backgroundCheck: { provider: string; result: string; completedOn: string | null } | null;
-  awarenessScore: number | null;
-  awarenessTakenOn: string | null;
-  awarenessPassMark?: number;
-  cultureOutcome: string;
-  cultureNotes: string;
-  drillResult: string;
-  drillOn: string | null;
-  decision: string;
-  decisionReason: string;
-  decidedBy: string | null;
-  decidedByName?: string | null;
-  decidedAt: string | null;
+  awareness: { score: number; takenOn: string } | null;
+  culture: { outcome: string; notes: string };
+  drill: { result: string; on: string | null };
   references: Reference[];
   redFlags: RedFlag[];
+  suggestedRedFlags: { kind: string; severity: string; reason: string }[];
+  decision: { decision: string; reason: string; decidedBy: Person | null; decidedAt: string | null };
+  updatedAt: string | null;
 }
 
 export const vettingPath = (developerId: string) => `/developers/${developerId}/vetting`;
@@ -96,7 +98,7 @@ export function VettingPage() {
       {v.loading && !v.data && <Loading lines={14} />}
       {v.error && <ErrorBox error={v.error} what="Vetting" />}
       {v.data && (
-        <VettingView key={v.data.decidedAt ?? "pending"} developerId={id} v={v.data} onChange={reload} />
+        <VettingView key={v.data.updatedAt ?? "new"} developerId={id} v={v.data} onChange={reload} />
       )}
     </Page>
   );
@@ -109,7 +111,12 @@ function VettingView({ developerId, v, onChange }: { developerId: string; v: Vet
       <Assessment developerId={developerId} v={v} onChange={onChange} />
       <div className="grid-2">
         <References developerId={developerId} refs={v.references} onChange={onChange} />
-        <RedFlags developerId={developerId} flags={v.redFlags} onChange={onChange} />
+        <RedFlags
+          developerId={developerId}
+          flags={v.redFlags}
+          suggested={v.suggestedRedFlags}
+          onChange={onChange}
+        />
       </div>
     </>
   );
@@ -117,25 +124,26 @@ function VettingView({ developerId, v, onChange }: { developerId: string; v: Vet
 
 function Decision({ developerId, v, onChange }: { developerId: string; v: Vetting; onChange(): void }) {
   const user = useUser();
+  const d = v.decision;
   const { values, set } = useValues<Values>({
-    decision: v.decision === "pending" ? "approved" : v.decision,
-    reason: v.decisionReason,
+    decision: d.decision === "pending" ? "approved" : d.decision,
+    reason: d.reason,
   });
   return (
     <Section title="Decision">
       <p>
         Current decision:{" "}
-        <Tag tone={v.decision === "approved" ? "ok" : v.decision === "rejected" ? "bad" : "warn"}>
-          {decisionLabel(v.decision)}
+        <Tag tone={d.decision === "approved" ? "ok" : d.decision === "rejected" ? "bad" : "warn"}>
+          {decisionLabel(d.decision)}
         </Tag>
-        {v.decidedAt && (
+        {d.decidedAt && (
           <span className="hint">
             {" "}
-            by {v.decidedByName ?? "a reviewer"} on {dateTime(v.decidedAt)}
+            by {d.decidedBy?.name ?? "a reviewer"} on {dateTime(d.decidedAt)}
           </span>
         )}
       </p>
-      {v.decisionReason && <p>{v.decisionReason}</p>}
+      {d.reason && <p>{d.reason}</p>}
       {can.writeVetting(user) && (
         <Form
           values={values}
@@ -157,6 +165,7 @@ function Decision({ developerId, v, onChange }: { developerId: string; v: Vettin
             name="reason"
             label="Reason"
             hint="Recorded in the audit trail. Someone other than the developer decides."
+            required
           />
         </Form>
       )}
@@ -168,29 +177,34 @@ const assessmentLabels = {
   "backgroundCheck.provider": "Background check provider",
   "backgroundCheck.result": "Background check result",
   "backgroundCheck.completedOn": "Background check completed on",
-  awarenessScore: "Security-awareness score",
-  awarenessTakenOn: "Security-awareness test taken on",
-  cultureOutcome: "Culture interview outcome",
-  cultureNotes: "Culture interview notes",
-  drillResult: "Mock-breach drill result",
-  drillOn: "Drill date",
+  "awareness.score": "Security-awareness score",
+  "awareness.takenOn": "Security-awareness test taken on",
+  "culture.outcome": "Culture interview outcome",
+  "culture.notes": "Culture interview notes",
+  "drill.result": "Mock-breach drill result",
+  "drill.on": "Drill date",
 };
 
+/** Background check, awareness test, culture interview and drill: one form, one PATCH of all four. */
 function Assessment({ developerId, v, onChange }: { developerId: string; v: Vetting; onChange(): void }) {
   const user = useUser();
+  const pass = useResource<{ awarenessPassMark: number }>(
+    can.writeVetting(user) ? "/gate/requirements" : null,
+  );
   const { values, set } = useValues<Values>({
     "backgroundCheck.provider": v.backgroundCheck?.provider ?? "",
     "backgroundCheck.result": v.backgroundCheck?.result ?? "",
     "backgroundCheck.completedOn": v.backgroundCheck?.completedOn ?? "",
-    awarenessScore: v.awarenessScore?.toString() ?? "",
-    awarenessTakenOn: v.awarenessTakenOn ?? "",
-    cultureOutcome: v.cultureOutcome,
-    cultureNotes: v.cultureNotes,
-    drillResult: v.drillResult,
-    drillOn: v.drillOn ?? "",
+    "awareness.score": v.awareness?.score.toString() ?? "",
+    "awareness.takenOn": v.awareness?.takenOn ?? "",
+    "culture.outcome": v.culture.outcome,
+    "culture.notes": v.culture.notes,
+    "drill.result": v.drill.result,
+    "drill.on": v.drill.on ?? "",
   });
   async function save() {
     const bgResult = str(values["backgroundCheck.result"]);
+    const score = str(values["awareness.score"]);
     await api.patch(vettingPath(developerId), {
       backgroundCheck: bgResult
         ? {
@@ -199,15 +213,13 @@ function Assessment({ developerId, v, onChange }: { developerId: string; v: Vett
             completedOn: orNull(values["backgroundCheck.completedOn"]),
           }
         : null,
-      awarenessScore: numOrNull(values.awarenessScore),
-      awarenessTakenOn: orNull(values.awarenessTakenOn),
-      cultureOutcome: str(values.cultureOutcome),
-      cultureNotes: str(values.cultureNotes),
-      drillResult: str(values.drillResult),
-      drillOn: orNull(values.drillOn),
+      awareness: score ? { score: numOrNull(score), takenOn: str(values["awareness.takenOn"]) } : null,
+      culture: { outcome: str(values["culture.outcome"]), notes: str(values["culture.notes"]) },
+      drill: { result: str(values["drill.result"]), on: orNull(values["drill.on"]) },
     });
     onChange();
   }
+  const passMark = pass.data?.awarenessPassMark;
   return (
     <Section title="Checks">
       <Form
@@ -227,28 +239,33 @@ function Assessment({ developerId, v, onChange }: { developerId: string; v: Vett
             options={backgroundResultOptions}
             placeholder="Not started"
           />
-          <TextField name="backgroundCheck.completedOn" label="Completed on" type="date" />
+          <TextField
+            name="backgroundCheck.completedOn"
+            label="Completed on"
+            type="date"
+            hint="Empty while the check is pending"
+          />
         </div>
         <h3>Security-awareness test</h3>
         <div className="form-grid">
           <TextField
-            name="awarenessScore"
+            name="awareness.score"
             label="Score (0–100)"
             type="number"
             inputMode="numeric"
-            hint={v.awarenessPassMark !== undefined ? `Pass mark: ${v.awarenessPassMark}` : undefined}
+            {...(passMark !== undefined ? { hint: `Pass mark: ${passMark}` } : {})}
           />
-          <TextField name="awarenessTakenOn" label="Taken on" type="date" />
+          <TextField name="awareness.takenOn" label="Taken on" type="date" />
         </div>
         <h3>Culture interview</h3>
         <div className="form-grid">
-          <SelectField name="cultureOutcome" label="Outcome" options={cultureOptions} />
+          <SelectField name="culture.outcome" label="Outcome" options={cultureOptions} />
         </div>
-        <TextArea name="cultureNotes" label="Interview notes" />
+        <TextArea name="culture.notes" label="Interview notes" />
         <h3>Mock-breach drill</h3>
         <div className="form-grid">
-          <SelectField name="drillResult" label="Drill result" options={drillOptions} />
-          <TextField name="drillOn" label="Drill date" type="date" />
+          <SelectField name="drill.result" label="Drill result" options={drillOptions} />
+          <TextField name="drill.on" label="Drill date" type="date" hint="Empty until the drill has run" />
         </div>
       </Form>
       {v.backgroundCheck && (
@@ -283,9 +300,9 @@ function References({
             <li key={r.id}>
               <strong>{r.name}</strong>
               {r.company && ` (${r.company})`} {r.contact && <span className="hint">{r.contact}</span>}{" "}
-              {r.verifiedAt ? (
+              {r.verified ? (
                 <Tag tone="ok">
-                  verified{r.verifiedByName ? ` by ${r.verifiedByName}` : ""} on {dateOnly(r.verifiedAt)}
+                  verified{r.verifiedBy ? ` by ${r.verifiedBy.name}` : ""} on {dateOnly(r.verifiedAt)}
                 </Tag>
               ) : (
                 <>
@@ -335,13 +352,19 @@ function References({
 function RedFlags({
   developerId,
   flags,
+  suggested,
   onChange,
 }: {
   developerId: string;
   flags: RedFlag[];
+  suggested: Vetting["suggestedRedFlags"];
   onChange(): void;
 }) {
   const user = useUser();
+  const raise = async (kind: string, severity: string, note: string) => {
+    await api.post(`${vettingPath(developerId)}/red-flags`, { kind, severity, note });
+    onChange();
+  };
   const { values, set, reset } = useValues<Values>({ kind: "vague_past_work", severity: "medium", note: "" });
   const resolve = async (f: RedFlag) => {
     const resolution = window.prompt("How was this red flag resolved?");
@@ -359,7 +382,7 @@ function RedFlags({
             <li key={f.id}>
               <Tag
                 tone={
-                  f.resolvedAt ? "muted" : f.severity === "high" || f.severity === "critical" ? "bad" : "warn"
+                  f.resolved ? "muted" : f.severity === "high" || f.severity === "critical" ? "bad" : "warn"
                 }
               >
                 {severityLabel(f.severity)}
@@ -367,7 +390,7 @@ function RedFlags({
               <strong>{redFlagKindLabel(f.kind)}</strong>{" "}
               <span className="hint">raised {dateOnly(f.raisedAt)}</span>
               {f.note && <p>{f.note}</p>}
-              {f.resolvedAt ? (
+              {f.resolved ? (
                 <p className="hint">
                   Resolved {dateOnly(f.resolvedAt)}: {f.resolution}
                 </p>
@@ -381,6 +404,25 @@ function RedFlags({
             </li>
           ))}
         </ul>
+      )}
+      {suggested.length > 0 && (
+        <div className="notice">
+          <p>
+            <strong>Warden suggests:</strong>
+          </p>
+          <ul className="people-list">
+            {suggested.map((f) => (
+              <li key={f.kind + f.reason}>
+                {redFlagKindLabel(f.kind)} ({severityLabel(f.severity)}): {f.reason}{" "}
+                {can.writeVetting(user) && (
+                  <button type="button" className="small" onClick={() => raise(f.kind, f.severity, f.reason)}>
+                    Raise it
+                  </button>
+                )}
+              </li>
+            ))}
+          </ul>
+        </div>
       )}
       {can.writeVetting(user) && (
         <details>
