@@ -135,7 +135,9 @@ const lacksText = (loc: Locator, text: string) =>
 const visible = (loc: Locator) => loc.first().waitFor({ state: "visible" });
 
 const heading = (name: string) => page.getByRole("heading", { level: 1, name });
-const field = (label: string) => page.getByLabel(label, { exact: true });
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+/** The input labelled exactly `label` (a required field's label ends with "(required)"). */
+const field = (label: string) => page.getByLabel(new RegExp(`^${escapeRe(label)}\\s*(\\(required\\))?$`));
 const button = (name: string) => page.getByRole("button", { name, exact: true });
 const isoDay = (offsetDays: number) =>
   new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
@@ -295,7 +297,7 @@ describe("first run in a browser", () => {
     await page.getByRole("link", { name: "Developers", exact: true }).click();
     await page.getByRole("link", { name: "Dana Developer" }).click();
     await heading("Dana Developer").waitFor();
-    await page.getByText("Record a completed course").click();
+    await page.locator("summary", { hasText: "Record a completed course" }).click();
     await field("Course").fill("security-awareness");
     await field("Score (0–100)").fill("92");
     await button("Add record").click();
@@ -313,7 +315,7 @@ describe("first run in a browser", () => {
     await field("Outcome").selectOption("pass");
     await button("Save checks").click();
 
-    await page.getByText("Add a reference").click();
+    await page.locator("summary", { hasText: "Add a reference" }).click();
     await page
       .locator("details", { hasText: "Add a reference" })
       .getByLabel("Name", { exact: true })
