@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import path from "node:path";
 // Builds the server/CLI bundle (esbuild: one ESM file, packages left external) and the web UI (Vite).
 import { build } from "esbuild";
 
@@ -32,7 +33,7 @@ await build({
   banner: { js: "#!/usr/bin/env node" },
 });
 if (existsSync("web/index.html") && process.argv[2] !== "--server-only") {
-  const r = spawnSync(process.execPath, ["node_modules/vite/bin/vite.js", "build", "--logLevel", "warn"], {
+  const r = spawnSync(process.execPath, [path.resolve("node_modules/vite/bin/vite.js"), "build", "--logLevel", "warn"], {
     stdio: "inherit",
     cwd: "web",
   });

@@ -82,7 +82,6 @@ export async function createHttpServer(app: App, opts: HttpOptions): Promise<Fas
   server.setValidatorCompiler(validatorCompiler);
   server.setSerializerCompiler(serializerCompiler);
   server.setErrorHandler(errorHandler);
-  server.setNotFoundHandler(notFoundHandler);
 
   await server.register(helmet, {
     contentSecurityPolicy: {
@@ -166,6 +165,9 @@ export async function createHttpServer(app: App, opts: HttpOptions): Promise<Fas
       if (req.method === "GET" && !req.url.startsWith("/api/")) return reply.sendFile("index.html");
       return notFoundHandler(req, reply);
     });
+  } else {
+    // Fastify allows one not-found handler per prefix: set it once, with or without the SPA fallback.
+    server.setNotFoundHandler(notFoundHandler);
   }
   return server as unknown as FastifyInstance;
 }

@@ -1,0 +1,374 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { Secret, TOTP } from "otpauth";
+import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/**
+ * The first run, as a person does it in a real browser against a real `warden serve`: create the first
+ * admin with an authenticator, record a vendor, a developer, an engagement, an NDA with its signed PDF
+ * (and the other agreements and training the default gate asks for), vet the developer, and watch the
+ * gate turn green. Screenshots of each step land in the temp directory for a human to look at.
+ */
+
+const CHROMIUM = process.env.WARDEN_CHROMIUM ?? "/usr/bin/chromium";
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const shots = path.join(os.tmpdir(), "warden-browser");
+
+let server: ChildProcess | undefined;
+let dataDir = "";
+let profileDir = "";
+let browser: BrowserContext | undefined;
+let page: Page;
+let setupLink = "";
+let totp: TOTP;
+const log: string[] = [];
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+
+/** Starts `node dist/warden.js serve` and waits for the one-time setup link it prints. */
+async function startServer(): Promise<void> {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), "warden-browser-data-"));
+  const port = await freePort();
+  server = spawn(process.execPath, [path.join(ROOT, "dist/warden.js"), "serve"], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? os.tmpdir(),
+      WARDEN_DATA_DIR: dataDir,
+      WARDEN_PORT: String(port),
+      WARDEN_HOST: "127.0.0.1",
+      WARDEN_LOG_LEVEL: "warn",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const stopped = new Promise<never>((_, reject) =>
+    server?.once("exit", (code) => reject(new Error(`warden serve exited (${code}):\n${log.join("")}`))),
+  );
+  const linked = new Promise<void>((resolve) => {
+    const onData = (chunk: Buffer) => {
+      log.push(chunk.toString());
+      const m = /(https:\/\/\S+)\/setup#token=(\S+)/.exec(log.join(""));
+      if (m) {
+        setupLink = m[0];
+        resolve();
+      }
+    };
+    server?.stdout?.on("data", onData);
+    server?.stderr?.on("data", (c: Buffer) => log.push(c.toString()));
+  });
+  await Promise.race([linked, stopped]);
+}
+
+async function shot(name: string) {
+  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+}
+
+/** A code for the next TOTP step, so the same code is never sent twice (the server refuses replays). */
+let lastCode = "";
+async function nextCode(): Promise<string> {
+  for (;;) {
+    const code = totp.generate();
+    if (code !== lastCode) {
+      lastCode = code;
+      return code;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** A small, valid one-page PDF. */
+function samplePdf(): Buffer {
+  const objects = [
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] /Contents 4 0 R /Resources << >> >>",
+  ];
+  const stream = "BT /F1 12 Tf 20 50 Td (Signed NDA) Tj ET";
+  objects.push(`<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`);
+  let body = "%PDF-1.4\n";
+  const offsets: number[] = [];
+  objects.forEach((o, i) => {
+    offsets.push(body.length);
+    body += `${i + 1} 0 obj\n${o}\nendobj\n`;
+  });
+  const xref = body.length;
+  body += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const off of offsets) body += `${String(off).padStart(10, "0")} 00000 n \n`;
+  body += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(body, "latin1");
+}
+
+/** Retries an assertion until it holds (the UI updates after requests), then gives its last error. */
+async function eventually(check: () => Promise<void>, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (e) {
+      if (Date.now() > end) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+const hasText = (loc: Locator, text: string | RegExp) =>
+  eventually(async () => {
+    const t = (await loc.first().textContent()) ?? "";
+    if (typeof text === "string") expect(t).toContain(text);
+    else expect(t).toMatch(text);
+  });
+const lacksText = (loc: Locator, text: string) =>
+  eventually(async () => expect((await loc.first().textContent()) ?? "").not.toContain(text));
+const visible = (loc: Locator) => loc.first().waitFor({ state: "visible" });
+
+const heading = (name: string) => page.getByRole("heading", { level: 1, name });
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+/** The input labelled exactly `label` (a required field's label ends with "(required)"). */
+const field = (label: string) => page.getByLabel(new RegExp(`^${escapeRe(label)}\\s*(\\(required\\))?$`));
+const button = (name: string) => page.getByRole("button", { name, exact: true });
+const isoDay = (offsetDays: number) =>
+  new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}. Run .ci/install-deps (apt-get install -y chromium).`);
+  }
+  if (!existsSync(path.join(ROOT, "dist/warden.js")) || !existsSync(path.join(ROOT, "dist/web/index.html"))) {
+    throw new Error("Build first: npm run build (npm run test:browser does it for you).");
+  }
+  await rm(shots, { recursive: true, force: true });
+  profileDir = await mkdtemp(path.join(os.tmpdir(), "warden-chromium-"));
+  // A fresh profile directory (playwright passes it as --user-data-dir); started while the server boots.
+  const launching = chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+    ignoreHTTPSErrors: true,
+    viewport: { width: 1280, height: 900 },
+  });
+  const [launched, started] = await Promise.allSettled([launching, startServer()]);
+  if (launched.status === "fulfilled") browser = launched.value;
+  if (launched.status === "rejected") throw launched.reason;
+  if (started.status === "rejected") throw started.reason;
+  const context = launched.value;
+  context.setDefaultTimeout(20_000);
+  page = await context.newPage();
+  page.on("pageerror", (e) => log.push(`pageerror: ${e.message}\n`));
+}, 600_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) {
+    const exited = new Promise((r) => server?.once("exit", r));
+    server.kill("SIGTERM");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+    if (server.exitCode === null) server.kill("SIGKILL");
+  }
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  if (profileDir) await rm(profileDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+}, 60_000);
+
+describe("first run in a browser", () => {
+  it("creates the first admin with an authenticator and recovery codes", async () => {
+    await page.goto(setupLink);
+    await heading("Set up Warden").waitFor();
+    await field("Email").fill("ada@example.com");
+    await field("Name").fill("Ada Admin");
+    await field("Password").fill("too short");
+    await field("Repeat password").fill("too short");
+    await button("Create administrator").click();
+    // The server's validation shows in a summary and beside the field.
+    await hasText(page.getByRole("alert").first(), "Password");
+    await hasText(page.locator(".field-invalid").first(), "at least 12 characters");
+    await shot("01-setup-error");
+
+    await field("Password").fill("correct horse battery staple");
+    await field("Repeat password").fill("correct horse battery staple");
+    await button("Create administrator").click();
+    await heading("Set up your authenticator").waitFor();
+    const qr = page.getByRole("img", { name: /QR code/ });
+    await qr.waitFor();
+    expect(await qr.getAttribute("src")).toMatch(/^data:image\/svg\+xml;base64,/);
+    const secret = await page.locator("[data-secret]").getAttribute("data-secret");
+    expect(secret).toMatch(/^[A-Z2-7]+=*$/);
+    totp = new TOTP({ secret: Secret.fromBase32(secret!), digits: 6, period: 30 });
+    await shot("02-enrol");
+    await field("Code from the app").fill(await nextCode());
+    await button("Turn on").click();
+
+    await heading("Save your recovery codes").waitFor();
+    expect(
+      await page.getByRole("list", { name: "Recovery codes" }).getByRole("listitem").count(),
+    ).toBeGreaterThan(4);
+    expect(await button("Continue to Warden").isDisabled()).toBe(true);
+    await field("I saved these codes somewhere safe").check();
+    await button("Continue to Warden").click();
+    await heading("Dashboard").waitFor();
+    await shot("03-dashboard-empty");
+  });
+
+  it("signs out and back in with a TOTP code", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await heading("Sign in").waitFor();
+    await field("Email").fill("ada@example.com");
+    await field("Password").fill("correct horse battery staple");
+    await button("Continue").click();
+    await heading("Enter your code").waitFor();
+    await field("Code").fill(await nextCode());
+    await button("Verify").click();
+    await heading("Dashboard").waitFor();
+  });
+
+  it("records a vendor", async () => {
+    await page.getByRole("link", { name: "Vendors", exact: true }).click();
+    await heading("Vendors").waitFor();
+    await page.getByRole("link", { name: "New vendor" }).click();
+    await heading("New vendor").waitFor();
+    await field("Name").fill("Acme Outsourcing");
+    await field("Country").fill("pl");
+    await field("Risk tier").selectOption("medium");
+    await field("Day rate").fill("450");
+    await field("Market band, low").fill("400");
+    await field("Market band, high").fill("700");
+    await button("Create vendor").click();
+    await heading("Acme Outsourcing").waitFor();
+    await shot("04-vendor");
+  });
+
+  it("records a developer of that vendor, not yet eligible, with the reasons", async () => {
+    await page.getByRole("link", { name: "Developers", exact: true }).click();
+    await page.getByRole("link", { name: "New developer" }).click();
+    await heading("New developer").waitFor();
+    await field("Full name").fill("Dana Developer");
+    await field("Email").fill("dana@acme.example");
+    await field("Vendor").selectOption({ label: "Acme Outsourcing" });
+    await field("Country").fill("PL");
+    await field("Time zone").fill("Europe/Warsaw");
+    await field("GitHub username").fill("dana-dev");
+    await button("Create developer").click();
+    await heading("Dana Developer").waitFor();
+    const gate = page.locator("section.eligibility");
+    await hasText(gate, "Not eligible");
+    await hasText(gate, "No active engagement");
+    await shot("05-developer-not-eligible");
+  });
+
+  it("adds an engagement", async () => {
+    await page.getByRole("link", { name: "New engagement" }).click();
+    await heading("New engagement").waitFor();
+    await field("Title").fill("Checkout rewrite");
+    await field("Starts on").fill(isoDay(-7));
+    await field("Ends on").fill(isoDay(180));
+    await page.getByRole("checkbox", { name: "Frontend" }).check();
+    await button("Create engagement").click();
+    await heading("Dana Developer").waitFor();
+    await lacksText(page.locator("section.eligibility"), "No active engagement");
+  });
+
+  it("records an NDA, uploads its signed PDF and activates it", async () => {
+    await addAgreement("nda", "NDA Dana 2026");
+    await shot("06-nda-uploaded");
+    // The other agreement the default gate requires.
+    await addAgreement("ip_assignment", "IP assignment Dana");
+  });
+
+  it("records the required training", async () => {
+    await page.getByRole("link", { name: "Developers", exact: true }).click();
+    await page.getByRole("link", { name: "Dana Developer" }).click();
+    await heading("Dana Developer").waitFor();
+    await page.locator("summary", { hasText: "Record a completed course" }).click();
+    await field("Course").fill("security-awareness");
+    await field("Score (0–100)").fill("92");
+    await button("Add record").click();
+    await visible(page.locator("section.panel", { hasText: "Training" }).getByText("security-awareness"));
+  });
+
+  it("vets the developer and the gate turns green", async () => {
+    await page.getByRole("link", { name: "Vetting", exact: true }).click();
+    await heading("Vetting: Dana Developer").waitFor();
+    await field("Provider").fill("Checkr");
+    await field("Result").selectOption("clear");
+    await field("Completed on").fill(isoDay(-3));
+    await field("Score (0–100)").fill("91");
+    await field("Taken on").fill(isoDay(-3));
+    await field("Outcome").selectOption("pass");
+    await button("Save checks").click();
+
+    await page.locator("summary", { hasText: "Add a reference" }).click();
+    await page
+      .locator("details", { hasText: "Add a reference" })
+      .getByLabel("Name", { exact: true })
+      .fill("Rita Referee");
+    await field("Company").fill("Previous Corp");
+    await button("Add reference").click();
+    await button("Mark Rita Referee verified").click();
+    await visible(page.getByText(/verified by .* on/));
+
+    await field("Decision").selectOption("approved");
+    await field("Reason").fill("Checks clear, references verified");
+    await button("Record decision").click();
+    await hasText(page.getByText("Current decision:"), "Approved");
+
+    const gate = page.locator("section.eligibility");
+    await hasText(gate.locator(".badge"), /^✓?\s*Eligible$/);
+    await shot("07-vetting-eligible");
+
+    await page.getByRole("link", { name: "Dashboard", exact: true }).click();
+    await heading("Dashboard").waitFor();
+    await visible(page.getByText("Every developer meets the requirements today."));
+    await shot("08-dashboard-green");
+  });
+});
+
+/** Records a draft for Dana, uploads a signed PDF, activates it. */
+async function addAgreement(type: string, title: string) {
+  await page.getByRole("link", { name: "Developers", exact: true }).click();
+  await page.getByRole("link", { name: "Dana Developer" }).click();
+  await heading("Dana Developer").waitFor();
+  await page.getByRole("link", { name: "New agreement" }).click();
+  await heading("New agreement").waitFor();
+  await eventually(async () => expect(await field("Developer").inputValue()).toMatch(/.+/));
+  await field("Type").selectOption(type);
+  await field("Title").fill(title);
+  await field("Signed on").fill(isoDay(-10));
+  await field("Effective on").fill(isoDay(-10));
+  await field("Expires on").fill(isoDay(365));
+  await button("Create draft").click();
+  await heading(title).waitFor();
+  await hasText(page.locator(".tag").first(), "Draft");
+
+  await page.getByLabel("Signed PDF").setInputFiles({
+    name: `${type}-signed.pdf`,
+    mimeType: "application/pdf",
+    buffer: samplePdf(),
+  });
+  await button("Upload").click();
+  await visible(page.getByRole("status").filter({ hasText: "Document uploaded" }));
+  const download = page.getByRole("link", { name: `${type}-signed.pdf` });
+  await download.waitFor();
+  expect(await download.getAttribute("href")).toMatch(/\/api\/v1\/agreements\/.+\/document$/);
+
+  await button("Activate").click();
+  await visible(page.getByText("in effect today"));
+}

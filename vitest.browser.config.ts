@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+// The browser suite: a real `warden serve` (built by `npm run test:browser`) driven by Debian's chromium.
+export default defineConfig({
+  test: {
+    include: ["test/browser/**/*.browser.test.ts"],
+    pool: "forks",
+    fileParallelism: false,
+    testTimeout: 300_000,
+    hookTimeout: 600_000,
+  },
+});

@@ -1,0 +1,70 @@
+import type { Option } from "../components/form.tsx";
+
+/** Plain-word labels for the API's codes, shared by lists and forms. */
+const opts = (o: Record<string, string>): Option[] =>
+  Object.entries(o).map(([value, label]) => ({ value, label }));
+const label = (o: Record<string, string>) => (v: string | null | undefined) => (v ? (o[v] ?? v) : "—");
+
+const agreementTypes = { nda: "NDA", dpa: "DPA", ip_assignment: "IP assignment", sow: "SOW", msa: "MSA" };
+export const agreementTypeOptions = opts(agreementTypes);
+export const agreementTypeLabel = label(agreementTypes);
+
+const agreementStatuses = { draft: "Draft", active: "Active", expired: "Expired", terminated: "Terminated" };
+export const agreementStatusOptions = opts(agreementStatuses);
+export const agreementStatusLabel = label(agreementStatuses);
+
+const riskTiers = { low: "Low", medium: "Medium", high: "High", critical: "Critical" };
+export const riskTierOptions = opts(riskTiers);
+export const riskTierLabel = label(riskTiers);
+export const severityOptions = riskTierOptions;
+export const severityLabel = riskTierLabel;
+
+const engagementRoles = {
+  frontend: "Frontend",
+  backend: "Backend",
+  devops: "DevOps",
+  data: "Data",
+  qa: "QA",
+};
+export const engagementRoleOptions = opts(engagementRoles);
+export const engagementRoleLabel = label(engagementRoles);
+
+const roles = {
+  admin: "Administrator",
+  security: "Security officer",
+  manager: "Manager",
+  auditor: "Auditor",
+  developer: "Developer",
+};
+export const roleOptions = opts(roles);
+export const roleLabel = label(roles);
+
+const redFlagKinds = {
+  vague_past_work: "Vague about past work",
+  pricing_below_market: "Pricing far below market",
+  refused_secure_channel: "Refused secure channels",
+  other: "Other",
+};
+export const redFlagKindOptions = opts(redFlagKinds);
+export const redFlagKindLabel = label(redFlagKinds);
+
+const bgResults = {
+  pending: "Pending",
+  clear: "Clear",
+  consider: "Consider (needs review)",
+  failed: "Failed",
+};
+export const backgroundResultOptions = opts(bgResults);
+export const backgroundResultLabel = label(bgResults);
+
+const culture = { pending: "Pending", pass: "Pass", fail: "Fail" };
+export const cultureOptions = opts(culture);
+export const cultureLabel = label(culture);
+
+const drill = { not_run: "Not run", passed: "Passed", failed: "Failed" };
+export const drillOptions = opts(drill);
+export const drillLabel = label(drill);
+
+const decisions = { pending: "Pending", approved: "Approved", rejected: "Rejected" };
+export const decisionOptions = opts(decisions);
+export const decisionLabel = label(decisions);
