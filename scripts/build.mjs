@@ -33,9 +33,13 @@ await build({
   banner: { js: "#!/usr/bin/env node" },
 });
 if (existsSync("web/index.html") && process.argv[2] !== "--server-only") {
-  const r = spawnSync(process.execPath, [path.resolve("node_modules/vite/bin/vite.js"), "build", "--logLevel", "warn"], {
-    stdio: "inherit",
-    cwd: "web",
-  });
+  const r = spawnSync(
+    process.execPath,
+    [path.resolve("node_modules/vite/bin/vite.js"), "build", "--logLevel", "warn"],
+    {
+      stdio: "inherit",
+      cwd: "web",
+    },
+  );
   if (r.status !== 0) process.exit(r.status ?? 1);
 }

@@ -67,9 +67,6 @@ export interface Eligibility {
 
 export const dayOf = (d: Date): string => d.toISOString().slice(0, 10);
 
-const holdsOn = (day: string, from: string, until: string | null) =>
-  from <= day && (until === null || day < until);
-
 function bestAgreement(
   list: GateAgreement[],
   day: string,
