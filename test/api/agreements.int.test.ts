@@ -73,7 +73,7 @@ describe("agreements", () => {
     ["a signature on the expiry day", { signedOn: "2027-01-01", expiresOn: "2027-01-01" }, "body/signedOn"],
     ["a signature in the future", { signedOn: "2026-11-03" }, "body/signedOn"],
     ["an unknown type", { type: "loi" }, "body/type"],
-    ["an unknown term", { terms: { ...terms, vibes: true } }, "body/terms"],
+    ["an unknown term", { terms: { ...terms, vibes: true } }, "body/terms/vibes"],
     [
       "incident response of 0 hours",
       { terms: { ...terms, incidentResponseHours: 0 } },

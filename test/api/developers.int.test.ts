@@ -105,7 +105,7 @@ describe("developers", () => {
       { workingHours: { start: "09:00", end: "18:00", days: [1, 1] } },
       "body/workingHours/days",
     ],
-    ["an unknown git host", { gitUsernames: { sourcehut: "ana" } }, "body/gitUsernames"],
+    ["an unknown git host", { gitUsernames: { sourcehut: "ana" } }, "body/gitUsernames/sourcehut"],
     [
       "a GitHub name with a double hyphen",
       { gitUsernames: { github: "ana--silva" } },
