@@ -314,11 +314,13 @@ describe("first run in a browser", () => {
     await field("Taken on").fill(isoDay(-3));
     await field("Outcome").selectOption("pass");
     await button("Save checks").click();
+    // The page reloads the vetting record after a save; wait for it to settle before opening more forms.
+    await visible(page.getByText("Background check on file: Clear."));
 
     await page.locator("summary", { hasText: "Add a reference" }).click();
     await page
       .locator("details", { hasText: "Add a reference" })
-      .getByLabel("Name", { exact: true })
+      .getByLabel(/^Name\s*(\(required\))?$/)
       .fill("Rita Referee");
     await field("Company").fill("Previous Corp");
     await button("Add reference").click();

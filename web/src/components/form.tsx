@@ -65,6 +65,7 @@ export function Form({
   const prefix = useId();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
+  const [done, setDone] = useState(false);
   const summary = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -85,8 +86,10 @@ export function Form({
     if (busy) return;
     setBusy(true);
     setError(null);
+    setDone(false);
     try {
       await onSubmit();
+      setDone(true);
     } catch (err) {
       setError(
         err instanceof ApiError
@@ -110,6 +113,9 @@ export function Form({
             {busy ? "Working…" : submitLabel}
           </button>
           {secondary}
+          <span className="form-done" role="status">
+            {done && !busy ? "Saved." : ""}
+          </span>
         </div>
       </form>
     </Ctx.Provider>
