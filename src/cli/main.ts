@@ -7,6 +7,11 @@ import { registerGateCommands } from "./gate.cli.ts";
 import { registerLoginCommands } from "./login.cli.ts";
 import { CliError, EXIT } from "./output.ts";
 import { registerDeveloperCommands, registerPeopleCommands } from "./people.cli.ts";
+import {
+  registerAgreementCommands,
+  registerTrainingCommands,
+  registerVettingCommands,
+} from "./records.cli.ts";
 import { registerServerCommands } from "./server.cli.ts";
 
 /** The `warden` command: server and offline admin commands here; API commands talk to a server. */
@@ -20,6 +25,9 @@ export function buildProgram(): Command {
   registerLoginCommands(program);
   registerPeopleCommands(program);
   registerDeveloperCommands(program);
+  registerAgreementCommands(program);
+  registerVettingCommands(program);
+  registerTrainingCommands(program);
   registerGateCommands(program);
   registerAuditCommands(program);
   registerPolicyCommands(program);

@@ -190,6 +190,97 @@ describe("warden CLI against a running server", () => {
     expect(JSON.stringify(detail)).not.toContain("AKIAZ3MWXXHWQ4BRVNEQ");
   }, 300_000);
 
+  it("records an engagement, agreements, training and vetting until the gate says eligible", async () => {
+    const devs = JSON.parse((await warden(["developers", "list", "--json"])).out);
+    const dev = devs.items[0] as { id: string; vendorId: string };
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const ok = async (args: string[]) => {
+      const r = await warden(args);
+      expect(r.code, `${args.join(" ")}: ${r.err}`).toBe(0);
+      return r.out;
+    };
+    await ok([
+      "engagements",
+      "create",
+      "--developer",
+      dev.id,
+      "--title",
+      "Checkout",
+      "--starts",
+      day(-5),
+      "--roles",
+      "backend",
+    ]);
+    const pdf = path.join(dir, "signed.pdf");
+    await writeFile(pdf, "%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n");
+    for (const type of ["nda", "ip_assignment"]) {
+      const a = JSON.parse(
+        await ok([
+          "agreements",
+          "create",
+          "--type",
+          type,
+          "--vendor",
+          dev.vendorId,
+          "--title",
+          `${type} Acme`,
+          "--signed",
+          day(-10),
+          "--effective",
+          day(-10),
+          "--expires",
+          day(300),
+          "--json",
+        ]),
+      );
+      await ok(["agreements", "upload", a.id, pdf]);
+      await ok(["agreements", "activate", a.id]);
+    }
+    await ok([
+      "training",
+      "add",
+      dev.id,
+      "--course",
+      "security-awareness",
+      "--completed",
+      day(-2),
+      "--score",
+      "95",
+      "--expires",
+      day(360),
+    ]);
+    await ok([
+      "vetting",
+      "update",
+      dev.id,
+      "--background",
+      `Checkr:clear:${day(-3)}`,
+      "--awareness",
+      `92:${day(-3)}`,
+      "--culture",
+      "pass",
+    ]);
+    await ok(["vetting", "add-reference", dev.id, "--name", "Rita Referee", "--company", "Previous Corp"]);
+    const vetting = JSON.parse(await ok(["vetting", "show", dev.id, "--json"]));
+    await ok(["vetting", "verify-reference", dev.id, vetting.references[0].id]);
+    await ok(["vetting", "decide", dev.id, "--decision", "approved", "--reason", "All checks clear"]);
+
+    const gate = await warden(["gate", "check", "ana@acme.example"]);
+    expect(gate.out).toContain("ELIGIBLE");
+    expect(gate.out).not.toContain("NOT ELIGIBLE");
+    expect(gate.code).toBe(0);
+    const later = await warden(["gate", "check", dev.id, "--at", `${day(301)}T00:00:00Z`, "--json"]);
+    expect(later.code).toBe(1);
+    expect(JSON.parse(later.out).reasons.map((r: { message: string }) => r.message)).toContain(
+      `NDA with Acme expired on ${day(300)}`,
+    );
+
+    const out = path.join(dir, "downloaded.pdf");
+    const agreements = JSON.parse(await ok(["agreements", "list", "--type", "nda", "--json"]));
+    await ok(["agreements", "download", agreements.items[0].id, "--out", out]);
+    expect((await readFile(out, "utf8")).startsWith("%PDF-")).toBe(true);
+  }, 600_000);
+
   it("refuses a server whose certificate does not match the pin", async () => {
     const r = await warden(["whoami"], {
       WARDEN_SERVER: running.url,
