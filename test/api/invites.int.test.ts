@@ -35,13 +35,11 @@ describe("invitations", () => {
     expect(me.status).toBe(200);
     expect(me.body.email).toBe(dev.email);
 
-    const again = await t
-      .client()
-      .post("/api/v1/invites/accept", {
-        token: inv.body.token,
-        displayName: "X",
-        password: "another long passphrase",
-      });
+    const again = await t.client().post("/api/v1/invites/accept", {
+      token: inv.body.token,
+      displayName: "X",
+      password: "another long passphrase",
+    });
     expect(again.status).toBe(410);
   });
 
@@ -49,13 +47,11 @@ describe("invitations", () => {
     const sec = await t.signIn("security");
     const inv = await sec.client.post("/api/v1/invites", { role: "auditor", email: "aud@example.test" });
     t.clock.advance(8 * 86_400_000);
-    const r = await t
-      .client()
-      .post("/api/v1/invites/accept", {
-        token: inv.body.token,
-        displayName: "A",
-        password: "a long enough passphrase",
-      });
+    const r = await t.client().post("/api/v1/invites/accept", {
+      token: inv.body.token,
+      displayName: "A",
+      password: "a long enough passphrase",
+    });
     expect(r.status).toBe(410);
     expect(r.body.detail).toMatch(/expired/);
   });
