@@ -10,6 +10,7 @@ export interface UserRow {
   password_hash: string | null;
   totp_secret: Uint8Array | null;
   totp_enabled: boolean;
+  totp_last_step: number | null;
   recovery_codes: string[];
   failed_logins: number;
   locked_until: Date | null;
@@ -119,6 +120,14 @@ export const authRepo = {
       "update users set totp_secret = $2, totp_enabled = $3, recovery_codes = $4, updated_at = $5 where id = $1",
       [userId, sealed, enabled, JSON.stringify(recoveryHashes), at],
     );
+  },
+  /** Records a TOTP step as used; false when it (or a later one) was used already. */
+  async useTotpStep(q: SqlClient, userId: string, step: number) {
+    const r = await q.query(
+      "update users set totp_last_step = $2 where id = $1 and (totp_last_step is null or totp_last_step < $2)",
+      [userId, step],
+    );
+    return (r.affectedRows ?? 0) > 0;
   },
   async setRecoveryCodes(q: SqlClient, userId: string, hashes: string[]) {
     await q.query("update users set recovery_codes = $2 where id = $1", [userId, JSON.stringify(hashes)]);

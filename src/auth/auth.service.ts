@@ -276,6 +276,14 @@ export function createAuthService(deps: AuthDeps) {
     });
   }
 
+  /** Checks a code and consumes its time step, so the same code cannot be replayed within its window. */
+  async function acceptTotp(u: UserRow, secret: string, code: string): Promise<boolean> {
+    const now = clock.now().getTime();
+    const delta = totpFor(u, secret).validate({ token: code, window: 1, timestamp: now });
+    if (delta === null) return false;
+    return repo.useTotpStep(store, u.id, Math.floor(now / 30_000) + delta);
+  }
+
   async function totpSecretOf(u: UserRow): Promise<string | undefined> {
     if (!u.totp_secret) return undefined;
     return (await sealer.open(u.totp_secret, { table: "users", id: u.id, column: "totp_secret" })).toString(
@@ -297,10 +305,7 @@ export function createAuthService(deps: AuthDeps) {
     let usedRecovery = false;
     if (input.code) {
       const secret = await totpSecretOf(u);
-      ok =
-        !!secret &&
-        totpFor(u, secret).validate({ token: input.code, window: 1, timestamp: clock.now().getTime() }) !==
-          null;
+      ok = !!secret && (await acceptTotp(u, secret, input.code));
     } else if (input.recoveryCode) {
       const h = hashSecret(input.recoveryCode.trim().toLowerCase());
       const remaining = u.recovery_codes.filter((c) => c !== h);
@@ -362,7 +367,7 @@ export function createAuthService(deps: AuthDeps) {
     if (u.totp_enabled) throw conflict("An authenticator is already set up");
     const secret = await totpSecretOf(u);
     if (!secret) throw new AppError("bad_request", "Start the enrolment first (POST /auth/totp/setup)");
-    if (totpFor(u, secret).validate({ token: code, window: 1, timestamp: clock.now().getTime() }) === null) {
+    if (!(await acceptTotp(u, secret, code))) {
       await fail(ctx, u, "auth.totp.enable", "wrong code");
       throw new AppError(
         "validation_failed",

@@ -82,6 +82,7 @@ describe("sign-in", () => {
   it("asks TOTP-enrolled accounts for a code, accepts a recovery code once, and rotates the session", async () => {
     const admin = await t.signIn("admin");
     const c = t.client();
+    t.clock.advance(30_000); // the enrolment used the current code; the next sign-in needs a fresh one
     const step1 = await c.post("/api/v1/auth/login", { email: admin.email, password: admin.password });
     expect(step1.body.mfa).toBe("required");
     const firstCookie = c.cookie;
@@ -90,6 +91,22 @@ describe("sign-in", () => {
     expect(step2.status).toBe(200);
     expect(c.cookie).not.toEqual(firstCookie);
     expect((await c.get("/api/v1/vendors")).status).toBe(200);
+  });
+
+  it("refuses a TOTP code that was already used (no replay within its window)", async () => {
+    const admin = await t.signIn("admin");
+    t.clock.advance(30_000);
+    const code = totpCode(admin.totpSecret!, t.clock.now());
+    const first = t.client();
+    await first.post("/api/v1/auth/login", { email: admin.email, password: admin.password });
+    expect((await first.post("/api/v1/auth/mfa", { code })).status).toBe(200);
+    const second = t.client();
+    await second.post("/api/v1/auth/login", { email: admin.email, password: admin.password });
+    const replay = await second.post("/api/v1/auth/mfa", { code });
+    expect(replay.status).toBe(401);
+    t.clock.advance(30_000);
+    const next = await second.post("/api/v1/auth/mfa", { code: totpCode(admin.totpSecret!, t.clock.now()) });
+    expect(next.status).toBe(200);
   });
 
   it("locks an account after repeated wrong passwords and says so clearly", async () => {
