@@ -122,7 +122,7 @@ export const authRepo = {
     );
   },
   /** Records a TOTP step as used; false when it (or a later one) was used already. */
-  async useTotpStep(q: SqlClient, userId: string, step: number) {
+  async consumeTotpStep(q: SqlClient, userId: string, step: number) {
     const r = await q.query(
       "update users set totp_last_step = $2 where id = $1 and (totp_last_step is null or totp_last_step < $2)",
       [userId, step],

@@ -281,7 +281,7 @@ export function createAuthService(deps: AuthDeps) {
     const now = clock.now().getTime();
     const delta = totpFor(u, secret).validate({ token: code, window: 1, timestamp: now });
     if (delta === null) return false;
-    return repo.useTotpStep(store, u.id, Math.floor(now / 30_000) + delta);
+    return repo.consumeTotpStep(store, u.id, Math.floor(now / 30_000) + delta);
   }
 
   async function totpSecretOf(u: UserRow): Promise<string | undefined> {
