@@ -62,9 +62,19 @@ function listen(server: net.Server): Promise<number> {
   });
 }
 
+/**
+ * close() waits for open connections, and scanners (ours, testssl.sh) may leave some half-open, so the
+ * stopper tracks every socket and destroys them first; only HTTP servers have closeAllConnections().
+ */
 function stopper(server: net.Server): () => Promise<void> {
+  const sockets = new Set<net.Socket>();
+  server.on("connection", (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
   return () =>
     new Promise((resolve) => {
+      for (const socket of sockets) socket.destroy();
       (server as http.Server).closeAllConnections?.();
       server.close(() => resolve());
     });
@@ -128,10 +138,13 @@ async function startProcess(
   return {
     port,
     stop: async () => {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once("exit", r));
         child.kill("SIGTERM");
+        // A server that ignores SIGTERM (or is mid-handshake) is killed after five seconds.
+        const force = setTimeout(() => child.kill("SIGKILL"), 5_000);
         await exited;
+        clearTimeout(force);
       }
       rmSync(dir, { recursive: true, force: true });
     },
