@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { isUuid } from "../core/schemas.ts";
 import { api, failOnProblem } from "./client.ts";
 import { CliError, EXIT, printJson } from "./output.ts";
 
@@ -14,8 +15,6 @@ interface DevEligibility {
   engagements: { title: string; eligible: boolean; reasons: Reason[] }[];
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export function registerGateCommands(program: Command): void {
   const gate = program.command("gate").description("Whether the gate lets developers in");
   gate
@@ -30,7 +29,7 @@ export function registerGateCommands(program: Command): void {
     .action(async (developer: string, opts: { at?: string; json?: boolean }) => {
       const client = await api();
       let id = developer;
-      if (!UUID.test(developer)) {
+      if (!isUuid(developer)) {
         const found = await client.request<{ items: { id: string; email: string }[] }>(
           "GET",
           `/api/v1/developers?q=${encodeURIComponent(developer)}&limit=5`,

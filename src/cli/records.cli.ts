@@ -2,13 +2,13 @@ import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
+import { isUuid } from "../core/schemas.ts";
 import { api, failOnProblem } from "./client.ts";
 import { CliError, EXIT, printJson, printTable } from "./output.ts";
 import { defineResource, output, printRecord } from "./resource.ts";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const needId = (id: string, what: string) => {
-  if (!UUID.test(id))
+  if (!isUuid(id))
     throw new CliError(`"${id}" is not a ${what} id`, EXIT.usage, `Find ids with \`warden ${what}s list\``);
 };
 

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { type Command, Option } from "commander";
+import { isUuid } from "../core/schemas.ts";
 import { api, failOnProblem } from "./client.ts";
 import { CliError, EXIT, printJson, printTable } from "./output.ts";
 
@@ -28,8 +29,6 @@ export interface ResourceSpec {
   noDelete?: boolean;
   noUpdate?: boolean;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function parseValue(f: FieldFlag, raw: string): unknown {
   switch (f.parse) {
@@ -163,7 +162,7 @@ export function defineResource(program: Command, spec: ResourceSpec): Command {
     .description(`Show one ${spec.singular}`)
     .option("--json", "machine-readable output")
     .action(async (id: string, opts: { json?: boolean }) => {
-      if (!UUID.test(id))
+      if (!isUuid(id))
         throw new CliError(
           `"${id}" is not a ${spec.singular} id`,
           EXIT.usage,

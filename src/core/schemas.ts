@@ -25,5 +25,9 @@ export const timeZone = z
   .max(64)
   .refine(isValidTimeZone, { error: "an IANA time zone such as Europe/Berlin" });
 
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Whether a string is a record id (a UUID), for inputs checked outside a Zod schema (CLI arguments). */
+export const isUuid = (v: string): boolean => UUID_RE.test(v);
+
 /** 'YYYY-MM-DD' of an instant in UTC, the day granularity of every date field. */
 export const dayOf = (d: Date): string => d.toISOString().slice(0, 10);

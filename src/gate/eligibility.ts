@@ -1,4 +1,5 @@
 import { agreementStateOn } from "../agreements/index.ts";
+import { dayOf } from "../core/schemas.ts";
 import {
   type AgreementType,
   agreementLabel,
@@ -65,7 +66,7 @@ export interface Eligibility {
   nextLapse: { date: string; reason: string } | null;
 }
 
-export const dayOf = (d: Date): string => d.toISOString().slice(0, 10);
+export { dayOf };
 
 function bestAgreement(
   list: GateAgreement[],

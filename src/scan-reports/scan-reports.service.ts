@@ -3,6 +3,7 @@ import type { AuditService } from "../audit/index.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Ctx } from "../core/context.ts";
 import { AppError, notFound } from "../core/errors.ts";
+import { isUuid } from "../core/schemas.ts";
 import type { ScanReport } from "../scan-files/index.ts";
 import type { Store } from "../store/store.ts";
 
@@ -24,8 +25,6 @@ interface Row {
   received_at: Date;
   reported_by_email: string | null;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const summary = (r: Row) => ({
   id: r.id,
@@ -63,7 +62,7 @@ export function createScanReportsService(deps: { store: Store; clock: Clock; aud
       ["vendorId", report.vendorId],
       ["engagementId", report.engagementId],
     ] as const) {
-      if (v !== undefined && !UUID.test(v)) {
+      if (v !== undefined && !isUuid(v)) {
         throw new AppError(
           "validation_failed",
           `${field}: expected a ${field === "vendorId" ? "vendor" : "engagement"} id`,
