@@ -54,6 +54,17 @@ export interface LinkRow {
   created_at: Date;
 }
 
+/** What authenticating a request needs of the account, selected beside the session or token row. */
+export interface AuthUserColumns {
+  u_email: string;
+  u_role: Role;
+  u_developer_id: string | null;
+  u_totp_enabled: boolean;
+  u_disabled_at: Date | null;
+}
+const authUserColumns =
+  "u.email as u_email, u.role as u_role, u.developer_id as u_developer_id, u.totp_enabled as u_totp_enabled, u.disabled_at as u_disabled_at";
+
 /** Data access for accounts. Every function takes the client to run on (a transaction or the pool). */
 export const authRepo = {
   async userByEmail(q: SqlClient, email: string) {
@@ -182,9 +193,6 @@ export const authRepo = {
       ],
     );
   },
-  async sessionById(q: SqlClient, id: string) {
-    return (await q.query<SessionRow>("select * from sessions where id = $1", [id])).rows[0];
-  },
   async touchSession(q: SqlClient, id: string, at: Date) {
     await q.query("update sessions set last_seen_at = $2 where id = $1", [id, at]);
   },
@@ -206,8 +214,23 @@ export const authRepo = {
       [t.id, t.user_id, t.name, t.token_hash, t.prefix, JSON.stringify(t.scopes), t.expires_at, t.created_at],
     );
   },
-  async tokenByHash(q: SqlClient, hash: string) {
-    return (await q.query<TokenRow>("select * from api_tokens where token_hash = $1", [hash])).rows[0];
+  /** The token and its account in one round trip: this runs on every API-token request. */
+  async tokenWithUser(q: SqlClient, hash: string) {
+    return (
+      await q.query<TokenRow & AuthUserColumns>(
+        `select t.*, ${authUserColumns} from api_tokens t join users u on u.id = t.user_id where t.token_hash = $1`,
+        [hash],
+      )
+    ).rows[0];
+  },
+  /** The session and its account in one round trip: this runs on every signed-in request. */
+  async sessionWithUser(q: SqlClient, id: string) {
+    return (
+      await q.query<SessionRow & AuthUserColumns>(
+        `select s.*, ${authUserColumns} from sessions s join users u on u.id = s.user_id where s.id = $1`,
+        [id],
+      )
+    ).rows[0];
   },
   async tokensOfUser(q: SqlClient, userId: string) {
     return (

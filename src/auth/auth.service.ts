@@ -107,7 +107,10 @@ export interface AuthDeps {
 export function createAuthService(deps: AuthDeps) {
   const { store, clock, config, audit, sealer } = deps;
   const anon: Actor = { kind: "anonymous", label: "anonymous" };
-  const actorOf = (u: UserRow, extra: Partial<Actor> = {}): Actor => ({
+  const actorOf = (
+    u: Pick<UserRow, "id" | "role" | "developer_id" | "email">,
+    extra: Partial<Actor> = {},
+  ): Actor => ({
     kind: "user",
     userId: u.id,
     role: u.role,
@@ -139,17 +142,17 @@ export function createAuthService(deps: AuthDeps) {
   }
 
   /** Resolves the caller from the session cookie or a bearer token; never throws for a bad credential. */
-  async function authenticate(req: FastifyRequest, meta: RequestMeta): Promise<AuthState> {
+  async function authenticate(req: FastifyRequest, _meta: RequestMeta): Promise<AuthState> {
     const header = req.headers.authorization;
     const now = clock.now();
     if (header?.startsWith("Bearer ")) {
       const secret = header.slice(7).trim();
       const t = secret.startsWith(TOKEN_PREFIX)
-        ? await repo.tokenByHash(store, hashSecret(secret))
+        ? await repo.tokenWithUser(store, hashSecret(secret))
         : undefined;
-      if (!t || t.revoked_at || new Date(t.expires_at) <= now) return { actor: anon, via: "none" };
-      const u = await repo.userById(store, t.user_id);
-      if (!u || u.disabled_at) return { actor: anon, via: "none" };
+      if (!t || t.revoked_at || new Date(t.expires_at) <= now || t.u_disabled_at)
+        return { actor: anon, via: "none" };
+      const u = { id: t.user_id, email: t.u_email, role: t.u_role, developer_id: t.u_developer_id };
       // Write last-used at most once a minute: tokens are used by busy collectors.
       if (!t.last_used_at || now.getTime() - new Date(t.last_used_at).getTime() > 60_000) {
         await repo.touchToken(store, t.id, now);
@@ -161,15 +164,13 @@ export function createAuthService(deps: AuthDeps) {
     }
     const cookieValue = req.cookies?.[SESSION_COOKIE];
     if (!cookieValue) return { actor: anon, via: "none" };
-    const s = await repo.sessionById(store, hashSecret(cookieValue));
-    if (!s || s.revoked_at) return { actor: anon, via: "none" };
+    const s = await repo.sessionWithUser(store, hashSecret(cookieValue));
+    if (!s || s.revoked_at || s.u_disabled_at) return { actor: anon, via: "none" };
     const idleLimit = new Date(s.last_seen_at).getTime() + config.session.idleMinutes * 60_000;
     if (new Date(s.expires_at) <= now || idleLimit <= now.getTime()) return { actor: anon, via: "none" };
-    const u = await repo.userById(store, s.user_id);
-    if (!u || u.disabled_at) return { actor: anon, via: "none" };
+    const u = { id: s.user_id, email: s.u_email, role: s.u_role, developer_id: s.u_developer_id };
     if (now.getTime() - new Date(s.last_seen_at).getTime() > 30_000)
       await repo.touchSession(store, s.id, now);
-    void meta;
     return {
       actor: actorOf(u),
       via: "session",
@@ -177,7 +178,7 @@ export function createAuthService(deps: AuthDeps) {
         id: s.id,
         csrfToken: s.csrf_token,
         mfaOk: s.mfa_ok,
-        mfaEnrolmentRequired: !s.mfa_ok && !u.totp_enabled,
+        mfaEnrolmentRequired: !s.mfa_ok && !s.u_totp_enabled,
       },
     };
   }
