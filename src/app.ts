@@ -9,6 +9,7 @@ import { createGateFeature } from "./gate/index.ts";
 import type { Api } from "./http/server.ts";
 import { createPeopleFeature } from "./people/index.ts";
 import { createScanReportsFeature } from "./scan-reports/index.ts";
+import { createScheduler, schedulerRoutes } from "./scheduler/index.ts";
 import type { Store } from "./store/store.ts";
 import { createTrainingFeature } from "./training/index.ts";
 import { createVettingFeature } from "./vetting/index.ts";
@@ -26,8 +27,10 @@ export interface AppDeps {
  * offline commands and the tests all call this; nothing else wires features together.
  */
 export function createApp(deps: AppDeps) {
-  const { store, clock, config, sealer } = deps;
+  const { store, clock, config, sealer, logger } = deps;
   const audit = createAuditService({ store, clock });
+  // Features register their background tasks here; `serve` starts it, tests call `tick()`.
+  const scheduler = createScheduler({ store, clock, logger });
   const people = createPeopleFeature({ store, clock, audit });
   const agreements = createAgreementsFeature({ store, clock, audit, sealer });
   const vetting = createVettingFeature({ store, clock, audit });
@@ -51,6 +54,7 @@ export function createApp(deps: AppDeps) {
     ...training.routes,
     ...gate.routes,
     ...scanReports.routes,
+    schedulerRoutes(scheduler, audit),
   ];
   return {
     deps,
@@ -62,6 +66,7 @@ export function createApp(deps: AppDeps) {
     training,
     gate: gate.service,
     scanReports: scanReports.service,
+    scheduler,
     routes,
   };
 }
