@@ -341,6 +341,42 @@ describe("first run in a browser", () => {
     await visible(page.getByText("Every developer meets the requirements today."));
     await shot("08-dashboard-green");
   });
+
+  it("shows the audit trail, verifies its chain, and filters it", async () => {
+    await page.getByRole("link", { name: "Audit", exact: true }).click();
+    await heading("Audit trail").waitFor();
+    await visible(page.locator("table.audit-table").getByText("vendor.create", { exact: true }));
+    await button("Verify the trail").click();
+    await hasText(page.getByTestId("audit-verify-result"), "The trail is intact.");
+    await page.getByLabel("Action starts with").fill("agreement.");
+    await button("Apply").click();
+    await eventually(async () => {
+      const actions = await page.locator("table.audit-table td code").allTextContents();
+      expect(actions.length).toBeGreaterThan(0);
+      expect(actions.every((a) => a.startsWith("agreement."))).toBe(true);
+    });
+    await shot("09-audit");
+  });
+
+  it("changes a gate requirement in settings and sees the background jobs", async () => {
+    await page.getByRole("link", { name: "Settings", exact: true }).click();
+    await heading("Settings").waitFor();
+    await field("Security-awareness pass mark").fill("95");
+    await button("Save requirements").click();
+    await visible(page.getByText("Saved."));
+    // Dana scored 91: below the new mark, the gate closes and says why.
+    await page.getByRole("link", { name: "Dashboard", exact: true }).click();
+    await heading("Dashboard").waitFor();
+    await hasText(page.locator("section.panel", { hasText: "Not eligible" }), "Dana Developer");
+    await page.getByRole("link", { name: "Settings", exact: true }).click();
+    await field("Security-awareness pass mark").fill("80");
+    await button("Save requirements").click();
+    await visible(page.getByText("Saved."));
+
+    await page.getByRole("link", { name: "Background jobs" }).click();
+    await heading("Background jobs").waitFor();
+    await shot("10-jobs");
+  });
 });
 
 /** Records a draft for Dana, uploads a signed PDF, activates it. */

@@ -3,12 +3,15 @@ import { Page } from "./components/page.tsx";
 import { RequireSession, StaffOnly } from "./layout.tsx";
 import { AccountPage } from "./pages/account.tsx";
 import { AgreementPage, AgreementsPage } from "./pages/agreements.tsx";
+import { AuditPage } from "./pages/audit.tsx";
 import { DashboardPage } from "./pages/dashboard.tsx";
 import { DeveloperPage, DevelopersPage, NewDeveloperPage } from "./pages/developers.tsx";
 import { EngagementPage, EngagementsPage } from "./pages/engagements.tsx";
 import { EnrolPage } from "./pages/enrol.tsx";
 import { InvitePage } from "./pages/invite.tsx";
+import { JobsPage } from "./pages/jobs.tsx";
 import { PortalPage } from "./pages/portal.tsx";
+import { SettingsPage } from "./pages/settings.tsx";
 import { SetupPage } from "./pages/setup.tsx";
 import { SignInPage } from "./pages/sign-in.tsx";
 import { TrainingPage } from "./pages/training.tsx";
@@ -61,6 +64,9 @@ export function App() {
             <Route path="/agreements/:id" element={staff(<AgreementPage />)} />
             <Route path="/training" element={staff(<TrainingPage />)} />
             <Route path="/users" element={staff(<UsersPage />)} />
+            <Route path="/audit" element={staff(<AuditPage />)} />
+            <Route path="/settings" element={staff(<SettingsPage />)} />
+            <Route path="/settings/jobs" element={staff(<JobsPage />)} />
             <Route path="/account" element={<AccountPage />} />
             <Route path="/me" element={<PortalPage />} />
             <Route path="*" element={staff(<NotFound />)} />

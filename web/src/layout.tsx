@@ -18,6 +18,8 @@ const nav: NavItem[] = [
   { to: "/agreements", label: "Agreements", show: staff },
   { to: "/training", label: "Training", show: staff },
   { to: "/users", label: "Users", show: can.readUsers },
+  { to: "/audit", label: "Audit", show: can.readAudit },
+  { to: "/settings", label: "Settings", show: can.readSettings },
   { to: "/me", label: "My profile", show: (u) => u.role === "developer" },
 ];
 

@@ -97,4 +97,7 @@ export const can = {
   readUsers: (u: User) => ["admin", "security", "auditor"].includes(u.role),
   writeUsers: (u: User) => u.role === "admin",
   invite: (u: User) => (staffWrite.leads as readonly string[]).includes(u.role),
+  readAudit: (u: User) => ["admin", "security", "auditor"].includes(u.role),
+  readSettings: (u: User) => ["admin", "security", "auditor"].includes(u.role),
+  writeSettings: (u: User) => (staffWrite.leads as readonly string[]).includes(u.role),
 };
