@@ -1,3 +1,4 @@
+import { createAccessFeature } from "./access/index.ts";
 import { createAgreementsFeature } from "./agreements/index.ts";
 import { auditRoutes, createAuditService } from "./audit/index.ts";
 import { authRoutes, createAuthService } from "./auth/index.ts";
@@ -47,6 +48,16 @@ export function createApp(deps: AppDeps) {
   });
   const gate = createGateFeature({ store, clock, audit });
   const scanReports = createScanReportsFeature({ store, clock, audit });
+  const access = createAccessFeature({
+    store,
+    clock,
+    audit,
+    sealer,
+    logger,
+    notify: notify.service,
+    gate: gate.service,
+    scheduler,
+  });
   const routes: ((api: Api) => Promise<void>)[] = [
     authRoutes(auth),
     auditRoutes(audit),
@@ -58,6 +69,7 @@ export function createApp(deps: AppDeps) {
     ...scanReports.routes,
     schedulerRoutes(scheduler, audit),
     ...notify.routes,
+    ...access.routes,
   ];
   return {
     deps,
@@ -71,6 +83,7 @@ export function createApp(deps: AppDeps) {
     scanReports: scanReports.service,
     scheduler,
     notify: notify.service,
+    access,
     routes,
   };
 }

@@ -115,6 +115,30 @@ export function createGateService(deps: { store: Store; clock: Clock; audit: Aud
     return eligibility({ ...facts, engagement }, await requirements(), at);
   }
 
+  /**
+   * The gate for many (developer, engagement) pairs at once, in a fixed handful of set queries however
+   * many pairs (the access sweep re-checks every live grant this way). A null engagement is judged as
+   * "no engagement". Keyed `${developerId}:${engagementId ?? ""}`; unknown developers are left out.
+   */
+  async function checkMany(
+    pairs: { developerId: string; engagementId: string | null }[],
+    at = clock.now(),
+  ): Promise<Map<string, Eligibility>> {
+    const req = await requirements();
+    const ids = [...new Set(pairs.map((p) => p.developerId))];
+    const facts = new Map((await loadFacts(store, ids)).map((f) => [f.developer.id, f]));
+    const out = new Map<string, Eligibility>();
+    for (const { developerId, engagementId } of pairs) {
+      const key = `${developerId}:${engagementId ?? ""}`;
+      if (out.has(key)) continue;
+      const f = facts.get(developerId);
+      if (!f) continue;
+      const engagement = engagementId ? (f.engagements.find((e) => e.id === engagementId) ?? null) : null;
+      out.set(key, eligibility({ ...f, engagement }, req, at));
+    }
+    return out;
+  }
+
   async function all(at = clock.now()): Promise<DeveloperEligibility[]> {
     const req = await requirements();
     return (await loadFacts(store)).map((f) => evaluateDeveloper(f, req, at));
@@ -164,7 +188,7 @@ export function createGateService(deps: { store: Store; clock: Clock; audit: Aud
     };
   }
 
-  return { requirements, setRequirements, forDeveloper, check, all, dashboard };
+  return { requirements, setRequirements, forDeveloper, check, checkMany, all, dashboard };
 }
 
 export type GateService = ReturnType<typeof createGateService>;
