@@ -10,6 +10,7 @@ import { createGateFeature } from "./gate/index.ts";
 import type { Api } from "./http/server.ts";
 import { createNotifyFeature } from "./notify/index.ts";
 import { createPeopleFeature } from "./people/index.ts";
+import { createReviewsFeature } from "./reviews/index.ts";
 import { createScanReportsFeature } from "./scan-reports/index.ts";
 import { createScheduler, schedulerRoutes } from "./scheduler/index.ts";
 import type { Store } from "./store/store.ts";
@@ -58,6 +59,16 @@ export function createApp(deps: AppDeps) {
     gate: gate.service,
     scheduler,
   });
+  const reviews = createReviewsFeature({
+    store,
+    clock,
+    audit,
+    logger,
+    config,
+    notify: notify.service,
+    scheduler,
+    grants: access.grants,
+  });
   const routes: ((api: Api) => Promise<void>)[] = [
     authRoutes(auth),
     auditRoutes(audit),
@@ -70,6 +81,7 @@ export function createApp(deps: AppDeps) {
     schedulerRoutes(scheduler, audit),
     ...notify.routes,
     ...access.routes,
+    ...reviews.routes,
   ];
   return {
     deps,
@@ -84,6 +96,7 @@ export function createApp(deps: AppDeps) {
     scheduler,
     notify: notify.service,
     access,
+    reviews: reviews.service,
     routes,
   };
 }

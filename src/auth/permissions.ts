@@ -27,6 +27,10 @@ export const permissions = {
   "audit:read": ["admin", "security", "auditor"],
   "scans:read": staff,
   "scans:write": ["admin", "security", "manager"],
+  "reviews:read": staff,
+  "reviews:write": leads,
+  /** Managers decide only on grants of resources they own (checked by the reviews service). */
+  "reviews:decide": ["admin", "security", "manager"],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissions;

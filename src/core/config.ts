@@ -51,6 +51,12 @@ export const configSchema = z.object({
   WARDEN_SMTP_FROM: z.email({ error: "an e-mail address" }).optional(),
   WARDEN_NOTIFY_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: "an https:// URL" }).optional(),
   WARDEN_NOTIFY_WEBHOOK_SECRET: z.string().min(16, "at least 16 characters").optional(),
+  WARDEN_REVIEW_CADENCE_MONTHS: z.coerce
+    .number()
+    .refine((n) => [0, 1, 2, 3, 4, 6, 12].includes(n), "one of 0 (off), 1, 2, 3, 4, 6 or 12")
+    .default(3),
+  WARDEN_REVIEW_DEADLINE_DAYS: z.coerce.number().int().min(1).max(90).default(14),
+  WARDEN_REVIEW_REMINDER_DAYS: z.coerce.number().int().min(1).max(30).default(3),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -72,6 +78,12 @@ export interface Config {
   notify: {
     smtp: { url: string; from: string } | undefined;
     webhook: { url: string; secret: string } | undefined;
+  };
+  reviews: {
+    /** A scheduled campaign opens every this many months, calendar-aligned (0: none). */
+    cadenceMonths: 0 | 1 | 2 | 3 | 4 | 6 | 12;
+    deadlineDays: number;
+    reminderDays: number;
   };
 }
 
@@ -139,6 +151,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         c.WARDEN_NOTIFY_WEBHOOK_URL && c.WARDEN_NOTIFY_WEBHOOK_SECRET
           ? { url: c.WARDEN_NOTIFY_WEBHOOK_URL, secret: c.WARDEN_NOTIFY_WEBHOOK_SECRET }
           : undefined,
+    },
+    reviews: {
+      cadenceMonths: c.WARDEN_REVIEW_CADENCE_MONTHS as Config["reviews"]["cadenceMonths"],
+      deadlineDays: c.WARDEN_REVIEW_DEADLINE_DAYS,
+      reminderDays: c.WARDEN_REVIEW_REMINDER_DAYS,
     },
   };
 }
