@@ -31,6 +31,12 @@ export const permissions = {
   "reviews:write": leads,
   /** Managers decide only on grants of resources they own (checked by the reviews service). */
   "reviews:decide": ["admin", "security", "manager"],
+  // Access (issue 3): the catalog, requests, grants. Deciding and revoking are further limited by
+  // the service to the resource's owners and security officers (admins and security may revoke any).
+  "access:read": staff,
+  "access:admin": leads,
+  "access:decide": ["admin", "security", "manager"],
+  "access:revoke": ["admin", "security", "manager"],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissions;
