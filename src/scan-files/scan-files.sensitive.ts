@@ -75,7 +75,36 @@ export function isTextEncrypted(head: string): boolean {
 
 // ── personal data ───────────────────────────────────────────────────────────────────────────────
 
-const EMAIL = /[A-Za-z0-9._%+-]{1,64}@([A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24})\b/g;
+/** The domain of an e-mail address, matched right after its `@`. */
+const EMAIL_DOMAIN = /[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}\b/y;
+const EMAIL_LOCAL = new Uint8Array(128);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
+  EMAIL_LOCAL[c.charCodeAt(0)] = 1;
+
+/**
+ * Every match of /[A-Za-z0-9._%+-]{1,64}@(domain)\b/g, found from each `@` outwards: the regular
+ * expression tries every position of the text and took a quarter of a scan's time on JSON files.
+ * Equivalent because the local part cannot hold `@`: a match ends its local part at the first `@`
+ * after its start, and the leftmost start is the run of local characters before it, at most 64 long.
+ */
+export function* findEmails(text: string): Generator<{ index: number; value: string; domain: string }> {
+  let from = 0;
+  for (let at = text.indexOf("@"); at >= 0; at = text.indexOf("@", at + 1)) {
+    let start = at;
+    while (start > from && at - start < 64) {
+      const c = text.charCodeAt(start - 1);
+      if (c >= 128 || EMAIL_LOCAL[c] === 0) break;
+      start--;
+    }
+    if (start === at) continue;
+    EMAIL_DOMAIN.lastIndex = at + 1;
+    const m = EMAIL_DOMAIN.exec(text);
+    if (!m) continue;
+    from = EMAIL_DOMAIN.lastIndex;
+    yield { index: start, value: text.slice(start, from), domain: m[0] };
+    at = from - 1;
+  }
+}
 const PHONE =
   /(?<![\w+])(?:\+[1-9]\d{0,2}[\s.-]?\(?\d{1,4}\)?(?:[\s.-]?\d{2,4}){2,4}|\(\d{3}\)\s?\d{3}-\d{4})(?![\w])/g;
 const SSN = /(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])/g;
@@ -130,11 +159,10 @@ export function createPiiAnalyser(): PiiAnalyser {
   return {
     feed(text, lineAtStart) {
       if (seen.size >= MAX_DISTINCT) return;
-      for (const m of text.matchAll(EMAIL)) {
-        const domain = m[1]!;
-        if (EXAMPLE_DOMAIN.test(domain) || looksLikePlaceholder(m[0])) continue;
-        if (/^(?:noreply|no-reply|git|user|name|email)@/i.test(m[0])) continue;
-        add("email", m[0].toLowerCase(), text, m.index, lineAtStart);
+      for (const m of findEmails(text)) {
+        if (EXAMPLE_DOMAIN.test(m.domain) || looksLikePlaceholder(m.value)) continue;
+        if (/^(?:noreply|no-reply|git|user|name|email)@/i.test(m.value)) continue;
+        add("email", m.value.toLowerCase(), text, m.index, lineAtStart);
       }
       for (const m of text.matchAll(PHONE)) {
         const digits = m[0].replace(/\D/g, "");
