@@ -236,16 +236,37 @@ const ENV_LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/;
 const SECRET_NAME =
   /pass|secret|token|key|credential|auth|dsn|database_url|db_url|conn|private|cert|salt|signing/i;
 
+/** Program source, markup and data formats: `NAME = value` lines there are code, not environment files. */
+const NOT_DOTENV_EXT =
+  /\.(?:[cm]?[jt]sx?|py|rb|go|java|kts?|scala|php|c|h|cc|cpp|hpp|cs|rs|swift|m|lua|pl|dart|exs?|erl|hs|clj|vue|svelte|json|css|scss|less|html?|xml|md)$/i;
+
+/** The first `max` lines of `text`, without end-of-line characters. */
+function firstLines(text: string, max: number): string[] {
+  const out: string[] = [];
+  let from = 0;
+  while (out.length < max && from <= text.length) {
+    let to = text.indexOf("\n", from);
+    if (to < 0) to = text.length;
+    out.push(text.slice(from, to > from && text.charCodeAt(to - 1) === 13 ? to - 1 : to));
+    from = to + 1;
+  }
+  return out;
+}
+
 /** A file is treated as dotenv when nearly all its meaningful first lines are KEY=value. */
 export function looksLikeDotenv(head: string, path: string): boolean {
-  const lines = head
-    .split(/\r?\n/, 60)
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith("#"));
+  if (NOT_DOTENV_EXT.test(path)) return false;
+  const lines: string[] = [];
+  for (const l of firstLines(head, 60)) {
+    const t = l.trim();
+    if (t && !t.startsWith("#")) lines.push(t);
+  }
   if (lines.length < 2)
     return /(?:^|[/\\!])\.env(?:\.[\w.-]+)?$/.test(path) && lines.length === 1 && ENV_LINE.test(lines[0]!);
-  const ok = lines.filter((l) => ENV_LINE.test(l)).length;
-  return ok / lines.length >= 0.8;
+  // At least 80% must match: stop at the first failure too many.
+  let failed = 0;
+  for (const l of lines) if (!ENV_LINE.test(l) && ++failed * 5 > lines.length) return false;
+  return true;
 }
 
 export interface LineAnalyser {
@@ -350,11 +371,19 @@ export function looksLikeData(head: string, path: string): boolean {
   if (/\/xl\/(?:sharedStrings|worksheets\/)/.test(path)) return true;
   const t = head.trimStart();
   if (t.startsWith("[{") || /^\[\s*\{/.test(t)) return true;
-  const lines = head.split(/\r?\n/, 8).filter((l) => l.length > 0);
+  const lines = firstLines(head, 8).filter((l) => l.length > 0);
   if (lines.length < 4) return false;
+  const count = (line: string, sep: string) => {
+    let n = 0;
+    for (let i = line.indexOf(sep); i >= 0; i = line.indexOf(sep, i + 1)) n++;
+    return n;
+  };
   for (const sep of [",", ";", "\t", "|"]) {
-    const counts = lines.slice(0, -1).map((l) => l.split(sep).length - 1);
-    if (counts[0]! >= 2 && counts.every((c) => c === counts[0])) return true;
+    const first = count(lines[0]!, sep);
+    if (first < 2) continue;
+    let same = true;
+    for (let i = 1; i < lines.length - 1 && same; i++) same = count(lines[i]!, sep) === first;
+    if (same) return true;
   }
   return false;
 }
