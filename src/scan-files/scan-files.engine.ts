@@ -1,4 +1,5 @@
 import { KNOWN_EXAMPLES, looksLikePlaceholder, shannonEntropy } from "./scan-files.checks.ts";
+import { buildKeywordAutomaton } from "./scan-files.prefilter.ts";
 import type { SecretRule } from "./scan-files.rules.ts";
 
 /** A secret found in a piece of text, by character offsets into that text. */
@@ -31,8 +32,6 @@ export interface Matcher {
   scan(text: string, path: string): TextMatch[];
 }
 
-const ESCAPE = /[.*+?^${}()|[\]\\]/g;
-
 /** Same-line markers (the ones gitleaks, secretlint and detect-secrets users already write are honoured). */
 const INLINE_IGNORE =
   /warden:ignore(?!-next-line)|gitleaks:allow|pragma: allowlist secret|secretlint-disable-line|trufflehog:ignore/;
@@ -46,34 +45,49 @@ const BEFORE = 512;
 const AFTER = 4096;
 const MULTILINE_AFTER = 17_000;
 
+/**
+ * Adds [ws, we) to a rule's sorted list of disjoint windows (flat [start, end, start, end…]), merging
+ * overlaps. Hits arrive in order of their keyword's end, so a window nearly always goes last.
+ */
+function addWindow(windows: Map<number, number[]>, ri: number, ws: number, we: number): void {
+  const w = windows.get(ri);
+  if (!w) {
+    windows.set(ri, [ws, we]);
+    return;
+  }
+  let i = w.length;
+  if (ws > w[i - 1]!) {
+    w.push(ws, we);
+    return;
+  }
+  // Walk back to the first window that ends at or after ws, then merge every window [ws, we) touches.
+  while (i >= 2 && w[i - 1]! >= ws) i -= 2;
+  let j = i;
+  let s = ws;
+  let e = we;
+  while (j < w.length && w[j]! <= e) {
+    s = Math.min(s, w[j]!);
+    e = Math.max(e, w[j + 1]!);
+    j += 2;
+  }
+  w.splice(i, j - i, s, e);
+}
+
 export function createMatcher(rules: SecretRule[], allowlists: CompiledAllowlist[] = []): Matcher {
   const byKeyword = new Map<string, number[]>();
   const alwaysRun: number[] = [];
   rules.forEach((rule, i) => {
     if (rule.keywords.length === 0) alwaysRun.push(i);
-    for (const k of new Set(rule.keywords)) {
+    for (const k of new Set(rule.keywords.map((k) => k.toLowerCase()))) {
       const list = byKeyword.get(k) ?? [];
       list.push(i);
       byKeyword.set(k, list);
     }
   });
-  // One alternation of every keyword, longest first: a single pass over the text finds all candidates.
-  const keywords = [...byKeyword.keys()].sort((a, b) => b.length - a.length);
-  // The alternation reports one keyword per position, the longest: "password=" hides "passw". So a hit
-  // stands for every keyword that is a prefix of it; keywords starting later are found by resuming at p+1.
-  const candidates = new Map<string, number[]>();
-  for (const k of keywords) {
-    const set = new Set<number>();
-    for (const other of keywords)
-      if (k.startsWith(other)) for (const ri of byKeyword.get(other)!) set.add(ri);
-    candidates.set(
-      k,
-      [...set].sort((a, b) => a - b),
-    );
-  }
-  const prefilter = keywords.length
-    ? new RegExp(keywords.map((k) => k.replace(ESCAPE, "\\$&")).join("|"), "gi")
-    : null;
+  // One pass of the keyword automaton over the text finds every keyword occurrence; each selects the
+  // rules that listed that keyword, and only those rules' patterns run, in windows around the hits.
+  const automaton = buildKeywordAutomaton([...byKeyword.keys()]);
+  const rulesOf = automaton.keywords.map((k) => byKeyword.get(k)!);
   const globals = rules.map(
     (r) => new RegExp(r.regex.source, r.regex.flags.includes("g") ? r.regex.flags : `${r.regex.flags}g`),
   );
@@ -111,39 +125,21 @@ export function createMatcher(rules: SecretRule[], allowlists: CompiledAllowlist
       const isLockfile = LOCKFILE.test(path);
       // rule index -> merged windows [start, end) in which its pattern is run
       const windows = new Map<number, number[]>();
-      const addWindow = (ri: number, ws: number, we: number) => {
-        const w = windows.get(ri);
-        if (!w) {
-          windows.set(ri, [ws, we]);
-          return;
+      for (const ri of alwaysRun) addWindow(windows, ri, 0, text.length);
+      let lineStart = -1;
+      let lineEnd = -1;
+      automaton.scan(text, 0, text.length, (p, kw) => {
+        if (p < lineStart || p >= lineEnd) {
+          lineStart = text.lastIndexOf("\n", p) + 1;
+          const e = text.indexOf("\n", p);
+          lineEnd = e < 0 ? text.length : e;
         }
-        const lastEnd = w[w.length - 1]!;
-        if (ws <= lastEnd) w[w.length - 1] = Math.max(lastEnd, we);
-        else w.push(ws, we);
-      };
-      for (const ri of alwaysRun) addWindow(ri, 0, text.length);
-      if (prefilter) {
-        prefilter.lastIndex = 0;
-        let lineStartCache = -1;
-        let lineEndCache = -1;
-        for (let m = prefilter.exec(text); m !== null; m = prefilter.exec(text)) {
-          const p = m.index;
-          prefilter.lastIndex = p + 1;
-          const list = candidates.get(m[0].toLowerCase());
-          if (!list) continue;
-          if (p >= lineEndCache) {
-            lineStartCache = text.lastIndexOf("\n", p) + 1;
-            const e = text.indexOf("\n", p);
-            lineEndCache = e < 0 ? text.length : e;
-          }
-          for (const ri of list) {
-            const rule = rules[ri]!;
-            if (rule.multiline)
-              addWindow(ri, Math.max(0, p - 64), Math.min(text.length, p + MULTILINE_AFTER));
-            else addWindow(ri, Math.max(lineStartCache, p - BEFORE), Math.min(lineEndCache, p + AFTER));
-          }
+        for (const ri of rulesOf[kw]!) {
+          if (rules[ri]!.multiline)
+            addWindow(windows, ri, Math.max(0, p - 64), Math.min(text.length, p + MULTILINE_AFTER));
+          else addWindow(windows, ri, Math.max(lineStart, p - BEFORE), Math.min(lineEnd, p + AFTER));
         }
-      }
+      });
       const out: TextMatch[] = [];
       const order = [...windows.keys()].sort((a, b) => a - b);
       for (const ri of order) {

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { type Dirent, readFileSync } from "node:fs";
 import { lstat, opendir, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
@@ -164,7 +164,11 @@ function createPool(workers: number): Pool {
   };
 }
 
-/** Walks the given paths depth-first, yielding regular files. Skips .git; reports what it cannot read. */
+/**
+ * Walks the given paths depth-first in name order, yielding regular files. Skips .git; reports what it
+ * cannot read. The directory entries' types come from `readdir` itself (d_type), so a file costs no
+ * `lstat` here; only symbolic links are resolved, and entries of unknown type looked up.
+ */
 async function* walk(
   roots: string[],
   cwd: string,
@@ -175,38 +179,50 @@ async function* walk(
     const rel = relative(cwd, abs);
     return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : abs;
   };
-  const stack: string[] = [...roots].reverse();
+  type Entry = { abs: string; kind: "file" | "dir" | "link" | "other" | "unknown"; root: boolean };
+  const kindOf = (d: Dirent): Entry["kind"] =>
+    d.isFile()
+      ? "file"
+      : d.isDirectory()
+        ? "dir"
+        : d.isSymbolicLink()
+          ? "link"
+          : d.isFIFO() || d.isSocket() || d.isBlockDevice() || d.isCharacterDevice()
+            ? "other"
+            : "unknown";
+  const stack: Entry[] = roots.map((abs) => ({ abs, kind: "unknown" as const, root: true })).reverse();
   while (stack.length) {
-    const abs = stack.pop()!;
+    const entry = stack.pop()!;
+    const { abs } = entry;
     const shown = display(abs);
-    let st: Awaited<ReturnType<typeof lstat>>;
-    try {
-      st = await lstat(abs);
-    } catch (e) {
-      skipped.push({ path: shown, reason: `cannot read: ${(e as NodeJS.ErrnoException).code ?? e}` });
-      continue;
-    }
-    if (st.isSymbolicLink()) {
+    let kind = entry.kind;
+    if (kind === "unknown") {
       try {
-        const target = await stat(abs);
+        const st = await lstat(abs);
+        kind = st.isFile() ? "file" : st.isDirectory() ? "dir" : st.isSymbolicLink() ? "link" : "other";
+      } catch (e) {
+        skipped.push({ path: shown, reason: `cannot read: ${(e as NodeJS.ErrnoException).code ?? e}` });
+        continue;
+      }
+    }
+    if (kind === "link") {
+      try {
         // Symlinked directories are not followed (loops); symlinked files are scanned.
-        if (target.isFile()) {
-          if (!excluded(shown)) yield { path: abs, display: shown, size: target.size };
-        }
+        if ((await stat(abs)).isFile() && !excluded(shown)) yield { path: abs, display: shown };
       } catch {
         skipped.push({ path: shown, reason: "broken symbolic link" });
       }
       continue;
     }
-    if (st.isDirectory()) {
-      if (abs !== roots.find((r) => r === abs) && /(?:^|[/\\])\.git$/.test(abs)) continue;
+    if (kind === "dir") {
+      if (!entry.root && /(?:^|[/\\])\.git$/.test(abs)) continue;
       if (excluded(`${shown}/`)) continue;
       try {
-        const dir = await opendir(abs);
-        const names: string[] = [];
-        for await (const d of dir) names.push(d.name);
-        names.sort().reverse();
-        for (const n of names) if (n !== ".git") stack.push(join(abs, n));
+        const children: Entry[] = [];
+        for await (const d of await opendir(abs))
+          if (d.name !== ".git") children.push({ abs: join(abs, d.name), kind: kindOf(d), root: false });
+        children.sort((x, y) => (x.abs < y.abs ? 1 : x.abs > y.abs ? -1 : 0));
+        stack.push(...children);
       } catch (e) {
         skipped.push({
           path: shown,
@@ -215,9 +231,12 @@ async function* walk(
       }
       continue;
     }
-    if (st.isFile() && !excluded(shown)) yield { path: abs, display: shown, size: st.size };
+    if (kind === "file" && !excluded(shown)) yield { path: abs, display: shown };
   }
 }
+
+/** Files per worker message: enough to amortise the message, few enough to keep both workers busy. */
+const FILES_PER_TASK = 64;
 
 /** Runs a scan and returns the report (redacted unless `redact: false`). Throws AppError on usage errors. */
 export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> {
@@ -251,10 +270,11 @@ export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> 
     size: workers,
     run(task) {
       const small = task.kind === "files" && inlineBytes < 8 * 1024 * 1024;
-      if (workers <= 0 || (small && !threaded)) {
-        if (task.kind === "files") for (const i of task.items) inlineBytes += i.size;
-        return inline.run(task);
-      }
+      if (workers <= 0 || (small && !threaded))
+        return inline.run(task).then((r) => {
+          inlineBytes += r.bytes;
+          return r;
+        });
       threaded ??= createPool(workers);
       return threaded.run(task);
     },
@@ -299,7 +319,6 @@ export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> 
       const globalPaths = config.allowlists.filter((a) => a.ruleIds.length === 0).flatMap((a) => a.paths);
       const excluded = (p: string) => globalPaths.some((re) => re.test(p));
       let batch: FileItem[] = [];
-      let batchBytes = 0;
       for await (const item of walk(roots, cwd, skipped, excluded)) {
         progress.queued++;
         for (const pr of config.pathRules) {
@@ -318,11 +337,10 @@ export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> 
             });
         }
         batch.push(item);
-        batchBytes += item.size;
-        if (batch.length >= 32 || batchBytes >= 2 * 1024 * 1024) {
+        // Sizes are not known here (no stat per file): the worker reads each file's size as it opens it.
+        if (batch.length >= FILES_PER_TASK) {
           await submit({ kind: "files", ...(configPath ? { configPath } : {}), limits, items: batch });
           batch = [];
-          batchBytes = 0;
         }
       }
       if (batch.length)

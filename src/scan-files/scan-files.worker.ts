@@ -8,14 +8,14 @@ import {
   defaultLimits,
   type ReaderLimits,
   type SourceOutcome,
-  scanBuffer,
+  scanAddedText,
   scanFile,
+  scanFileSync,
 } from "./scan-files.reader.ts";
 
 export interface FileItem {
   path: string;
   display: string;
-  size: number;
 }
 
 export interface TextItem {
@@ -63,7 +63,9 @@ export async function runTask(task: WorkerTask): Promise<SourceOutcome | TextOut
   };
   if (task.kind === "files") {
     for (const item of task.items) {
-      const r = await scanFile(item.path, item.display, matcher, limits, item.size);
+      const r =
+        scanFileSync(item.path, item.display, matcher, limits) ??
+        (await scanFile(item.path, item.display, matcher, limits));
       out.findings.push(...r.findings);
       out.skipped.push(...r.skipped);
       out.bytes += r.bytes;
@@ -74,7 +76,7 @@ export async function runTask(task: WorkerTask): Promise<SourceOutcome | TextOut
     return out;
   }
   for (const item of task.items) {
-    const r = await scanBuffer(Buffer.from(item.text, "utf8"), item.display, matcher, limits);
+    const r = scanAddedText(item.text, item.display, matcher, limits);
     for (const f of r.findings) {
       f.line = item.lines[f.line - 1] ?? f.line;
       out.findings.push(f);
