@@ -45,6 +45,12 @@ export const configSchema = z.object({
     .default(15),
   WARDEN_UPLOAD_MAX_MB: z.coerce.number().int().min(1).max(1024).default(20),
   WARDEN_TRUST_PROXY: boolFromEnv.default(false),
+  WARDEN_LOG_ORIGIN: z
+    .string()
+    .regex(/^[^\s+]+$/, "a log name without spaces or '+', e.g. warden.example.com/audit")
+    .max(200)
+    .optional(),
+  WARDEN_INGEST_MAX_QUEUED: z.coerce.number().int().min(100).max(10_000_000).default(50_000),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -63,6 +69,9 @@ export interface Config {
   login: { maxFailures: number; lockoutMinutes: number };
   uploadMaxBytes: number;
   trustProxy: boolean;
+  /** Origin line of the audit log's checkpoints (and its key name), fixed when the key is generated. */
+  logOrigin: string | undefined;
+  ingest: { maxQueuedEvents: number };
 }
 
 export class ConfigError extends Error {
@@ -114,5 +123,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     login: { maxFailures: c.WARDEN_LOGIN_MAX_FAILURES, lockoutMinutes: c.WARDEN_LOGIN_LOCKOUT_MINUTES },
     uploadMaxBytes: c.WARDEN_UPLOAD_MAX_MB * 1024 * 1024,
     trustProxy: c.WARDEN_TRUST_PROXY,
+    logOrigin: c.WARDEN_LOG_ORIGIN,
+    ingest: { maxQueuedEvents: c.WARDEN_INGEST_MAX_QUEUED },
   };
 }
