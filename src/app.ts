@@ -29,11 +29,11 @@ export interface AppDeps {
  */
 export function createApp(deps: AppDeps) {
   const { store, clock, config, sealer, logger } = deps;
-  // One verifiable log: every audit record and every ingested event is a leaf of its Merkle tree.
-  const eventLog = createEventLogFeature({ store, clock, config, logger, sealer });
-  const audit = createAuditService({ store, log: eventLog.auditLog });
   // Features register their background tasks here; `serve` starts it, tests call `tick()`.
   const scheduler = createScheduler({ store, clock, logger });
+  // One verifiable log: every audit record and every ingested event is a leaf of its Merkle tree.
+  const eventLog = createEventLogFeature({ store, clock, config, logger, sealer, scheduler });
+  const audit = createAuditService({ store, log: eventLog.auditLog });
   const people = createPeopleFeature({ store, clock, audit });
   const agreements = createAgreementsFeature({ store, clock, audit, sealer });
   const vetting = createVettingFeature({ store, clock, audit });
@@ -58,6 +58,7 @@ export function createApp(deps: AppDeps) {
     ...gate.routes,
     ...scanReports.routes,
     schedulerRoutes(scheduler, audit),
+    ...eventLog.routes,
   ];
   return {
     deps,
@@ -72,6 +73,8 @@ export function createApp(deps: AppDeps) {
     scanReports: scanReports.service,
     scheduler,
     routes,
+    /** Routes outside /api (the public /log endpoints of the transparency log). */
+    rootRoutes: [...eventLog.rootRoutes],
   };
 }
 
