@@ -6,6 +6,7 @@ import type { Clock } from "./core/clock.ts";
 import type { Config } from "./core/config.ts";
 import type { Logger } from "./core/logger.ts";
 import type { Sealer } from "./crypto/keyring.ts";
+import { createEventLogFeature } from "./eventlog/index.ts";
 import { createGateFeature } from "./gate/index.ts";
 import type { Api } from "./http/server.ts";
 import { createNotifyFeature } from "./notify/index.ts";
@@ -31,9 +32,11 @@ export interface AppDeps {
  */
 export function createApp(deps: AppDeps) {
   const { store, clock, config, sealer, logger } = deps;
-  const audit = createAuditService({ store, clock });
   // Features register their background tasks here; `serve` starts it, tests call `tick()`.
   const scheduler = createScheduler({ store, clock, logger });
+  // One verifiable log: every audit record and every ingested event is a leaf of its Merkle tree.
+  const eventLog = createEventLogFeature({ store, clock, config, logger, sealer, scheduler });
+  const audit = createAuditService({ store, log: eventLog.auditLog });
   const notify = createNotifyFeature({ store, clock, config, logger, scheduler, audit });
   const people = createPeopleFeature({ store, clock, audit });
   const agreements = createAgreementsFeature({ store, clock, audit, sealer });
@@ -82,10 +85,12 @@ export function createApp(deps: AppDeps) {
     ...notify.routes,
     ...access.routes,
     ...reviews.routes,
+    ...eventLog.routes,
   ];
   return {
     deps,
     audit,
+    eventLog,
     auth,
     people,
     agreements,
@@ -98,6 +103,8 @@ export function createApp(deps: AppDeps) {
     access,
     reviews: reviews.service,
     routes,
+    /** Routes outside /api (the public /log endpoints of the transparency log). */
+    rootRoutes: [...eventLog.rootRoutes],
   };
 }
 

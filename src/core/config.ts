@@ -57,6 +57,12 @@ export const configSchema = z.object({
     .default(3),
   WARDEN_REVIEW_DEADLINE_DAYS: z.coerce.number().int().min(1).max(90).default(14),
   WARDEN_REVIEW_REMINDER_DAYS: z.coerce.number().int().min(1).max(30).default(3),
+  WARDEN_LOG_ORIGIN: z
+    .string()
+    .regex(/^[^\s+]+$/, "a log name without spaces or '+', e.g. warden.example.com/audit")
+    .max(200)
+    .optional(),
+  WARDEN_INGEST_MAX_QUEUED: z.coerce.number().int().min(100).max(10_000_000).default(50_000),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -85,6 +91,9 @@ export interface Config {
     deadlineDays: number;
     reminderDays: number;
   };
+  /** Origin line of the audit log's checkpoints (and its key name), fixed when the key is generated. */
+  logOrigin: string | undefined;
+  ingest: { maxQueuedEvents: number };
 }
 
 export class ConfigError extends Error {
@@ -157,5 +166,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       deadlineDays: c.WARDEN_REVIEW_DEADLINE_DAYS,
       reminderDays: c.WARDEN_REVIEW_REMINDER_DAYS,
     },
+    logOrigin: c.WARDEN_LOG_ORIGIN,
+    ingest: { maxQueuedEvents: c.WARDEN_INGEST_MAX_QUEUED },
   };
 }
