@@ -33,6 +33,8 @@ export {
   type AlertEngine,
   type AlertEngineOptions,
   createAlertEngine,
+  describeHit,
+  type EngineItem,
   type ReplayOptions,
   replayRules,
   sigmaAlertRule,
@@ -55,6 +57,7 @@ export {
   type GeoLocation,
   type GeoLookup,
 } from "./geo.ts";
+export { type LruMap, lruMap } from "./lru.ts";
 export {
   accessWithoutGrantRule,
   type BuiltinRulesConfig,
