@@ -34,7 +34,7 @@ export interface RuleContext {
   /** Is there a live grant for this developer on this resource at this instant? */
   hasLiveGrant?(q: { developerId: string; resource: { kind: string; name: string }; at: number }): boolean;
   /** The gate's verdict (agreements, training, engagement) at an instant. */
-  eligibility?(developerId: string, at: number): Eligibility;
+  eligibility?(developerId: string, at: number): Eligibility | undefined;
   /** Networks already known for a developer (e.g. from history), as CIDR strings. */
   knownNetworks?(developerId: string): readonly string[];
   geo?: GeoLookup;

@@ -18,9 +18,12 @@ export interface AlertChange {
   /** "new": the hit opened this alert (in this call); "repeat": it grew an alert opened earlier. */
   kind: "new" | "repeat";
   alert: Alert;
-  /** Hits added in this call (batch), and the references of their events, oldest first (capped). */
+  /** Hits added in this call (batch); the references of their events and the events, oldest first
+   * (the newest `maxEventRefs`); the earliest event time of the call's hits. */
   hits: number;
   refs: string[];
+  events: OcsfEvent[];
+  firstTime: number;
 }
 
 export interface AlertEngineOptions {
@@ -145,18 +148,23 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
       if (hit.developerId) alert.developerId = hit.developerId;
       slot = { alert, pending: undefined, change: undefined };
       g.set(hit.groupKey, slot);
-      slot.change = { kind: "new", alert, hits: 0, refs: [] };
+      slot.change = { kind: "new", alert, hits: 0, refs: [], events: [], firstTime: event.time };
       touched.push(slot);
     }
     if (!slot.change) {
-      slot.change = { kind: "repeat", alert: slot.alert, hits: 0, refs: [] };
+      slot.change = { kind: "repeat", alert: slot.alert, hits: 0, refs: [], events: [], firstTime: event.time };
       touched.push(slot);
     }
     const c = slot.change;
     c.hits += 1;
+    if (event.time < c.firstTime) c.firstTime = event.time;
     if (c.refs[c.refs.length - 1] !== ref) {
       c.refs.push(ref);
-      if (c.refs.length > maxRefs) c.refs.shift();
+      c.events.push(event);
+      if (c.refs.length > maxRefs) {
+        c.refs.shift();
+        c.events.shift();
+      }
     }
   };
 

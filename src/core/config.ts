@@ -51,7 +51,31 @@ export const configSchema = z.object({
   WARDEN_SMTP_FROM: z.email({ error: "an e-mail address" }).optional(),
   WARDEN_NOTIFY_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: "an https:// URL" }).optional(),
   WARDEN_NOTIFY_WEBHOOK_SECRET: z.string().min(16, "at least 16 characters").optional(),
+  // Syslog receiver (sshd and other hosts' logs). No port set = no receiver.
+  WARDEN_SYSLOG_HOST: z.string().min(1).default("127.0.0.1"),
+  WARDEN_SYSLOG_UDP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  WARDEN_SYSLOG_TCP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  WARDEN_SYSLOG_TLS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  WARDEN_SYSLOG_TLS_CERT: z.string().min(1).optional(),
+  WARDEN_SYSLOG_TLS_KEY: z.string().min(1).optional(),
+  WARDEN_SYSLOG_TLS_CLIENT_CA: z.string().min(1).optional(),
+  WARDEN_SYSLOG_RFC3164_TZ: z
+    .string()
+    .refine(isTimeZone, "an IANA time zone such as Europe/Berlin")
+    .default("UTC"),
+  // Webhook sources: the shared secrets their senders present.
+  WARDEN_GITHUB_AUDIT_STREAM_TOKEN: z.string().min(16, "at least 16 characters").optional(),
+  WARDEN_GITLAB_AUDIT_TOKEN: z.string().min(16, "at least 16 characters").optional(),
 });
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export type RawConfig = z.infer<typeof configSchema>;
 
@@ -73,6 +97,15 @@ export interface Config {
     smtp: { url: string; from: string } | undefined;
     webhook: { url: string; secret: string } | undefined;
   };
+  syslog: {
+    host: string;
+    udpPort: number | undefined;
+    tcpPort: number | undefined;
+    /** TLS listener (RFC 5425); the server's own certificate unless a syslog one is set. */
+    tls: { port: number; certFile?: string; keyFile?: string; clientCaFile?: string } | undefined;
+    rfc3164TimeZone: string;
+  };
+  sources: { githubAuditToken: string | undefined; gitlabAuditToken: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -112,6 +145,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (c && (c.WARDEN_NOTIFY_WEBHOOK_URL === undefined) !== (c.WARDEN_NOTIFY_WEBHOOK_SECRET === undefined)) {
     problems.push("WARDEN_NOTIFY_WEBHOOK_URL and WARDEN_NOTIFY_WEBHOOK_SECRET: set both or neither");
   }
+  if (c && (c.WARDEN_SYSLOG_TLS_CERT === undefined) !== (c.WARDEN_SYSLOG_TLS_KEY === undefined)) {
+    problems.push("WARDEN_SYSLOG_TLS_CERT and WARDEN_SYSLOG_TLS_KEY: set both (PEM file paths) or neither");
+  }
+  if (c && c.WARDEN_SYSLOG_TLS_PORT === undefined && (c.WARDEN_SYSLOG_TLS_CERT || c.WARDEN_SYSLOG_TLS_CLIENT_CA)) {
+    problems.push("WARDEN_SYSLOG_TLS_PORT: set it to use the syslog TLS certificate or client CA");
+  }
   if (problems.length > 0 || !c) throw new ConfigError(problems);
   return {
     dataDir: path.resolve(c.WARDEN_DATA_DIR),
@@ -139,6 +178,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         c.WARDEN_NOTIFY_WEBHOOK_URL && c.WARDEN_NOTIFY_WEBHOOK_SECRET
           ? { url: c.WARDEN_NOTIFY_WEBHOOK_URL, secret: c.WARDEN_NOTIFY_WEBHOOK_SECRET }
           : undefined,
+    },
+    syslog: {
+      host: c.WARDEN_SYSLOG_HOST,
+      udpPort: c.WARDEN_SYSLOG_UDP_PORT,
+      tcpPort: c.WARDEN_SYSLOG_TCP_PORT,
+      tls:
+        c.WARDEN_SYSLOG_TLS_PORT === undefined
+          ? undefined
+          : {
+              port: c.WARDEN_SYSLOG_TLS_PORT,
+              ...(c.WARDEN_SYSLOG_TLS_CERT && c.WARDEN_SYSLOG_TLS_KEY
+                ? { certFile: c.WARDEN_SYSLOG_TLS_CERT, keyFile: c.WARDEN_SYSLOG_TLS_KEY }
+                : {}),
+              ...(c.WARDEN_SYSLOG_TLS_CLIENT_CA ? { clientCaFile: c.WARDEN_SYSLOG_TLS_CLIENT_CA } : {}),
+            },
+      rfc3164TimeZone: c.WARDEN_SYSLOG_RFC3164_TZ,
+    },
+    sources: {
+      githubAuditToken: c.WARDEN_GITHUB_AUDIT_STREAM_TOKEN,
+      gitlabAuditToken: c.WARDEN_GITLAB_AUDIT_TOKEN,
     },
   };
 }
