@@ -5,6 +5,7 @@ import type { Clock } from "./core/clock.ts";
 import type { Config } from "./core/config.ts";
 import type { Logger } from "./core/logger.ts";
 import type { Sealer } from "./crypto/keyring.ts";
+import { createEventLogFeature } from "./eventlog/index.ts";
 import { createGateFeature } from "./gate/index.ts";
 import type { Api } from "./http/server.ts";
 import { createNotifyFeature } from "./notify/index.ts";
@@ -29,7 +30,9 @@ export interface AppDeps {
  */
 export function createApp(deps: AppDeps) {
   const { store, clock, config, sealer, logger } = deps;
-  const audit = createAuditService({ store, clock });
+  // One verifiable log: every audit record and every ingested event is a leaf of its Merkle tree.
+  const eventLog = createEventLogFeature({ store, clock, config, logger, sealer });
+  const audit = createAuditService({ store, log: eventLog.auditLog });
   // Features register their background tasks here; `serve` starts it, tests call `tick()`.
   const scheduler = createScheduler({ store, clock, logger });
   const notify = createNotifyFeature({ store, clock, config, logger, scheduler, audit });
@@ -62,6 +65,7 @@ export function createApp(deps: AppDeps) {
   return {
     deps,
     audit,
+    eventLog,
     auth,
     people,
     agreements,

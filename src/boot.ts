@@ -33,6 +33,8 @@ export async function openApp(
     const master = await loadMasterKey(config.masterKey, config.dataDir);
     const sealer = createSealer(store, master.kek);
     const app = createApp({ config, store, clock, logger, sealer });
+    // Imports the foundation's audit trail into the Merkle log (once) and loads the log's signing key.
+    await app.eventLog.start();
     return { app, store, logger, masterKeyGenerated: master.generatedFile };
   } catch (e) {
     await store.close();

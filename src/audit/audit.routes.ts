@@ -76,12 +76,17 @@ export function auditRoutes(audit: AuditService) {
         config: { access: { permission: "audit:read" } },
         schema: {
           tags,
-          summary: "Recompute the hash chain and name the first bad entry",
+          summary: "Recompute the Merkle tree from every entry and name the first bad one",
           response: {
             200: z.object({
               ok: z.boolean(),
               checked: z.number(),
-              head: z.object({ size: z.number(), chainHash: z.string().nullable() }),
+              head: z.object({
+                size: z.number(),
+                /** The Merkle root (hex); `chainHash` repeats it for clients of the old hash chain. */
+                root: z.string(),
+                chainHash: z.string().nullable(),
+              }),
               firstBad: z.object({ seq: z.number(), problem: z.string() }).optional(),
             }),
           },

@@ -66,6 +66,12 @@ export const configSchema = z.object({
   // Webhook sources: the shared secrets their senders present.
   WARDEN_GITHUB_AUDIT_STREAM_TOKEN: z.string().min(16, "at least 16 characters").optional(),
   WARDEN_GITLAB_AUDIT_TOKEN: z.string().min(16, "at least 16 characters").optional(),
+  WARDEN_LOG_ORIGIN: z
+    .string()
+    .regex(/^[^\s+]+$/, "a log name without spaces or '+', e.g. warden.example.com/audit")
+    .max(200)
+    .optional(),
+  WARDEN_INGEST_MAX_QUEUED: z.coerce.number().int().min(100).max(10_000_000).default(50_000),
 });
 
 function isTimeZone(tz: string): boolean {
@@ -106,6 +112,9 @@ export interface Config {
     rfc3164TimeZone: string;
   };
   sources: { githubAuditToken: string | undefined; gitlabAuditToken: string | undefined };
+  /** Origin line of the audit log's checkpoints (and its key name), fixed when the key is generated. */
+  logOrigin: string | undefined;
+  ingest: { maxQueuedEvents: number };
 }
 
 export class ConfigError extends Error {
@@ -199,5 +208,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       githubAuditToken: c.WARDEN_GITHUB_AUDIT_STREAM_TOKEN,
       gitlabAuditToken: c.WARDEN_GITLAB_AUDIT_TOKEN,
     },
+    logOrigin: c.WARDEN_LOG_ORIGIN,
+    ingest: { maxQueuedEvents: c.WARDEN_INGEST_MAX_QUEUED },
   };
 }

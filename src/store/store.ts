@@ -20,6 +20,11 @@ export interface SqlClient {
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<QueryResult<T>>;
   /** Runs a trusted multi-statement script (migrations only): never pass user input here. */
   exec(script: string): Promise<void>;
+  /**
+   * Inside `tx` only: runs `fn` once the transaction has committed (never if it rolls back). For work
+   * that must not see uncommitted state, e.g. telling listeners about new audit log entries.
+   */
+  afterCommit?(fn: () => void): void;
 }
 
 export type StoreKind = "pglite" | "postgres";
@@ -47,6 +52,17 @@ export interface StoreOptions {
   /** A PGlite data-dir tarball to start from (tests clone a migrated template this way). */
   loadDataDir?: Blob;
   poolSize?: number;
+}
+
+/** After-commit callbacks run in order; one that throws does not stop the others (nor undo the commit). */
+function runAfterCommit(fns: (() => void)[]): void {
+  for (const f of fns) {
+    try {
+      f();
+    } catch {
+      // The callback owns its errors (it logs them); the transaction has committed regardless.
+    }
+  }
 }
 
 export async function openStore(opts: StoreOptions): Promise<Store> {
@@ -80,7 +96,12 @@ async function openPglite(dataDir: string | undefined, loadDataDir: Blob | undef
     pglite: db,
     query: base.query,
     exec: base.exec,
-    tx: (fn) => db.transaction((t) => fn(wrap(t))),
+    async tx(fn) {
+      const after: (() => void)[] = [];
+      const result = await db.transaction((t) => fn({ ...wrap(t), afterCommit: (f) => after.push(f) }));
+      runAfterCommit(after);
+      return result;
+    },
     close: () => db.close(),
   };
 }
@@ -113,17 +134,20 @@ async function openPostgres(url: string, max: number): Promise<Store> {
     exec: base.exec,
     async tx(fn) {
       const client = await pool.connect();
+      const after: (() => void)[] = [];
+      let result: Awaited<ReturnType<typeof fn>>;
       try {
         await client.query("begin");
-        const result = await fn(wrap(client));
+        result = await fn({ ...wrap(client), afterCommit: (f) => after.push(f) });
         await client.query("commit");
-        return result;
       } catch (e) {
         await client.query("rollback").catch(() => {});
         throw e;
       } finally {
         client.release();
       }
+      runAfterCommit(after);
+      return result;
     },
     close: () => pool.end(),
   };

@@ -8,6 +8,8 @@ export type { SqlClient } from "./tlog.repo.ts";
 export {
   type ConsistencyProof,
   createTlog,
+  createTlogAppender,
+  type EntrySource,
   type InclusionProof,
   type Tlog,
   type TlogDeps,

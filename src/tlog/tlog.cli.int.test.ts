@@ -46,9 +46,8 @@ describe("warden audit verify and prove", () => {
 
   beforeAll(async () => {
     db = new PGlite();
-    await db.exec(
-      await readFile(new URL("../../migrations/20261121170000_tlog.sql", import.meta.url), "utf8"),
-    );
+    for (const m of ["20261121170000_tlog.sql", "20261122030000_tlog_prune.sql"])
+      await db.exec(await readFile(new URL(`../../migrations/${m}`, import.meta.url), "utf8"));
     log = createTlog({
       sql: db,
       signer: createNoteSigner(key.privateKey),

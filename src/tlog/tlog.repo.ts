@@ -27,6 +27,28 @@ export interface TreeHead {
   root: Uint8Array;
 }
 
+/**
+ * The head, locked until the caller's transaction ends: appends inside a transaction (Warden's audit
+ * records commit with the change they record) serialise here, and single-statement appends from other
+ * writers wait for the lock and then fail their `size = expected` guard.
+ */
+export async function lockHead(sql: SqlClient): Promise<TreeHead & { prunedBefore: number }> {
+  const { rows } = await sql.query<{ size: unknown; root: unknown; pruned_before: unknown }>(
+    "SELECT size, encode(root, 'hex') AS root, pruned_before FROM tlog_state WHERE id = 1 FOR UPDATE",
+  );
+  const row = rows[0];
+  if (!row) throw new Error("tlog_state is empty: run the tlog migration");
+  return { size: num(row.size), root: u8(row.root), prunedBefore: num(row.pruned_before) };
+}
+
+/** Entries before this index were removed by retention (0 when nothing was). */
+export async function readPrunedBefore(sql: SqlClient): Promise<number> {
+  const { rows } = await sql.query<{ pruned_before: unknown }>(
+    "SELECT pruned_before FROM tlog_state WHERE id = 1",
+  );
+  return num(rows[0]?.pruned_before ?? 0);
+}
+
 export async function readHead(sql: SqlClient): Promise<TreeHead> {
   const { rows } = await sql.query<{ size: unknown; root: unknown }>(
     "SELECT size, encode(root, 'hex') AS root FROM tlog_state WHERE id = 1",
@@ -104,7 +126,11 @@ export async function readBundleRange(sql: SqlClient, from: number, to: number):
  * The head and its right edge (the partial tile of each level and the partial bundle), read in ONE
  * statement so they come from one snapshot even while other processes append.
  */
-export async function readHeadAndEdge(sql: SqlClient): Promise<{ head: TreeHead; edge: Edge }> {
+export async function readHeadAndEdge(
+  sql: SqlClient,
+  opts: { bundles?: boolean } = {},
+): Promise<{ head: TreeHead; edge: Edge }> {
+  const withBundles = opts.bundles !== false;
   const { rows } = await sql.query<{ kind: string; size: unknown; root: unknown } & TileRow>(
     `WITH s AS (SELECT size, root FROM tlog_state WHERE id = 1),
           k AS (SELECT g.level, s.size / (1::bigint << (8 * (g.level + 1))) AS idx
@@ -115,9 +141,13 @@ export async function readHeadAndEdge(sql: SqlClient): Promise<{ head: TreeHead;
      UNION ALL
      SELECT 'tile', s.size, NULL, t.level, t.idx, t.width, encode(t.nodes, 'hex')
        FROM s, k JOIN tlog_tiles t ON t.level = k.level AND t.idx = k.idx
-     UNION ALL
+     ${
+       withBundles
+         ? `UNION ALL
      SELECT 'bundle', s.size, NULL, NULL, b.idx, b.width, encode(b.data, 'hex')
-       FROM s JOIN tlog_bundles b ON b.idx = s.size / 256 AND s.size % 256 > 0`,
+       FROM s JOIN tlog_bundles b ON b.idx = s.size / 256 AND s.size % 256 > 0`
+         : ""
+     }`,
   );
   const headRow = rows.find((r) => r.kind === "head");
   if (!headRow) throw new Error("tlog_state is empty: run the tlog migration");
@@ -133,7 +163,7 @@ export async function readHeadAndEdge(sql: SqlClient): Promise<{ head: TreeHead;
     if ((t?.width ?? 0) !== want)
       throw new Error(`tile ${level} at the edge has width ${t?.width ?? 0}, expected ${want}`);
   }
-  if ((edge.bundle?.width ?? 0) !== size % TILE_WIDTH)
+  if (withBundles && (edge.bundle?.width ?? 0) !== size % TILE_WIDTH)
     throw new Error("the partial entry bundle is missing or short");
   return { head: { size, root: u8(headRow.root) }, edge };
 }
@@ -173,13 +203,17 @@ export async function writeAppend(sql: SqlClient, w: AppendWrite): Promise<boole
       WHERE EXISTS (SELECT 1 FROM head)
       ON CONFLICT (level, idx) DO UPDATE SET width = excluded.width, nodes = excluded.nodes
         WHERE tlog_tiles.width <= excluded.width
-    ), bundles AS (
+    )${
+      bundleValues.length === 0
+        ? ""
+        : `, bundles AS (
       INSERT INTO tlog_bundles (idx, width, data)
       SELECT v.idx, v.width, v.data FROM (VALUES ${bundleValues.join(", ")}) AS v(idx, width, data)
       WHERE EXISTS (SELECT 1 FROM head)
       ON CONFLICT (idx) DO UPDATE SET width = excluded.width, data = excluded.data
         WHERE tlog_bundles.width <= excluded.width
-    )
+    )`
+    }
     SELECT count(*)::int AS moved FROM head`;
   const { rows } = await sql.query<{ moved: unknown }>(text, params);
   return num(rows[0]?.moved) === 1;

@@ -18,7 +18,11 @@ import { decodeBundle, encodeBundle, entryBundlePath } from "./verify/tiles.ts";
 import { verifyTlogProof } from "./verify/tlog-proof.ts";
 import { verifyTiles } from "./verify/verify-tiles.ts";
 
-const MIGRATION = new URL("../../migrations/20261121170000_tlog.sql", import.meta.url);
+// The log's own tables: the tlog migration and the retention column added later.
+const MIGRATIONS = ["20261121170000_tlog.sql", "20261122030000_tlog_prune.sql"].map(
+  (f) => new URL(`../../migrations/${f}`, import.meta.url),
+);
+const tlogDdl = async () => (await Promise.all(MIGRATIONS.map((m) => readFile(m, "utf8")))).join("\n");
 const ORIGIN = "warden.test/audit";
 const key = generateNoteKey(ORIGIN);
 const verifier = parseVerifierKey(key.verifierKey);
@@ -33,7 +37,7 @@ interface Store {
 
 async function pgliteStore(): Promise<Store> {
   const db = new PGlite();
-  const ddl = await readFile(MIGRATION, "utf8");
+  const ddl = await tlogDdl();
   await db.exec(ddl);
   return {
     sql: db,
@@ -57,7 +61,7 @@ async function postgresStore(): Promise<Store> {
   }
   await admin.query(`CREATE DATABASE ${name}`);
   const pool = new pg.Pool({ host: "127.0.0.1", port: 5432, user: "postgres", database: name, max: 4 });
-  const ddl = await readFile(MIGRATION, "utf8");
+  const ddl = await tlogDdl();
   await pool.query(ddl);
   return {
     sql: pool,

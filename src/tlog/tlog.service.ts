@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import type { Clock } from "../core/clock.ts";
 import { AppError } from "../core/errors.ts";
 import {
+  lockHead,
   readBundleRange,
   readCheckpointAt,
   readCheckpoints,
@@ -15,6 +16,7 @@ import {
   readHeadAndEdge,
   readLatestCheckpoint,
   readNodes,
+  readPrunedBefore,
   readTileRange,
   type SqlClient,
   saveCheckpoint,
@@ -30,7 +32,7 @@ import {
   tileHashes,
 } from "./tlog.tree.ts";
 import { type Checkpoint, formatCheckpoint, openCheckpoint } from "./verify/checkpoint.ts";
-import { EMPTY_ROOT, equalBytes, HASH_SIZE } from "./verify/hash.ts";
+import { EMPTY_ROOT, equalBytes, HASH_SIZE, toHex } from "./verify/hash.ts";
 import {
   checkConsistency,
   consistencyRanges,
@@ -53,12 +55,23 @@ import {
 import { formatTlogProof } from "./verify/tlog-proof.ts";
 import { type TileSource, type TrustedRoot, type VerifyReport, verifyTree } from "./verify/verify-tree.ts";
 
+/**
+ * Where entries live when the log does not keep them in its own bundles (Warden stores each entry once,
+ * as a row beside its search columns, written in the same transaction as the tree).
+ */
+export interface EntrySource {
+  /** Entries [from, to) in index order, `undefined` where one is absent. */
+  read(from: number, to: number): Promise<(Uint8Array | undefined)[]>;
+}
+
 export interface TlogDeps {
   sql: SqlClient;
   signer: NoteSigner;
   /** The checkpoint origin line, e.g. `warden.example.com/audit`; SHOULD equal the signer's key name. */
   origin: string;
   clock: Clock;
+  /** External entry storage; without it entries are kept in tlog_bundles. */
+  entries?: EntrySource;
 }
 
 export interface InclusionProof {
@@ -82,6 +95,15 @@ export interface VerifyStoreOptions {
 
 export interface Tlog {
   readonly origin: string;
+  /**
+   * Appends inside the caller's transaction `q` (so the entries commit, or roll back, with it): locks the
+   * tree head until `q` ends. `build` receives the index of the first new entry. With an external entry
+   * source the caller writes the entries itself, in the same transaction.
+   */
+  appendInTx(
+    q: SqlClient,
+    build: Uint8Array[] | ((firstIndex: number) => Uint8Array[]),
+  ): Promise<{ firstIndex: number; size: number; root: Uint8Array }>;
   /** The verifier key string (`name+hash+key`) for auditors. */
   readonly verifierKey: string;
   /** Appends entries in order. Durable when it resolves. Entries are at most 65,535 bytes (tlog-tiles). */
@@ -90,6 +112,8 @@ export interface Tlog {
   head(): Promise<{ size: number; root: Uint8Array }>;
   /** A signed C2SP checkpoint for the current tree (the last one if the tree has not grown). */
   checkpoint(): Promise<string>;
+  /** The signed checkpoint at an earlier size (stored, or signed now from the tiles). */
+  checkpointAt(size: number): Promise<string>;
   inclusionProof(index: number, size?: number): Promise<InclusionProof>;
   consistencyProof(oldSize: number, newSize?: number): Promise<ConsistencyProof>;
   /** A C2SP tlog-proof receipt for entry `index` against the current checkpoint. */
@@ -98,8 +122,23 @@ export interface Tlog {
   /** tlog-tiles resources for HTTP serving: full or partial tile hashes (undefined when absent). */
   tile(level: number, index: number, width: number): Promise<Uint8Array | undefined>;
   bundle(index: number, width: number): Promise<Uint8Array | undefined>;
-  /** Writes `checkpoint`, `tile/…` and `tile/entries/…` for a tree of `size` (default: current) into dir. */
-  exportTiles(dir: string, size?: number): Promise<{ size: number; files: number; checkpoint: string }>;
+  /**
+   * Writes `checkpoint`, `tile/…` and `tile/entries/…` for a tree of `size` (default: current) into dir.
+   * With `from`, entries (and level-0 tiles) before it (rounded down to 256) are left out.
+   */
+  exportTiles(
+    dir: string,
+    size?: number,
+    opts?: { from?: number; onProgress?: (done: number, total: number) => void },
+  ): Promise<{ size: number; files: number; checkpoint: string; start: number }>;
+  /** Entries before this index were pruned by retention. */
+  prunedBefore(): Promise<number>;
+  /**
+   * Marks entries before `before` (a multiple of 256, at most the signed size) as pruned inside `q` and
+   * deletes their level-0 tiles; returns the signed checkpoint at `before` that stands for them. The
+   * caller deletes the entries themselves (external source) in the same transaction.
+   */
+  pruneInTx(q: SqlClient, before: number): Promise<{ checkpoint: string; from: number }>;
   /** Recomputes everything stored against the store's signed checkpoints and the given trusted ones. */
   verifyAgainstStore(options?: VerifyStoreOptions): Promise<VerifyReport>;
 }
@@ -124,6 +163,17 @@ export function createTlog(deps: TlogDeps): Tlog {
   };
   const waiting: Waiter[] = [];
   let writing = false;
+  const external = deps.entries;
+
+  const { appendInTx } = createTlogAppender({ clock, bundles: !external });
+
+  /** Bundle `index` of `width` entries from an external source, or its prefix up to the first gap. */
+  async function externalBundle(index: number, width: number, strict: boolean) {
+    const es = await external!.read(index * TILE_WIDTH, index * TILE_WIDTH + width);
+    const gap = es.indexOf(undefined);
+    if (gap >= 0 && (strict || gap === 0)) return undefined;
+    return encodeBundle((gap >= 0 ? es.slice(0, gap) : es) as Uint8Array[]);
+  }
 
   async function drain(): Promise<void> {
     writing = true;
@@ -299,6 +349,11 @@ export function createTlog(deps: TlogDeps): Tlog {
   async function entry(index: number): Promise<Uint8Array> {
     if (!Number.isSafeInteger(index) || index < 0)
       throw new AppError("bad_request", `invalid entry index ${index}`);
+    if (external) {
+      const e = (await external.read(index, index + 1))[0];
+      if (!e) throw new AppError("not_found", `entry ${index} not found`);
+      return e;
+    }
     const b = Math.floor(index / TILE_WIDTH);
     const row = (await readBundleRange(sql, b, b + 1))[0];
     const e = row && decodeBundle(row.data)?.[index % TILE_WIDTH];
@@ -313,6 +368,7 @@ export function createTlog(deps: TlogDeps): Tlog {
   }
 
   async function bundle(index: number, width: number): Promise<Uint8Array | undefined> {
+    if (external) return externalBundle(index, width, true);
     const b = (await readBundleRange(sql, index, index + 1))[0];
     if (!b || b.width < width) return undefined;
     return b.width === width ? b.data : prefixOfBundle(b.data, width);
@@ -322,7 +378,35 @@ export function createTlog(deps: TlogDeps): Tlog {
     origin,
     verifierKey: signer.verifierKey,
 
+    appendInTx,
+
+    async prunedBefore() {
+      return readPrunedBefore(sql);
+    },
+
+    async pruneInTx(q, before) {
+      if (!Number.isSafeInteger(before) || before < 0 || before % TILE_WIDTH !== 0)
+        throw new AppError("bad_request", `a pruned range ends at a multiple of ${TILE_WIDTH}`);
+      const head = await lockHead(q);
+      if (before > head.size) throw new AppError("bad_request", `the log has only ${head.size} entries`);
+      const stored = await readCheckpointAt(q, before);
+      if (!stored) throw new AppError("conflict", `sign the checkpoint at size ${before} before pruning`);
+      const from = head.prunedBefore;
+      if (before <= from) return { checkpoint: stored, from };
+      await q.query("DELETE FROM tlog_tiles WHERE level = 0 AND idx >= $1 AND idx < $2", [
+        from / TILE_WIDTH,
+        before / TILE_WIDTH,
+      ]);
+      await q.query("DELETE FROM tlog_bundles WHERE idx >= $1 AND idx < $2", [
+        from / TILE_WIDTH,
+        before / TILE_WIDTH,
+      ]);
+      await q.query("UPDATE tlog_state SET pruned_before = $1 WHERE id = 1", [before]);
+      return { checkpoint: stored, from };
+    },
+
     async appendBatch(entries) {
+      if (external) throw new AppError("internal", "this log stores entries outside it: use appendInTx");
       for (const e of entries) {
         if (!(e instanceof Uint8Array)) throw new AppError("bad_request", "log entries must be bytes");
         if (e.length > MAX_ENTRY_BYTES)
@@ -339,6 +423,11 @@ export function createTlog(deps: TlogDeps): Tlog {
     },
 
     checkpoint,
+
+    async checkpointAt(size) {
+      await requireSize(size);
+      return checkpointAt(size);
+    },
 
     inclusionProof,
 
@@ -366,10 +455,16 @@ export function createTlog(deps: TlogDeps): Tlog {
     tile,
     bundle,
 
-    async exportTiles(dir, size) {
+    async exportTiles(dir, size, opts = {}) {
       const n = size ?? (await currentSize());
       await requireSize(n);
       const note = n === (await currentSize()) ? await checkpoint() : await checkpointAt(n);
+      const pruned = await readPrunedBefore(sql);
+      const start = Math.min(
+        Math.max(pruned, Math.floor((opts.from ?? 0) / TILE_WIDTH) * TILE_WIDTH),
+        Math.floor(n / TILE_WIDTH) * TILE_WIDTH,
+      );
+      const firstBundle = start / TILE_WIDTH;
       let files = 0;
       const put = async (path: string, data: Uint8Array | string) => {
         const full = join(dir, path);
@@ -382,7 +477,7 @@ export function createTlog(deps: TlogDeps): Tlog {
       for (let level = 0; Math.floor(n / TILE_WIDTH ** level) > 0; level++) {
         const { full, partialWidth } = tilesAtLevel(n, level);
         const count = full + (partialWidth > 0 ? 1 : 0);
-        for (let from = 0; from < count; from += PAGE) {
+        for (let from = level === 0 ? firstBundle : 0; from < count; from += PAGE) {
           for (const t of await readTileRange(sql, level, from, Math.min(count, from + PAGE))) {
             const width = t.index < full ? TILE_WIDTH : partialWidth;
             if (t.width < width)
@@ -393,16 +488,25 @@ export function createTlog(deps: TlogDeps): Tlog {
       }
       const { full, partialWidth } = tilesAtLevel(n, 0);
       const count = full + (partialWidth > 0 ? 1 : 0);
-      for (let from = 0; from < count; from += PAGE) {
-        for (const b of await readBundleRange(sql, from, Math.min(count, from + PAGE))) {
-          const width = b.index < full ? TILE_WIDTH : partialWidth;
-          await put(
-            entryBundlePath(b.index, width),
-            b.width === width ? b.data : prefixOfBundle(b.data, width),
-          );
+      for (let from = firstBundle; from < count; from += PAGE) {
+        if (external) {
+          for (let b = from; b < Math.min(count, from + PAGE); b++) {
+            const width = b < full ? TILE_WIDTH : partialWidth;
+            const data = await externalBundle(b, width, false);
+            if (data) await put(entryBundlePath(b, width), data);
+          }
+        } else {
+          for (const b of await readBundleRange(sql, from, Math.min(count, from + PAGE))) {
+            const width = b.index < full ? TILE_WIDTH : partialWidth;
+            await put(
+              entryBundlePath(b.index, width),
+              b.width === width ? b.data : prefixOfBundle(b.data, width),
+            );
+          }
         }
+        opts.onProgress?.(Math.min(n, (from + PAGE) * TILE_WIDTH), n);
       }
-      return { size: n, files, checkpoint: note };
+      return { size: n, files, checkpoint: note, start };
     },
 
     async verifyAgainstStore(options = {}) {
@@ -427,8 +531,9 @@ export function createTlog(deps: TlogDeps): Tlog {
         }
       }
       const report = await verifyTree({
-        source: storeSource(sql),
+        source: storeSource(sql, external),
         size: head.size,
+        start: await readPrunedBefore(sql),
         trusted: [
           ...trusted,
           { size: head.size, root: head.root, label: "the store's tree head", bounds: false },
@@ -450,8 +555,9 @@ function prefixOfBundle(data: Uint8Array, width: number): Uint8Array {
 }
 
 /** Tiles and bundles straight from the store, read a page at a time, for `verifyTree`. */
-function storeSource(sql: SqlClient): TileSource {
+function storeSource(sql: SqlClient, external?: EntrySource): TileSource {
   const PAGE = 128;
+  let entryPage: { page: number; entries: (Uint8Array | undefined)[] } | undefined;
   const tilePages = new Map<string, Map<number, StoredTile>>();
   const bundlePages = new Map<number, Map<number, { width: number; data: Uint8Array }>>();
   return {
@@ -471,6 +577,19 @@ function storeSource(sql: SqlClient): TileSource {
       return tileHashes(t, width).subarray(0, width * HASH_SIZE);
     },
     async bundle(index, width) {
+      if (external) {
+        // Entries of PAGE bundles per query; a gap ends the bundle early so the verifier names it.
+        const page = Math.floor(index / PAGE);
+        if (entryPage?.page !== page) {
+          const from = page * PAGE * TILE_WIDTH;
+          entryPage = { page, entries: await external.read(from, from + PAGE * TILE_WIDTH) };
+        }
+        const at = (index - page * PAGE) * TILE_WIDTH;
+        const es = entryPage.entries.slice(at, at + width);
+        const gap = es.indexOf(undefined);
+        if (gap === 0) return undefined;
+        return encodeBundle((gap > 0 ? es.slice(0, gap) : es) as Uint8Array[]);
+      }
       const page = Math.floor(index / PAGE);
       let rows = bundlePages.get(page);
       if (!rows) {
@@ -483,4 +602,53 @@ function storeSource(sql: SqlClient): TileSource {
       return b.width === width ? b.data : prefixOfBundle(b.data, width);
     },
   };
+}
+
+/**
+ * Appends inside a caller's transaction, without needing the signing key (Warden's audit records are
+ * appended from the first request on; checkpoints are signed later). Keeps the right edges of recent
+ * appends in memory so a busy log does not re-read its partial tiles for every append.
+ */
+export function createTlogAppender(deps: { clock: Clock; bundles?: boolean }): Pick<Tlog, "appendInTx"> {
+  const { clock } = deps;
+  const external = deps.bundles === false;
+  // Edges computed by recent appends, by tree head. An edge is reused only when the locked head is exactly
+  // that tree (same size and root), so an edge from a transaction that rolled back is simply never hit.
+  const edges = new Map<string, Edge>();
+  const headKey = (size: number, root: Uint8Array) => `${size}:${toHex(root)}`;
+  const remember = (e: Edge, root: Uint8Array) => {
+    edges.set(headKey(e.size, root), e);
+    while (edges.size > 8) edges.delete(edges.keys().next().value as string);
+  };
+
+  async function appendInTx(
+    q: SqlClient,
+    build: Uint8Array[] | ((firstIndex: number) => Uint8Array[]),
+  ): Promise<{ firstIndex: number; size: number; root: Uint8Array }> {
+    const head = await lockHead(q);
+    let e = edges.get(headKey(head.size, head.root));
+    if (!e) {
+      e = (await readHeadAndEdge(q, { bundles: !external })).edge;
+      if (e.size !== head.size) throw new AppError("internal", "The audit log head moved while locked");
+    }
+    const entries = typeof build === "function" ? build(head.size) : build;
+    for (const x of entries) {
+      if (x.length > MAX_ENTRY_BYTES)
+        throw new AppError("payload_too_large", `a log entry is at most ${MAX_ENTRY_BYTES} bytes`);
+    }
+    if (entries.length === 0) return { firstIndex: head.size, size: head.size, root: head.root };
+    const result = appendToEdge(e, entries, { bundles: !external });
+    const moved = await writeAppend(q, {
+      oldSize: head.size,
+      newSize: result.edge.size,
+      root: result.root,
+      at: clock.now(),
+      tiles: result.tiles,
+      bundles: result.bundles,
+    });
+    if (!moved) throw new AppError("internal", "The audit log head moved while locked");
+    remember(result.edge, result.root);
+    return { firstIndex: head.size, size: result.edge.size, root: result.root };
+  }
+  return { appendInTx };
 }

@@ -121,8 +121,16 @@ export interface AppendResult {
   bundles: StoredBundle[];
 }
 
-/** Appends entries to an edge: returns the tiles and bundles to write (upsert) and the new edge and root. */
-export function appendToEdge(edge: Edge, entries: Uint8Array[]): AppendResult {
+/**
+ * Appends entries to an edge: returns the tiles and bundles to write (upsert) and the new edge and root.
+ * With `bundles: false` the caller stores entries itself (Warden keeps them as rows beside their index
+ * columns) and no bundle is built.
+ */
+export function appendToEdge(
+  edge: Edge,
+  entries: Uint8Array[],
+  opts: { bundles?: boolean } = {},
+): AppendResult {
   const tilesOut: StoredTile[] = [];
   const newTiles = [...edge.tiles];
   let pending: Uint8Array[] = entries.map(hashLeaf);
@@ -163,7 +171,7 @@ export function appendToEdge(edge: Edge, entries: Uint8Array[]): AppendResult {
 
   const bundlesOut: StoredBundle[] = [];
   let bundle = edge.bundle;
-  let at = 0;
+  let at = opts.bundles === false ? entries.length : 0;
   let bundleIndex = Math.floor(edge.size / TILE_WIDTH);
   while (at < entries.length) {
     const have = bundle?.width ?? 0;

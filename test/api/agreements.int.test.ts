@@ -25,7 +25,7 @@ const upload = (c: TestClient, id: string, file: Buffer, opts: Parameters<typeof
 
 const counts = async () => {
   const r = await t.store.query<{ docs: number; events: number }>(
-    "select (select count(*) from documents)::int8 docs, (select count(*) from audit_events)::int8 events",
+    "select (select count(*) from documents)::int8 docs, (select count(*) from log_events)::int8 events",
   );
   return r.rows[0]!;
 };

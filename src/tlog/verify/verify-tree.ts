@@ -5,7 +5,7 @@
  * entry when it can be known; see `VerifyReport.firstBadIndex`.
  */
 import { EMPTY_ROOT, equalBytes, HASH_SIZE, hashChildren, hashLeaf, toBase64 } from "./hash.ts";
-import { decodeBundle, entryBundlePath, TILE_WIDTH, tilePath } from "./tiles.ts";
+import { decodeBundle, entryBundlePath, TILE_WIDTH, tilePath, tilesAtLevel } from "./tiles.ts";
 
 /** Where tiles and bundles come from: a directory, an HTTP prefix, a database. Undefined = absent. */
 export interface TileSource {
@@ -54,7 +54,9 @@ export interface VerifyReport {
   firstBadIndex?: number;
   firstBadRange?: { start: number; end: number };
   /** Roots recomputed at each trusted size, in order. */
-  checked: { size: number; label: string; ok: boolean; bounds?: boolean }[];
+  checked: { size: number; label: string; ok: boolean; bounds?: boolean; notCheckable?: boolean }[];
+  /** Entries before this index were not examined (pruned by retention, or outside an exported range). */
+  start?: number;
 }
 
 const MAX_PROBLEMS = 50;
@@ -102,6 +104,13 @@ export interface VerifyTreeOptions {
   trusted: TrustedRoot[];
   /** Called every 256 entries with the count done, for progress bars. */
   onProgress?: (done: number) => void;
+  /**
+   * First entry to examine, a multiple of 256 (default 0). Entries before it are absent (pruned, or not
+   * exported): their hashes are taken from the level-1 tiles, which the higher tiles and every trusted
+   * root at or after `start` still check. Trusted roots inside the absent range cannot be recomputed
+   * (except at multiples of 256) and are reported as not checkable.
+   */
+  start?: number;
 }
 
 export async function verifyTree(opts: VerifyTreeOptions): Promise<VerifyReport> {
@@ -195,7 +204,36 @@ export async function verifyTree(opts: VerifyTreeOptions): Promise<VerifyReport>
 
   checkTrusted(0);
   const bundles = Math.ceil(size / TILE_WIDTH);
-  for (let b = 0; b < bundles; b++) {
+  const start = Math.min(opts.start ?? 0, Math.floor(size / TILE_WIDTH) * TILE_WIDTH);
+  if (start % TILE_WIDTH !== 0) throw new RangeError(`start ${start} is not a multiple of ${TILE_WIDTH}`);
+  const skipped = start / TILE_WIDTH;
+  // The absent prefix: one level-1 hash per 256 entries, read a level-1 tile at a time.
+  for (let t = 0; t * TILE_WIDTH < skipped; t++) {
+    const { full, partialWidth } = tilesAtLevel(size, 1);
+    const width = t < full ? TILE_WIDTH : partialWidth;
+    const hashes = await source.tile(1, t, width);
+    if (!hashes || hashes.length < width * HASH_SIZE) {
+      report({
+        kind: "tile-missing",
+        index: t * TILE_WIDTH * TILE_WIDTH,
+        message: `${tilePath(1, t, width)} is missing: the absent entries before ${start} cannot be bound`,
+      });
+      firstEntryProblem ??= t * TILE_WIDTH * TILE_WIDTH;
+      break;
+    }
+    for (let k = 0; k < width && t * TILE_WIDTH + k < skipped; k++) {
+      const count = (t * TILE_WIDTH + k + 1) * TILE_WIDTH;
+      while (nextTrusted < pending.length && pending[nextTrusted]!.size < count) {
+        const p = pending[nextTrusted++]!;
+        checked.push({ size: p.size, label: p.label, ok: true, bounds: false, notCheckable: true });
+      }
+      push(1, hashes.subarray(k * HASH_SIZE, (k + 1) * HASH_SIZE));
+      checkTrusted(count);
+    }
+    for (const c of completed.splice(0)) await compareTile(c.level, c.index, c.hashes);
+  }
+  const prefixBroken = firstEntryProblem !== undefined;
+  for (let b = prefixBroken ? bundles : skipped; b < bundles; b++) {
     const start = b * TILE_WIDTH;
     const width = Math.min(TILE_WIDTH, size - start);
     const [bundleBytes, leafTile] = await Promise.all([source.bundle(b, width), source.tile(0, b, width)]);
@@ -287,14 +325,15 @@ export async function verifyTree(opts: VerifyTreeOptions): Promise<VerifyReport>
   if (firstFailing && (firstBadIndex === undefined || firstBadIndex >= firstFailing.size)) {
     // Entries and tiles agree but a trusted root fails: only the checkpoints bound where history changed.
     const lastGood = checked
-      .filter((c) => c.ok && c.size < firstFailing.size)
-      .reduce((m, c) => Math.max(m, c.size), 0);
+      .filter((c) => c.ok && !c.notCheckable && c.size < firstFailing.size)
+      .reduce((m, c) => Math.max(m, c.size), start);
     firstBadRange = { start: lastGood, end: firstFailing.size };
     firstBadIndex = lastGood;
   } else if (firstBadIndex !== undefined) {
     firstBadRange = { start: firstBadIndex, end: firstBadIndex + 1 };
   }
   const result: VerifyReport = { ok: problems.length === 0, size, root: toBase64(root), problems, checked };
+  if (start > 0) result.start = start;
   if (firstBadIndex !== undefined) result.firstBadIndex = firstBadIndex;
   if (firstBadRange !== undefined) result.firstBadRange = firstBadRange;
   return result;

@@ -1,0 +1,225 @@
+/**
+ * SQL for the event log's rows (`log_events`): one row per Merkle leaf, holding the exact entry and the
+ * columns it is searched by. Every function takes the client to run on (a transaction or the store).
+ */
+import type { SqlClient } from "../store/store.ts";
+import type { IndexColumns } from "./eventlog.entries.ts";
+
+export interface NewRow extends IndexColumns {
+  idx: number;
+  id: string;
+  entry: string;
+}
+
+/**
+ * Inserts rows with one statement over column arrays (`unnest`), the fastest multi-row insert both
+ * PGlite and node-postgres support besides COPY, and one round trip per group.
+ */
+export async function insertRows(q: SqlClient, rows: NewRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const col = <T>(f: (r: NewRow) => T) => rows.map(f);
+  await q.query(
+    `insert into log_events (idx, id, entry, kind, at, received_at, class_uid, activity_id, status_id,
+       severity_id, source, source_uid, actor_id, actor_label, developer_id, subject_developer_id, action,
+       resource_type, resource_id, src_ip)
+     select * from unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[],
+       $6::timestamptz[], $7::int[], $8::int[], $9::smallint[], $10::smallint[], $11::text[], $12::text[],
+       $13::text[], $14::text[], $15::uuid[], $16::uuid[], $17::text[], $18::text[], $19::text[], $20::text[])`,
+    [
+      col((r) => r.idx),
+      col((r) => r.id),
+      col((r) => r.entry),
+      col((r) => r.kind),
+      col((r) => r.at.toISOString()),
+      col((r) => r.receivedAt.toISOString()),
+      col((r) => r.classUid),
+      col((r) => r.activityId),
+      col((r) => r.statusId),
+      col((r) => r.severityId),
+      col((r) => r.source),
+      col((r) => r.sourceUid),
+      col((r) => r.actorId),
+      col((r) => r.actorLabel),
+      col((r) => r.developerId),
+      col((r) => r.subjectDeveloperId),
+      col((r) => r.action),
+      col((r) => r.resourceType),
+      col((r) => r.resourceId),
+      col((r) => r.srcIp),
+    ],
+  );
+}
+
+/** Events already logged under these (source, source event id) keys. */
+export async function findBySourceKeys(
+  q: SqlClient,
+  keys: { source: string; uid: string }[],
+): Promise<Map<string, { id: string; idx: number }>> {
+  const out = new Map<string, { id: string; idx: number }>();
+  if (keys.length === 0) return out;
+  const { rows } = await q.query<{ source: string; source_uid: string; id: string; idx: number }>(
+    `select e.source, e.source_uid, e.id, e.idx
+       from unnest($1::text[], $2::text[]) as k(source, uid)
+       join log_events e on e.source = k.source and e.source_uid = k.uid`,
+    [keys.map((k) => k.source), keys.map((k) => k.uid)],
+  );
+  for (const r of rows) out.set(sourceKey(r.source, r.source_uid), { id: r.id, idx: Number(r.idx) });
+  return out;
+}
+
+export const sourceKey = (source: string, uid: string) => `${source}\u0000${uid}`;
+
+/** Entry texts of [from, to), by index. */
+export async function readEntryTexts(q: SqlClient, from: number, to: number): Promise<Map<number, string>> {
+  const { rows } = await q.query<{ idx: number; entry: string }>(
+    "select idx, entry from log_events where idx >= $1 and idx < $2 order by idx",
+    [from, to],
+  );
+  return new Map(rows.map((r) => [Number(r.idx), r.entry]));
+}
+
+export interface EventRow {
+  idx: number;
+  id: string;
+  entry: string;
+  kind: "audit" | "ocsf";
+  at: Date;
+  received_at: Date;
+  class_uid: number;
+  activity_id: number;
+  status_id: number;
+  severity_id: number;
+  source: string;
+  source_uid: string | null;
+  actor_id: string | null;
+  actor_label: string | null;
+  developer_id: string | null;
+  subject_developer_id: string | null;
+  action: string;
+  resource_type: string | null;
+  resource_id: string | null;
+  src_ip: string | null;
+  developer_name?: string | null;
+  vendor_id?: string | null;
+  vendor_name?: string | null;
+}
+
+export interface EventFilter {
+  developerId?: string | undefined;
+  vendorId?: string | undefined;
+  actorId?: string | undefined;
+  action?: string | undefined;
+  /** Exact action instead of a prefix. */
+  actionExact?: boolean;
+  resource?: string | undefined;
+  resourceType?: string | undefined;
+  resourceId?: string | undefined;
+  outcome?: "success" | "failure" | "other" | undefined;
+  sourceIp?: string | undefined;
+  source?: string | undefined;
+  kind?: "audit" | "ocsf" | undefined;
+  classUid?: number | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  text?: string | undefined;
+  beforeIndex?: number | undefined;
+  afterIndex?: number | undefined;
+}
+
+const likeEscape = (s: string) => s.replace(/[%_\\]/g, "\\$&");
+
+/** WHERE clause (on alias e, developers d) and parameters for a filter. */
+export function whereOf(f: EventFilter, params: unknown[] = []): { where: string; params: unknown[] } {
+  const conds: string[] = [];
+  const add = (cond: string, ...values: unknown[]) => {
+    let c = cond;
+    for (const v of values) {
+      params.push(v);
+      c = c.replace("?", `$${params.length}`);
+    }
+    conds.push(c);
+  };
+  if (f.developerId) add("(e.developer_id = ? or e.subject_developer_id = ?)", f.developerId, f.developerId);
+  if (f.vendorId) add("d.vendor_id = ?", f.vendorId);
+  if (f.actorId) add("e.actor_id = ?", f.actorId);
+  if (f.action) {
+    if (f.actionExact) add("e.action = ?", f.action);
+    else add("e.action like ?", `${likeEscape(f.action)}%`);
+  }
+  if (f.resourceType) add("e.resource_type = ?", f.resourceType);
+  if (f.resourceId) add("e.resource_id = ?", f.resourceId);
+  if (f.resource)
+    add(
+      "(e.resource_id ilike ? or e.resource_type || ':' || e.resource_id ilike ?)",
+      `%${likeEscape(f.resource)}%`,
+      `%${likeEscape(f.resource)}%`,
+    );
+  if (f.outcome === "success") add("e.status_id = 1");
+  if (f.outcome === "failure") add("e.status_id = 2");
+  if (f.outcome === "other") add("e.status_id not in (1, 2)");
+  if (f.sourceIp) add("e.src_ip like ?", `${likeEscape(f.sourceIp)}%`);
+  if (f.source) add("e.source = ?", f.source);
+  if (f.kind) add("e.kind = ?", f.kind);
+  if (f.classUid) add("e.class_uid = ?", f.classUid);
+  if (f.from) add("e.at >= ?", f.from.toISOString());
+  if (f.to) add("e.at < ?", f.to.toISOString());
+  if (f.beforeIndex !== undefined) add("e.idx < ?", f.beforeIndex);
+  if (f.afterIndex !== undefined) add("e.idx > ?", f.afterIndex);
+  // Free text over the whole entry (the original record included) and the resolved developer's name.
+  if (f.text)
+    add("(e.entry ilike ? or d.full_name ilike ?)", `%${likeEscape(f.text)}%`, `%${likeEscape(f.text)}%`);
+  return { where: conds.length ? `where ${conds.join(" and ")}` : "", params };
+}
+
+const SELECT = `select e.*, d.full_name as developer_name, d.vendor_id, v.name as vendor_name
+  from log_events e
+  left join developers d on d.id = coalesce(e.developer_id, e.subject_developer_id)
+  left join vendors v on v.id = d.vendor_id`;
+
+/** Newest first (by log index), one page. */
+export async function searchRows(
+  q: SqlClient,
+  f: EventFilter,
+  limit: number,
+  order: "desc" | "asc" = "desc",
+): Promise<EventRow[]> {
+  const { where, params } = whereOf(f);
+  params.push(limit);
+  const { rows } = await q.query<EventRow>(
+    `${SELECT} ${where} order by e.idx ${order} limit $${params.length}`,
+    params,
+  );
+  return rows;
+}
+
+export async function rowById(q: SqlClient, id: string): Promise<EventRow | undefined> {
+  const { rows } = await q.query<EventRow>(`${SELECT} where e.id = $1`, [id]);
+  return rows[0];
+}
+
+export async function rowByIndex(q: SqlClient, idx: number): Promise<EventRow | undefined> {
+  const { rows } = await q.query<EventRow>(`${SELECT} where e.idx = $1`, [idx]);
+  return rows[0];
+}
+
+/**
+ * Activity counts per (weekday, hour) in a time zone, for the heat map: PostgreSQL converts each instant
+ * to the developer's local wall-clock time (IANA zone, daylight saving included).
+ */
+export async function heatCounts(
+  q: SqlClient,
+  developerId: string,
+  timeZone: string,
+  from: Date,
+  to: Date,
+): Promise<{ dow: number; hour: number; n: number }[]> {
+  const { rows } = await q.query<{ dow: number; hour: number; n: number }>(
+    `select extract(isodow from e.at at time zone $2)::int as dow, extract(hour from e.at at time zone $2)::int as hour,
+            count(*)::int8 as n
+       from log_events e
+      where e.developer_id = $1 and e.at >= $3 and e.at < $4
+      group by 1, 2`,
+    [developerId, timeZone, from.toISOString(), to.toISOString()],
+  );
+  return rows.map((r) => ({ dow: Number(r.dow), hour: Number(r.hour), n: Number(r.n) }));
+}

@@ -1,0 +1,107 @@
+/**
+ * The event log feature: one verifiable log (RFC 9162 Merkle tree, C2SP checkpoints, tiles and proofs)
+ * holding Warden's own audit records and events from outside sources (normalised to OCSF), with search,
+ * export, retention and the public transparency-log endpoints under /log.
+ *
+ * Other features use: `appendEvents(events)` and `onAppended(listener)` (see eventlog.types.ts), and the
+ * audit façade (src/audit) for their own records.
+ */
+import type { AuditListFilter, AuditLog, VerifyResult } from "../audit/audit.service.ts";
+import type { Clock } from "../core/clock.ts";
+import type { Config } from "../core/config.ts";
+import type { Logger } from "../core/logger.ts";
+import type { Sealer } from "../crypto/keyring.ts";
+import type { Store } from "../store/store.ts";
+import { createActorDirectory } from "./eventlog.directory.ts";
+import { type AuditRecordEntry, decodeEntry } from "./eventlog.entries.ts";
+import { searchRows } from "./eventlog.repo.ts";
+import { createEventLogService } from "./eventlog.service.ts";
+import type { EventAppender } from "./eventlog.types.ts";
+import { createEventLogWriter } from "./eventlog.writer.ts";
+
+export type { AuditRecordEntry, LogEntry, OcsfRecordEntry } from "./eventlog.entries.ts";
+export { auditToOcsf, decodeEntry, entryToOcsf } from "./eventlog.entries.ts";
+export type { EventLogService } from "./eventlog.service.ts";
+export type {
+  AppendedEvent,
+  AppendedListener,
+  AppendOutcome,
+  EventAppender,
+  OcsfEvent,
+} from "./eventlog.types.ts";
+
+export interface EventLogFeatureDeps {
+  store: Store;
+  clock: Clock;
+  config: Config;
+  logger: Logger;
+  sealer: Sealer;
+}
+
+export function createEventLogFeature(deps: EventLogFeatureDeps) {
+  const { store, clock, logger } = deps;
+  const directory = createActorDirectory({ sql: store, clock });
+  const writer = createEventLogWriter({
+    store,
+    clock,
+    logger,
+    directory,
+    maxQueuedEvents: deps.config.ingest.maxQueuedEvents,
+  });
+  const service = createEventLogService({
+    store,
+    clock,
+    logger,
+    sealer: deps.sealer,
+    origin: deps.config.logOrigin,
+    publicUrl: deps.config.publicUrl,
+  });
+
+  /** What src/audit needs (it keeps `audit.record`'s signature for every feature). */
+  const auditLog: AuditLog = {
+    writer,
+    async listAudit(f: AuditListFilter) {
+      const rows = await searchRows(
+        store,
+        {
+          kind: "audit",
+          actorId: f.actorId,
+          action: f.action,
+          resourceType: f.targetType,
+          resourceId: f.targetId,
+          from: f.from,
+          to: f.to,
+          beforeIndex: f.beforeSeq !== undefined ? f.beforeSeq - 1 : undefined,
+        },
+        f.limit,
+      );
+      return rows.map((r) => decodeEntry(r.entry)).filter((e): e is AuditRecordEntry => e?.v === 1);
+    },
+    async verifyForAudit(onProgress): Promise<VerifyResult> {
+      const r = await service.verify(onProgress ? { onProgress } : {});
+      return {
+        ok: r.ok,
+        checked: r.firstBad ? r.firstBad.index : r.size,
+        ...(r.firstBad ? { firstBad: { seq: r.firstBad.index + 1, problem: r.firstBad.problem } } : {}),
+      };
+    },
+    head: () => service.head(),
+  };
+
+  const appender: EventAppender = { appendEvents: writer.appendEvents, onAppended: writer.onAppended };
+
+  return {
+    ...appender,
+    writer,
+    service,
+    directory,
+    auditLog,
+    /** Start-up work: import the foundation's trail now and load (or generate) the signing key. */
+    async start() {
+      await writer.importLegacyNow();
+      await service.log();
+    },
+  };
+}
+
+export type EventLogFeature = ReturnType<typeof createEventLogFeature>;
