@@ -1,4 +1,5 @@
 import { createAgreementsFeature } from "./agreements/index.ts";
+import { createAlertsFeature, eventLogReader } from "./alerts/index.ts";
 import { auditRoutes, createAuditService } from "./audit/index.ts";
 import { authRoutes, createAuthService } from "./auth/index.ts";
 import type { Clock } from "./core/clock.ts";
@@ -12,6 +13,7 @@ import { createNotifyFeature } from "./notify/index.ts";
 import { createPeopleFeature } from "./people/index.ts";
 import { createScanReportsFeature } from "./scan-reports/index.ts";
 import { createScheduler, schedulerRoutes } from "./scheduler/index.ts";
+import { createSourcesFeature } from "./sources/index.ts";
 import type { Store } from "./store/store.ts";
 import { createTrainingFeature } from "./training/index.ts";
 import { createVettingFeature } from "./vetting/index.ts";
@@ -50,6 +52,21 @@ export function createApp(deps: AppDeps) {
   });
   const gate = createGateFeature({ store, clock, audit });
   const scanReports = createScanReportsFeature({ store, clock, audit });
+  // Detection: sources feed the log; rules run on every append and raise alerts; SIEMs get the log.
+  const alerts = createAlertsFeature({
+    store,
+    clock,
+    logger,
+    audit,
+    sealer,
+    scheduler,
+    notify: notify.service,
+    developers: people.developers,
+    gate: gate.service,
+    eventLog: { ...eventLog, ...eventLogReader(store, () => eventLog.service.head()) },
+    publicUrl: config.publicUrl,
+  });
+  const sources = createSourcesFeature({ config, clock, logger, eventLog });
   const routes: ((api: Api) => Promise<void>)[] = [
     authRoutes(auth),
     auditRoutes(audit),
@@ -61,6 +78,8 @@ export function createApp(deps: AppDeps) {
     ...scanReports.routes,
     schedulerRoutes(scheduler, audit),
     ...notify.routes,
+    ...alerts.routes,
+    ...sources.routes,
   ];
   return {
     deps,
@@ -75,7 +94,11 @@ export function createApp(deps: AppDeps) {
     scanReports: scanReports.service,
     scheduler,
     notify: notify.service,
+    alerts,
+    sources: sources.service,
     routes,
+    /** Routes outside /api. */
+    rootRoutes: [...sources.rootRoutes],
   };
 }
 

@@ -5,7 +5,7 @@
  * (`noteEvents`), or after `maxAgeMs` (changes made on other Warden nodes).
  */
 import { type DeveloperFacts, evaluateDeveloper, type GateRequirements } from "../gate/index.ts";
-import type { ActorCredential, OcsfEvent } from "../ingest/index.ts";
+import type { OcsfEvent } from "../ingest/index.ts";
 import type { DeveloperProfile, Eligibility, RuleContext, WorkingHours } from "./alert.types.ts";
 import type { GeoLookup } from "./geo.ts";
 import { lruMap } from "./lru.ts";
@@ -13,8 +13,6 @@ import { lruMap } from "./lru.ts";
 export interface DeveloperRecord {
   id: string;
   name: string;
-  email: string;
-  gitUsernames: { github?: string; gitlab?: string; bitbucket?: string };
   timeZone: string;
   workingHours: WorkingHours | null;
   status: "active" | "offboarded";
@@ -36,18 +34,10 @@ export interface DetectionSources {
   liveGrants?: () => Promise<LiveGrant[]>;
 }
 
-/** The key id Warden's SSH certificates carry (connectors/ssh.connector.ts `sshKeyId`). */
-const KEY_ID = /^warden:developer=([^:\s]+)(?::grant=([^:\s]+))?/;
-
 /** Audit actions whose records change what the rules know (profiles, eligibility, grants). */
 const RELOAD_ON = /^(developer|engagement|agreement|vetting|training|gate|access|grant)\./;
 
 export interface DetectionContext extends RuleContext {
-  /**
-   * Maps a source identity to a developer from memory: a Warden SSH certificate's key id
-   * (`warden:developer=<id>:grant=<id>`, see connectors/ssh.connector.ts), a Git username, an e-mail.
-   */
-  resolveActor(credential: ActorCredential): string | undefined;
   /** Loads the facts when never loaded, marked stale, or older than maxAgeMs. */
   ensureFresh(): Promise<void>;
   /** Marks the facts stale when one of these events changed them. */
@@ -69,9 +59,7 @@ export function createDetectionContext(
   let facts = new Map<string, DeveloperFacts>();
   let requirements: GateRequirements | undefined;
   let grants: Map<string, LiveGrant[]> | undefined;
-  let grantOwner = new Map<string, string>();
-  let byEmail = new Map<string, string>();
-  let byGitName = new Map<string, string>();
+
   let defaultHours: WorkingHours | undefined;
   // The gate's verdict per developer and UTC day: the facts only change by date within a load.
   let verdicts = lruMap<string, Eligibility>(20_000);
@@ -90,14 +78,6 @@ export function createDetectionContext(
       nextProfiles.set(d.id, p);
     }
     profiles = nextProfiles;
-    const emails = new Map<string, string>();
-    const gitNames = new Map<string, string>();
-    for (const d of devs) {
-      emails.set(d.email.toLowerCase(), d.id);
-      for (const name of Object.values(d.gitUsernames)) if (name) gitNames.set(name.toLowerCase(), d.id);
-    }
-    byEmail = emails;
-    byGitName = gitNames;
     facts = new Map(gate.facts.map((f) => [f.developer.id, f]));
     requirements = gate.requirements;
     if (live) {
@@ -108,29 +88,12 @@ export function createDetectionContext(
         else m.set(g.developerId, [g]);
       }
       grants = m;
-      grantOwner = new Map(live.map((g) => [g.id, g.developerId]));
     } else grants = undefined;
     verdicts = lruMap(20_000);
   }
 
   const ctx: DetectionContext = {
     developer: (id) => profiles.get(id),
-    resolveActor(c) {
-      if (c.sshKeyId) {
-        const m = KEY_ID.exec(c.sshKeyId);
-        if (m) {
-          if (m[1] && profiles.has(m[1])) return m[1];
-          const owner = m[2] ? grantOwner.get(m[2]) : undefined;
-          if (owner) return owner;
-        }
-      }
-      if (c.gitUsername) {
-        const id = byGitName.get(c.gitUsername.toLowerCase());
-        if (id) return id;
-      }
-      if (c.email) return byEmail.get(c.email.toLowerCase());
-      return undefined;
-    },
     eligibility(developerId, at) {
       const f = facts.get(developerId);
       if (!f || !requirements) return undefined;

@@ -156,6 +156,7 @@ export async function createHttpServer(app: App, opts: HttpOptions): Promise<Fas
     },
     { prefix: "/api/v1" },
   );
+  for (const register of app.rootRoutes) await server.register(register);
 
   const webRoot = opts.webRoot ?? defaultWebRoot();
   if (webRoot && existsSync(path.join(webRoot, "index.html"))) {

@@ -1,8 +1,8 @@
 /**
  * Event sources wired into the running server: the syslog receiver (sshd and other hosts, started by
  * `serve` when a port is configured) and the GitHub audit-log stream and GitLab audit-event webhooks.
- * Each normalises to OCSF (src/ingest), maps the actor to a developer, and appends to the event log,
- * which answers once the events are durable.
+ * Each normalises to OCSF (src/ingest) and appends to the event log, which maps actors to developers
+ * (SSH certificate key id, Git username, e-mail) and answers once the events are durable.
  */
 import { readFile } from "node:fs/promises";
 import { timingSafeEqual } from "node:crypto";
@@ -11,12 +11,10 @@ import type { Config } from "../core/config.ts";
 import { AppError, isAppError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import {
-  attributeActor,
   createSyslogReceiver,
   normaliseGitHubAuditEvent,
   normaliseGitLabAuditEvent,
   type OcsfEvent,
-  type ResolveActor,
   type SyslogReceiver,
   verifyGitLabStreamingToken,
 } from "../ingest/index.ts";
@@ -31,9 +29,6 @@ export interface SourcesDeps {
   clock: Clock;
   logger: Logger;
   eventLog: EventAppender;
-  resolveActor: ResolveActor;
-  /** Our HTTPS key and certificate, used for syslog over TLS unless a syslog one is configured. */
-  serverTls?: () => Promise<{ key: string | Buffer; cert: string | Buffer } | undefined>;
 }
 
 /** Events held for the log while it asks us to wait (429); beyond this, syslog lines are dropped. */
@@ -49,7 +44,7 @@ const sameSecret = (given: string | undefined, expected: string) => {
 };
 
 export function createSourcesService(deps: SourcesDeps) {
-  const { config, logger, eventLog, resolveActor } = deps;
+  const { config, logger, eventLog } = deps;
   let receiver: SyslogReceiver | undefined;
   const counters = { received: 0, appended: 0, dropped: 0, appendErrors: 0, parseErrors: 0 };
   let buffer: OcsfEvent[] = [];
@@ -104,7 +99,10 @@ export function createSourcesService(deps: SourcesDeps) {
   }
 
   /** Starts the syslog receiver when a port is configured; a no-op otherwise. */
-  async function startSyslog(): Promise<SyslogReceiver["ports"] | undefined> {
+  async function startSyslog(
+    /** The server's HTTPS key and certificate, for syslog over TLS unless a syslog one is configured. */
+    serverTls?: () => Promise<{ key: string | Buffer; cert: string | Buffer }>,
+  ): Promise<SyslogReceiver["ports"] | undefined> {
     const s = config.syslog;
     if (s.udpPort === undefined && s.tcpPort === undefined && s.tls === undefined) return undefined;
     let tls: Parameters<typeof createSyslogReceiver>[0]["tls"];
@@ -112,7 +110,7 @@ export function createSourcesService(deps: SourcesDeps) {
       const own =
         s.tls.certFile && s.tls.keyFile
           ? { key: await readFile(s.tls.keyFile), cert: await readFile(s.tls.certFile) }
-          : await deps.serverTls?.();
+          : await serverTls?.();
       if (!own) throw new AppError("unavailable", "WARDEN_SYSLOG_TLS_PORT needs a certificate");
       const ca = s.tls.clientCaFile ? await readFile(s.tls.clientCaFile) : undefined;
       tls = { port: s.tls.port, key: own.key, cert: own.cert, ...(ca ? { ca, requestCert: true } : {}) };
@@ -124,7 +122,6 @@ export function createSourcesService(deps: SourcesDeps) {
       ...(tls ? { tls } : {}),
       rfc3164TimeZone: s.rfc3164TimeZone,
       clock: deps.clock,
-      resolveActor,
       onEvent: onSyslogEvent,
       onError: (e) => {
         counters.parseErrors++;
@@ -161,7 +158,6 @@ export function createSourcesService(deps: SourcesDeps) {
   }
 
   async function append(events: OcsfEvent[]): Promise<{ accepted: number; duplicates: number }> {
-    for (const e of events) attributeActor(e, resolveActor);
     let duplicates = 0;
     for (let i = 0; i < events.length; i += FLUSH_EVENTS) {
       const out = await eventLog.appendEvents(events.slice(i, i + FLUSH_EVENTS));
