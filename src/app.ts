@@ -1,5 +1,6 @@
 import { createAccessFeature } from "./access/index.ts";
 import { createAgreementsFeature } from "./agreements/index.ts";
+import { createAlertsFeature, eventLogReader } from "./alerts/index.ts";
 import { auditRoutes, createAuditService } from "./audit/index.ts";
 import { authRoutes, createAuthService } from "./auth/index.ts";
 import type { Clock } from "./core/clock.ts";
@@ -14,6 +15,7 @@ import { createPeopleFeature } from "./people/index.ts";
 import { createReviewsFeature } from "./reviews/index.ts";
 import { createScanReportsFeature } from "./scan-reports/index.ts";
 import { createScheduler, schedulerRoutes } from "./scheduler/index.ts";
+import { createSourcesFeature } from "./sources/index.ts";
 import type { Store } from "./store/store.ts";
 import { createTrainingFeature } from "./training/index.ts";
 import { createVettingFeature } from "./vetting/index.ts";
@@ -72,6 +74,21 @@ export function createApp(deps: AppDeps) {
     scheduler,
     grants: access.grants,
   });
+  // Detection: sources feed the log; rules run on every append and raise alerts; SIEMs get the log.
+  const alerts = createAlertsFeature({
+    store,
+    clock,
+    logger,
+    audit,
+    sealer,
+    scheduler,
+    notify: notify.service,
+    developers: people.developers,
+    gate: gate.service,
+    eventLog: { ...eventLog, ...eventLogReader(store, () => eventLog.service.head()) },
+    publicUrl: config.publicUrl,
+  });
+  const sources = createSourcesFeature({ config, clock, logger, eventLog });
   const routes: ((api: Api) => Promise<void>)[] = [
     authRoutes(auth),
     auditRoutes(audit),
@@ -86,6 +103,8 @@ export function createApp(deps: AppDeps) {
     ...access.routes,
     ...reviews.routes,
     ...eventLog.routes,
+    ...alerts.routes,
+    ...sources.routes,
   ];
   return {
     deps,
@@ -105,6 +124,11 @@ export function createApp(deps: AppDeps) {
     routes,
     /** Routes outside /api (the public /log endpoints of the transparency log). */
     rootRoutes: [...eventLog.rootRoutes],
+    alerts,
+    sources: sources.service,
+    routes,
+    /** Routes outside /api. */
+    rootRoutes: [...sources.rootRoutes],
   };
 }
 

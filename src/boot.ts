@@ -55,6 +55,7 @@ export async function serve(config: Config, print: (line: string) => void): Prom
     const server = await createHttpServer(app, { https: { key: tls.key, cert: tls.cert }, logger });
     await server.listen({ host: config.host, port: config.port });
     app.scheduler.start();
+    const syslogPorts = await app.sources.startSyslog(async () => ({ key: tls.key, cert: tls.cert }));
     const addr = server.server.address();
     const port = typeof addr === "object" && addr ? addr.port : config.port;
     const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
@@ -63,6 +64,10 @@ export async function serve(config: Config, print: (line: string) => void): Prom
     print(`  store: ${store.kind === "pglite" ? `embedded PGlite in ${config.dataDir}` : "PostgreSQL"}`);
     print(`  TLS certificate: ${tls.source}${tls.generated ? " (generated now)" : ""}`);
     print(`  SHA-256 fingerprint: ${tls.fingerprint}`);
+    if (syslogPorts) {
+      const listening = Object.entries(syslogPorts).map(([t, p]) => `${t.toUpperCase()} ${p}`);
+      print(`  syslog receiver: ${config.syslog.host} ${listening.join(", ")}`);
+    }
     if (masterKeyGenerated) {
       print("");
       print(`!! A new master key was generated at ${masterKeyGenerated} (mode 0600).`);
@@ -81,8 +86,11 @@ export async function serve(config: Config, print: (line: string) => void): Prom
       store,
       url,
       async stop() {
+        await app.sources.stop();
         await app.scheduler.stop();
         app.notify.close();
+        await app.alerts.detection.idle();
+        await app.alerts.forwarding.close();
         await server.close();
         await store.close();
       },

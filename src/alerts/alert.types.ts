@@ -34,7 +34,7 @@ export interface RuleContext {
   /** Is there a live grant for this developer on this resource at this instant? */
   hasLiveGrant?(q: { developerId: string; resource: { kind: string; name: string }; at: number }): boolean;
   /** The gate's verdict (agreements, training, engagement) at an instant. */
-  eligibility?(developerId: string, at: number): Eligibility;
+  eligibility?(developerId: string, at: number): Eligibility | undefined;
   /** Networks already known for a developer (e.g. from history), as CIDR strings. */
   knownNetworks?(developerId: string): readonly string[];
   geo?: GeoLookup;
@@ -43,19 +43,27 @@ export interface RuleContext {
 export interface RuleHit {
   /** Repeats with the same rule and group key within the grouping window become one alert. */
   groupKey: string;
-  summary: string;
   severity?: AlertSeverity;
   developerId?: string;
   /** For rule sets that emit several rule identities (Sigma). */
   ruleId?: string;
   title?: string;
+  /** Structured facts (plain data: stored with the alert and shown in its detail). */
   details?: Record<string, unknown>;
+  /**
+   * One line for people. A function of the details is called only when the hit opens an alert, or once
+   * per batch for an alert that grew, so rules that fire on every event of a storm build no strings.
+   * Pass a function defined once (module level), not a closure made per event.
+   */
+  summary: string | ((details: Record<string, unknown>) => string);
 }
 
 export interface AlertRule {
   id: string;
   title: string;
   severity: AlertSeverity;
+  /** OCSF class_uids the rule can fire on; omitted = every class. The engine skips it for the others. */
+  classes?: readonly number[];
   evaluate(event: OcsfEvent, ctx: RuleContext): RuleHit | RuleHit[] | undefined;
   /** Entries held in memory (for bounded-state checks). */
   stateSize?(): number;

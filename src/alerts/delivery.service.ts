@@ -196,12 +196,19 @@ export interface HttpForwarderOptions {
   timeoutMs?: number;
 }
 
+/** The NDJSON body the ECS forwarder posts for a batch of events. */
+export const ecsBody = (events: readonly OcsfEvent[]) =>
+  `${events.map((e) => JSON.stringify(eventToEcs(e))).join("\n")}\n`;
+
 /** ECS-shaped JSON over HTTP, as one NDJSON batch per call (Elasticsearch bulk-like ingest endpoints). */
 export function createEcsHttpForwarder(opts: HttpForwarderOptions) {
   return {
+    /** One try, no retry (the caller keeps its own schedule); throws PermanentDeliveryError on 4xx. */
+    postOnce: (body: string) =>
+      post(opts.url, body, { "content-type": "application/x-ndjson", ...opts.headers }, opts.timeoutMs ?? 10_000),
     async send(events: OcsfEvent[]): Promise<DeliveryResult> {
       if (events.length === 0) return { delivered: true, attempts: 0 };
-      const body = `${events.map((e) => JSON.stringify(eventToEcs(e))).join("\n")}\n`;
+      const body = ecsBody(events);
       const refs = events.map((e) => e.metadata.uid ?? String(e.time));
       return deliver(
         "http",
@@ -306,6 +313,25 @@ export function createSyslogForwarder(opts: SyslogForwarderOptions) {
 
   const lineOpts = { hostname: opts.hostname, appName: opts.appName, facility: opts.facility };
   return {
+    /** Writes lines in one try, no retry (the caller keeps its own schedule). */
+    async writeLines(lines: readonly string[]): Promise<void> {
+      if (opts.transport === "udp") {
+        for (const line of lines) await write(line);
+        return;
+      }
+      if (!stream || stream.destroyed) stream = await connect();
+      const s = stream;
+      const frames = lines.map((line) => `${Buffer.byteLength(line)} ${line}`).join("");
+      await new Promise<void>((resolve, reject) =>
+        s.write(frames, (err) => {
+          if (err) {
+            s.destroy();
+            reject(err);
+          } else resolve();
+        }),
+      );
+    },
+    eventLine: (event: OcsfEvent) => syslogCefLine(event, lineOpts),
     async sendEvent(event: OcsfEvent): Promise<DeliveryResult> {
       const line = syslogCefLine(event, lineOpts);
       return deliver(

@@ -1,18 +1,29 @@
 /**
- * The alert engine: evaluates every rule inline on each event, groups repeats of the same rule and group
+ * The alert engine: evaluates the rules inline on each event, groups repeats of the same rule and group
  * key into one open alert, and can replay rules over past events. Storage-independent: callers persist
  * alerts from the returned changes (or the onAlert callback).
+ *
+ * Hot path (docs/detection.md, "Benchmark"): rules are indexed by the OCSF classes they declare, a
+ * repeat only bumps counters, and a hit's summary and details (strings, objects) are built once per
+ * alert per batch rather than once per event.
  */
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../core/clock.ts";
 import type { OcsfEvent } from "../ingest/index.ts";
 import type { Alert, AlertRule, AlertSeverity, RuleContext, RuleHit } from "./alert.types.ts";
-import { lruMap } from "./rules.builtin.ts";
+import { type LruMap, lruMap } from "./lru.ts";
 import { createSigmaEvaluator, type SigmaEvaluatorOptions, type SigmaRuleSet } from "./sigma.ts";
 
 export interface AlertChange {
+  /** "new": the hit opened this alert (in this call); "repeat": it grew an alert opened earlier. */
   kind: "new" | "repeat";
   alert: Alert;
+  /** Hits added in this call (batch); the references of their events and the events, oldest first
+   * (the newest `maxEventRefs`); the earliest event time of the call's hits. */
+  hits: number;
+  refs: string[];
+  events: OcsfEvent[];
+  firstTime: number;
 }
 
 export interface AlertEngineOptions {
@@ -24,7 +35,7 @@ export interface AlertEngineOptions {
   groupWindowMs?: number;
   /** Event references kept per alert. Default 50. */
   maxEventRefs?: number;
-  /** Open groups remembered for grouping. Default 10,000. */
+  /** Open groups remembered for grouping, per rule. Default 10,000. */
   maxGroups?: number;
   newId?: () => string;
   onAlert?: (change: AlertChange) => void;
@@ -32,86 +43,192 @@ export interface AlertEngineOptions {
   onRuleError?: (ruleId: string, error: unknown) => void;
 }
 
+export interface EngineItem {
+  event: OcsfEvent;
+  /** The caller's id for the event (the log's entry id). */
+  ref?: string | undefined;
+}
+
 export interface AlertEngine {
-  /** Evaluates all rules on one event; `ref` is the caller's id for it (audit entry id). */
+  /** Evaluates all rules on one event; `ref` is the caller's id for it (log entry id). */
   process(event: OcsfEvent, ref?: string): AlertChange[];
-  /** Alerts created so far that are still held for grouping. */
+  /** Evaluates a batch in order; each alert touched appears once, with the batch's hits and refs. */
+  processBatch(items: readonly EngineItem[]): AlertChange[];
+  /** Alerts still held for grouping. */
   openAlerts(): Alert[];
+  /** Stops grouping into an alert (it was resolved): the next hit of its group opens a new alert. */
+  release(alertId: string): void;
   stateSize(): number;
+}
+
+/** A hit's summary and details, built now (rules may defer them with functions). */
+export function describeHit(hit: RuleHit): { summary: string; details: Record<string, unknown> } {
+  const details = hit.details ?? {};
+  return { summary: typeof hit.summary === "function" ? hit.summary(details) : hit.summary, details };
+}
+
+interface Slot {
+  alert: Alert;
+  /** The latest hit not yet described into the alert. */
+  pending: RuleHit | undefined;
+  /** Accumulates a batch's change. */
+  change: AlertChange | undefined;
 }
 
 export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
   const groupWindow = opts.groupWindowMs ?? 3_600_000;
   const maxRefs = opts.maxEventRefs ?? 50;
+  const maxGroups = opts.maxGroups ?? 10_000;
   const newId = opts.newId ?? randomUUID;
-  const groups = lruMap<string, Alert>(opts.maxGroups ?? 10_000);
-  const held = new Set<Alert>();
-
-  const record = (rule: AlertRule, hit: RuleHit, event: OcsfEvent, ref: string): AlertChange => {
-    const ruleId = hit.ruleId ?? rule.id;
-    const key = `${ruleId}\u0000${hit.groupKey}`;
-    const existing = groups.get(key);
-    if (existing && existing.status !== "resolved" && event.time - existing.lastSeen <= groupWindow) {
-      existing.count += 1;
-      existing.lastSeen = Math.max(existing.lastSeen, event.time);
-      existing.summary = hit.summary;
-      if (existing.eventRefs[existing.eventRefs.length - 1] !== ref) {
-        existing.eventRefs.push(ref);
-        if (existing.eventRefs.length > maxRefs) existing.eventRefs.shift();
-      }
-      if (hit.details) existing.details = hit.details;
-      if (hit.severity && rank(hit.severity) > rank(existing.severity)) existing.severity = hit.severity;
-      return { kind: "repeat", alert: existing };
+  const ctx = opts.context;
+  // Per alert rule id (Sigma rules emit several), then per group key.
+  const groups = new Map<string, LruMap<string, Slot>>();
+  const indexed = opts.rules.some((r) => r.classes);
+  const perClass = new Map<number, AlertRule[]>();
+  const rulesFor = (classUid: number): AlertRule[] => {
+    let list = perClass.get(classUid);
+    if (!list) {
+      // Keep the configured order so alerts come out in the same order whatever the index.
+      list = opts.rules.filter((r) => !r.classes || r.classes.includes(classUid));
+      perClass.set(classUid, list);
     }
-    if (existing) held.delete(existing);
-    const alert: Alert = {
-      id: newId(),
-      ruleId,
-      title: hit.title ?? rule.title,
-      severity: hit.severity ?? rule.severity,
-      status: "open",
-      groupKey: hit.groupKey,
-      summary: hit.summary,
-      firstSeen: event.time,
-      lastSeen: event.time,
-      count: 1,
-      eventRefs: [ref],
-      details: hit.details ?? {},
-      createdAt: opts.clock.now().getTime(),
-    };
-    if (hit.developerId) alert.developerId = hit.developerId;
-    groups.set(key, alert);
-    held.add(alert);
-    if (held.size > (opts.maxGroups ?? 10_000)) held.delete(held.values().next().value!);
-    return { kind: "new", alert };
+    return list;
+  };
+
+  let touched: Slot[] = [];
+
+  const settle = (slot: Slot) => {
+    if (!slot.pending) return;
+    const { summary, details } = describeHit(slot.pending);
+    slot.alert.summary = summary;
+    if (slot.pending.details !== undefined) slot.alert.details = details;
+    slot.pending = undefined;
+  };
+
+  const groupsOf = (ruleId: string) => {
+    let g = groups.get(ruleId);
+    if (!g) {
+      g = lruMap<string, Slot>(maxGroups);
+      groups.set(ruleId, g);
+    }
+    return g;
+  };
+
+  const record = (rule: AlertRule, hit: RuleHit, event: OcsfEvent, ref: string) => {
+    const ruleId = hit.ruleId ?? rule.id;
+    const g = groupsOf(ruleId);
+    let slot = g.get(hit.groupKey);
+    if (slot && slot.alert.status !== "resolved" && event.time - slot.alert.lastSeen <= groupWindow) {
+      const a = slot.alert;
+      a.count += 1;
+      if (event.time > a.lastSeen) a.lastSeen = event.time;
+      if (a.eventRefs[a.eventRefs.length - 1] !== ref) {
+        a.eventRefs.push(ref);
+        if (a.eventRefs.length > maxRefs) a.eventRefs.shift();
+      }
+      if (hit.severity && rank(hit.severity) > rank(a.severity)) a.severity = hit.severity;
+      slot.pending = hit;
+    } else {
+      const { summary, details } = describeHit(hit);
+      const alert: Alert = {
+        id: newId(),
+        ruleId,
+        title: hit.title ?? rule.title,
+        severity: hit.severity ?? rule.severity,
+        status: "open",
+        groupKey: hit.groupKey,
+        summary,
+        firstSeen: event.time,
+        lastSeen: event.time,
+        count: 1,
+        eventRefs: [ref],
+        details,
+        createdAt: opts.clock.now().getTime(),
+      };
+      if (hit.developerId) alert.developerId = hit.developerId;
+      slot = { alert, pending: undefined, change: undefined };
+      g.set(hit.groupKey, slot);
+      slot.change = { kind: "new", alert, hits: 0, refs: [], events: [], firstTime: event.time };
+      touched.push(slot);
+    }
+    if (!slot.change) {
+      slot.change = { kind: "repeat", alert: slot.alert, hits: 0, refs: [], events: [], firstTime: event.time };
+      touched.push(slot);
+    }
+    const c = slot.change;
+    c.hits += 1;
+    if (event.time < c.firstTime) c.firstTime = event.time;
+    if (c.refs[c.refs.length - 1] !== ref) {
+      c.refs.push(ref);
+      c.events.push(event);
+      if (c.refs.length > maxRefs) {
+        c.refs.shift();
+        c.events.shift();
+      }
+    }
+  };
+
+  const evaluate = (event: OcsfEvent, ref: string | undefined) => {
+    const rules = indexed ? rulesFor(event.class_uid) : opts.rules;
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i]!;
+      let out: RuleHit | RuleHit[] | undefined;
+      try {
+        out = rule.evaluate(event, ctx);
+      } catch (err) {
+        opts.onRuleError?.(rule.id, err);
+        continue;
+      }
+      if (!out) continue;
+      const eventRef = ref ?? event.metadata.uid ?? `${event.time}`;
+      if (Array.isArray(out)) for (const hit of out) record(rule, hit, event, eventRef);
+      else record(rule, out, event, eventRef);
+    }
+  };
+
+  const finish = (): AlertChange[] => {
+    if (touched.length === 0) return NO_CHANGES;
+    const changes: AlertChange[] = [];
+    for (const slot of touched) {
+      settle(slot);
+      changes.push(slot.change!);
+      slot.change = undefined;
+    }
+    touched = [];
+    if (opts.onAlert) for (const c of changes) opts.onAlert(c);
+    return changes;
   };
 
   return {
     process(event, ref) {
-      let changes: AlertChange[] | undefined;
-      for (const rule of opts.rules) {
-        let out: RuleHit | RuleHit[] | undefined;
-        try {
-          out = rule.evaluate(event, opts.context);
-        } catch (err) {
-          opts.onRuleError?.(rule.id, err);
-          continue;
-        }
-        if (!out) continue;
-        const hits = Array.isArray(out) ? out : [out];
-        if (hits.length === 0) continue;
-        const eventRef = ref ?? event.metadata.uid ?? `${event.time}`;
-        for (const hit of hits) {
-          const change = record(rule, hit, event, eventRef);
-          if (!changes) changes = [];
-          changes.push(change);
-          opts.onAlert?.(change);
-        }
-      }
-      return changes ?? NO_CHANGES;
+      evaluate(event, ref);
+      return finish();
     },
-    openAlerts: () => [...held],
-    stateSize: () => groups.size + opts.rules.reduce((n, r) => n + (r.stateSize?.() ?? 0), 0),
+    processBatch(items) {
+      for (let i = 0; i < items.length; i++) evaluate(items[i]!.event, items[i]!.ref);
+      return finish();
+    },
+    openAlerts() {
+      const out: Alert[] = [];
+      for (const g of groups.values())
+        for (const s of g.values()) {
+          if (s.alert.status === "resolved") continue;
+          settle(s);
+          out.push(s.alert);
+        }
+      return out;
+    },
+    release(alertId) {
+      // Rare (a person resolved an alert): a scan beats keeping a second index on the hot path.
+      for (const g of groups.values())
+        for (const s of g.values()) if (s.alert.id === alertId) s.alert.status = "resolved";
+    },
+    stateSize() {
+      let n = 0;
+      for (const g of groups.values()) n += g.size;
+      for (const r of opts.rules) n += r.stateSize?.() ?? 0;
+      return n;
+    },
   };
 }
 
@@ -126,6 +243,7 @@ const SEVERITY_RANK: Record<AlertSeverity, number> = {
   critical: 4,
 };
 const rank = (s: AlertSeverity) => SEVERITY_RANK[s];
+export const severityRank = rank;
 
 export interface ReplayOptions extends Omit<AlertEngineOptions, "clock" | "onAlert"> {}
 
@@ -151,8 +269,14 @@ export function replayRules(
     now = event.time;
     engine.process(event, ref);
   }
+  engine.openAlerts(); // settles the summaries of alerts that grew after they were opened
   return created;
 }
+
+const sigmaSummary = (d: Record<string, unknown>) =>
+  d.kind === "correlation"
+    ? `${d.title}: ${d.count} for ${d.groupKey || "all events"}`
+    : `${d.title}${d.user ? ` (${d.user})` : ""}${d.address ? ` from ${d.address}` : ""}`;
 
 /** Wraps a loaded Sigma rule set as one engine rule; each Sigma rule keeps its own id in alerts. */
 export function sigmaAlertRule(set: SigmaRuleSet, opts: SigmaEvaluatorOptions = {}): AlertRule {
@@ -171,11 +295,18 @@ export function sigmaAlertRule(set: SigmaRuleSet, opts: SigmaEvaluatorOptions = 
         severity: h.level,
         groupKey: h.groupKey ?? (e.warden.developerId || e.src_endpoint?.ip || e.user?.name || "-"),
         developerId: e.warden.developerId,
-        summary:
-          h.kind === "correlation"
-            ? `${h.title}: ${h.count} for ${h.groupKey || "all events"}`
-            : `${h.title}${e.user?.name ? ` (${e.user.name})` : ""}${e.src_endpoint?.ip ? ` from ${e.src_endpoint.ip}` : ""}`,
-        details: { sigma: h.ruleKey, kind: h.kind, group: h.group, count: h.count, tags: h.tags },
+        summary: sigmaSummary,
+        details: {
+          sigma: h.ruleKey,
+          title: h.title,
+          kind: h.kind,
+          group: h.group,
+          groupKey: h.groupKey,
+          count: h.count,
+          tags: h.tags,
+          user: e.user?.name,
+          address: e.src_endpoint?.ip,
+        },
       }));
     },
   };

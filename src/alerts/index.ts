@@ -33,6 +33,8 @@ export {
   type AlertEngine,
   type AlertEngineOptions,
   createAlertEngine,
+  describeHit,
+  type EngineItem,
   type ReplayOptions,
   replayRules,
   sigmaAlertRule,
@@ -55,6 +57,7 @@ export {
   type GeoLocation,
   type GeoLookup,
 } from "./geo.ts";
+export { type LruMap, lruMap } from "./lru.ts";
 export {
   accessWithoutGrantRule,
   type BuiltinRulesConfig,
@@ -79,3 +82,12 @@ export {
   type SigmaHit,
   type SigmaRuleSet,
 } from "./sigma.ts";
+
+export { type AlertsFeature, type AlertsFeatureDeps, createAlertsFeature } from "./alerts.feature.ts";
+export type { AlertsService } from "./alerts.service.ts";
+export type { DetectionContext, LiveGrant } from "./detection.context.ts";
+export type { DetectionService } from "./detection.service.ts";
+export { eventLogReader } from "./event-log.adapter.ts";
+export type { AppendedEvent, EventLogPort } from "./event-log.port.ts";
+export type { ForwardingService } from "./forwarding.service.ts";
+export { SETTINGS_KEY as ALERT_RULES_SETTINGS_KEY, type RulesSettings } from "./rules.settings.ts";

@@ -12,46 +12,12 @@ import type {
   IsoWeekday,
   RuleContext,
   RuleHit,
+  WorkingHours,
 } from "./alert.types.ts";
 import { distanceKm, type GeoLocation } from "./geo.ts";
+import { type LruMap, lruMap } from "./lru.ts";
 
-/**
- * A bounded Map with approximate LRU eviction (the CLOCK / second-chance scheme): a read only marks the
- * entry, so hot paths never reorder the Map; on overflow, marked entries at the old end get one more
- * round before the oldest unmarked one is dropped.
- */
-export function lruMap<K, V>(max: number) {
-  const m = new Map<K, { v: V; hot: boolean }>();
-  return {
-    get(k: K): V | undefined {
-      const e = m.get(k);
-      if (e === undefined) return undefined;
-      e.hot = true;
-      return e.v;
-    },
-    set(k: K, v: V) {
-      const e = m.get(k);
-      if (e) {
-        e.v = v;
-        e.hot = true;
-        return;
-      }
-      m.set(k, { v, hot: false });
-      if (m.size <= max) return;
-      for (let chances = 0; chances < 8; chances++) {
-        const [oldKey, old] = m.entries().next().value as [K, { v: V; hot: boolean }];
-        if (!old.hot) break;
-        m.delete(oldKey);
-        old.hot = false;
-        m.set(oldKey, old);
-      }
-      m.delete(m.keys().next().value as K);
-    },
-    get size() {
-      return m.size;
-    },
-  };
-}
+export { lruMap };
 
 const isSuccess = (e: OcsfEvent) => e.status_id === 1;
 const isFailure = (e: OcsfEvent) => e.status_id === 2;
@@ -61,7 +27,7 @@ const isFailure = (e: OcsfEvent) => e.status_id === 2;
 const zoneFormatters = new Map<string, Intl.DateTimeFormat>();
 const WEEKDAY: Record<string, IsoWeekday> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
 
-type LocalTime = { weekday: IsoWeekday; minutes: number; date: string };
+type LocalTime = { weekday: IsoWeekday; minutes: number; date: string; hhmm: string };
 // Zone offsets are whole minutes, so the answer holds for a whole minute. Events arrive roughly in time
 // order, so remembering the last minute per zone avoids Intl formatting (microseconds) on the hot path.
 const lastPerZone = new Map<string, { minute: number; value: LocalTime }>();
@@ -98,10 +64,12 @@ function computeLocalTime(at: number, timeZone: string): LocalTime {
   }
   const p: Record<string, string> = {};
   for (const part of f.formatToParts(new Date(at))) p[part.type] = part.value;
+  const minutes = Number(p.hour) * 60 + Number(p.minute);
   return {
     weekday: WEEKDAY[p.weekday!]!,
-    minutes: Number(p.hour) * 60 + Number(p.minute),
+    minutes,
     date: `${p.year}-${p.month}-${p.day}`,
+    hhmm: fmt(minutes),
   };
 }
 
@@ -133,8 +101,22 @@ export interface OffHoursConfig {
   includeFailures?: boolean;
 }
 
+const offHoursSummary = (d: Record<string, unknown>) => {
+  const wh = d.workingHours as WorkingHours;
+  return `${d.developer} active at ${d.localTime} ${d.timeZone} (${d.localDate}), outside working hours ${wh.start}–${wh.end}`;
+};
+
 export function offHoursRule(cfg: OffHoursConfig = {}): AlertRule {
   const severity = cfg.severity ?? "medium";
+  // "<developer>|<local date>", remembered per developer: one string per developer and day, not per event.
+  const keys = lruMap<string, { date: string; key: string }>(10_000);
+  const groupKeyOf = (id: string, date: string) => {
+    const k = keys.get(id);
+    if (k && k.date === date) return k.key;
+    const key = `${id}|${date}`;
+    keys.set(id, { date, key });
+    return key;
+  };
   return {
     id: "off-hours",
     title: "Activity outside the developer's working hours",
@@ -149,14 +131,16 @@ export function offHoursRule(cfg: OffHoursConfig = {}): AlertRule {
       const local = localTime(e.time, dev.timeZone);
       const wh = dev.workingHours!;
       return {
-        groupKey: `${id}|${local.date}`,
+        groupKey: groupKeyOf(id, local.date),
         developerId: id,
-        summary: `${dev.name ?? id} active at ${fmt(local.minutes)} ${dev.timeZone} (${local.date}), outside working hours ${wh.start}–${wh.end}`,
+        summary: offHoursSummary,
         details: {
+          developer: dev.name ?? id,
           timeZone: dev.timeZone,
-          localTime: fmt(local.minutes),
+          localTime: local.hhmm,
           localDate: local.date,
           weekday: local.weekday,
+          workingHours: wh,
         },
       };
     },
@@ -175,10 +159,18 @@ export interface FailedLoginBurstConfig {
   maxKeys?: number;
 }
 
+const accountBurstSummary = (d: Record<string, unknown>) =>
+  `${d.count} failed logins for account ${d.account}${d.host ? ` on ${d.host}` : ""} within ${d.windowMinutes} min`;
+const addressBurstSummary = (d: Record<string, unknown>) =>
+  `${d.count} failed logins from ${d.address} within ${d.windowMinutes} min`;
+
 export function failedLoginBurstRule(cfg: FailedLoginBurstConfig = {}): AlertRule {
   const threshold = cfg.threshold ?? 10;
   const windowMs = cfg.windowMs ?? 5 * 60_000;
   const by = cfg.by ?? ["account", "address"];
+  const byAccount = by.includes("account");
+  const byAddress = by.includes("address");
+  const minutes = Math.round(windowMs / 60_000);
   const windows = lruMap<string, number[]>(cfg.maxKeys ?? 10_000);
   const count = (key: string, t: number): number => {
     let w = windows.get(key);
@@ -195,41 +187,40 @@ export function failedLoginBurstRule(cfg: FailedLoginBurstConfig = {}): AlertRul
     id: "failed-login-burst",
     title: "Burst of failed logins",
     severity: cfg.severity ?? "high",
+    classes: [3002],
     stateSize: () => windows.size,
     evaluate(e) {
       // Logon failures only: sshd's separate "Invalid user" notice (activity Other) would double count.
       if (e.class_uid !== 3002 || e.activity_id !== 1 || !isFailure(e)) return undefined;
-      let hits: RuleHit[] | undefined;
+      let first: RuleHit | undefined;
+      let second: RuleHit | undefined;
       const account = e.user?.name;
       const host = e.dst_endpoint?.hostname ?? e.dst_endpoint?.ip ?? "";
       const ip = e.src_endpoint?.ip;
-      const minutes = Math.round(windowMs / 60_000);
-      if (by.includes("account") && account) {
+      if (byAccount && account) {
         const key = `account|${account}@${host}`;
         const n = count(key, e.time);
         if (n >= threshold) {
-          hits = [];
-          hits.push({
+          first = {
             groupKey: key,
             developerId: e.warden.developerId,
-            summary: `${n} failed logins for account ${account}${host ? ` on ${host}` : ""} within ${minutes} min`,
-            details: { account, host, count: n },
-          });
+            summary: accountBurstSummary,
+            details: { account, host, count: n, windowMinutes: minutes },
+          };
         }
       }
-      if (by.includes("address") && ip) {
+      if (byAddress && ip) {
         const key = `address|${ip}`;
         const n = count(key, e.time);
         if (n >= threshold) {
-          if (!hits) hits = [];
-          hits.push({
+          second = {
             groupKey: key,
-            summary: `${n} failed logins from ${ip} within ${minutes} min`,
-            details: { address: ip, count: n },
-          });
+            summary: addressBurstSummary,
+            details: { address: ip, count: n, windowMinutes: minutes },
+          };
         }
       }
-      return hits;
+      return first && second ? [first, second] : (first ?? second);
     },
   };
 }
@@ -256,6 +247,7 @@ export function massDownloadRule(cfg: MassDownloadConfig = {}): AlertRule {
     id: "mass-download",
     title: "Mass cloning or downloading",
     severity: cfg.severity ?? "high",
+    classes: [6006],
     stateSize: () => seen.size,
     evaluate(e) {
       if (e.class_uid !== 6006 || !TAKE_ACTIVITIES.has(e.activity_id) || isFailure(e)) return undefined;
@@ -347,7 +339,7 @@ export function newSourceNetworkRule(cfg: NewNetworkConfig = {}): AlertRule {
   const v4 = cfg.ipv4Prefix ?? 24;
   const v6 = cfg.ipv6Prefix ?? 48;
   const perDev = cfg.maxNetworksPerDeveloper ?? 64;
-  const known = lruMap<string, ReturnType<typeof lruMap<string, true>>>(cfg.maxDevelopers ?? 10_000);
+  const known = lruMap<string, LruMap<string, true>>(cfg.maxDevelopers ?? 10_000);
   const networks = lruMap<string, string | null>(10_000);
   const cachedNetwork = (ip: string) => {
     let n = networks.get(ip);

@@ -80,24 +80,26 @@ export const SIGMA_LOGSOURCE: Record<string, Record<string, (e: OcsfEvent) => bo
   },
 };
 
-const pathCache = new Map<string, string[]>();
+type Getter = (obj: unknown) => unknown;
 
-function splitPath(path: string): string[] {
-  let parts = pathCache.get(path);
-  if (!parts) {
-    parts = path.split(".");
-    pathCache.set(path, parts);
-  }
-  return parts;
+const prop =
+  (key: string, next?: Getter): Getter =>
+  (o) => {
+    if (o === null || typeof o !== "object") return undefined;
+    const v = (o as Record<string, unknown>)[key];
+    return next && v !== undefined ? next(v) : v;
+  };
+
+/** Compiles "a.b.c" to nested property reads (no string splitting per event). */
+export function pathGetter(path: string): Getter {
+  const parts = path.split(".");
+  let g: Getter | undefined;
+  for (let i = parts.length - 1; i >= 0; i--) g = prop(parts[i]!, g);
+  return g!;
 }
 
 export function getPath(obj: unknown, path: string): unknown {
-  let cur: unknown = obj;
-  for (const p of splitPath(path)) {
-    if (cur === null || cur === undefined || typeof cur !== "object") return undefined;
-    cur = (cur as Record<string, unknown>)[p];
-  }
-  return cur;
+  return pathGetter(path)(obj);
 }
 
 /** Compiles a Sigma field name to an accessor following the lookup order above. */
@@ -106,10 +108,18 @@ export function fieldAccessor(
   extra: Record<string, readonly string[]> = {},
 ): (e: OcsfEvent) => unknown {
   const mapped = extra[field] ?? SIGMA_FIELD_MAP[field];
-  const candidates = [...(mapped ?? []), field, `unmapped.${field}`];
+  const getters = [...(mapped ?? []), field, `unmapped.${field}`].map(pathGetter);
+  if (getters.length === 2) {
+    const [a, b] = getters as [Getter, Getter];
+    return (e) => a(e) ?? b(e) ?? undefined;
+  }
+  if (getters.length === 3) {
+    const [a, b, c] = getters as [Getter, Getter, Getter];
+    return (e) => a(e) ?? b(e) ?? c(e) ?? undefined;
+  }
   return (e) => {
-    for (const c of candidates) {
-      const v = getPath(e, c);
+    for (const g of getters) {
+      const v = g(e);
       if (v !== undefined && v !== null) return v;
     }
     return undefined;

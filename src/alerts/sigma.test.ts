@@ -206,7 +206,8 @@ detection:
     for (let i = 0; i < 1000; i++) {
       ev.evaluate(sshd(`Failed password for root from 203.0.${i >> 8}.${i & 255} port 1 ssh2`, t0 + i));
     }
-    expect(ev.stateSize()).toBe(100);
+    expect(ev.stateSize()).toBeLessThanOrEqual(100);
+    expect(ev.stateSize()).toBeGreaterThanOrEqual(50);
   });
 });
 

@@ -18,6 +18,7 @@ import { parseAllDocuments } from "yaml";
 import { z } from "zod";
 import { AppError } from "../core/errors.ts";
 import type { OcsfEvent } from "../ingest/index.ts";
+import { lruMap } from "./lru.ts";
 import { fieldAccessor, keywordText, SIGMA_LOGSOURCE } from "./sigma.taxonomy.ts";
 
 export type SigmaLevel = "informational" | "low" | "medium" | "high" | "critical";
@@ -323,17 +324,12 @@ function compileField(
     };
   }
   if (mods.has("cidr") && !mods.has("all")) {
-    // One IP parse per event for the whole list, not one per range.
-    const ranges = values.map((value) => parseRange(value, where));
+    const inAny = cidrSetMatcher(values.map((value) => parseRange(value, where)));
     return (e) => {
       const v = get(e);
-      const list = Array.isArray(v) ? v : [v];
-      for (const x of list) {
-        if (typeof x !== "string") continue;
-        const ip = parseIp(x);
-        if (!ip) continue;
-        for (const r of ranges) if (ip.kind() === r[0].kind() && ip.match(r)) return true;
-      }
+      if (typeof v === "string") return inAny(v);
+      if (!Array.isArray(v)) return false;
+      for (const x of v) if (typeof x === "string" && inAny(x)) return true;
       return false;
     };
   }
@@ -432,9 +428,52 @@ function parseIp(s: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
 }
 
 export function inCidr(ipText: string, range: [ipaddr.IPv4 | ipaddr.IPv6, number]): boolean {
-  const ip = parseIp(ipText);
-  if (!ip || ip.kind() !== range[0].kind()) return false;
-  return ip.match(range);
+  return cidrSetMatcher([range])(ipText);
+}
+
+/** Dotted-quad IPv4 to an unsigned 32-bit number, or -1: no allocation, for the per-event path. */
+export function ipv4Number(s: string): number {
+  let n = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return -1;
+    } else if (c === 46 && digits > 0 && dots < 3) {
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else return -1;
+  }
+  return dots === 3 && digits > 0 ? n * 256 + part : -1;
+}
+
+/**
+ * One matcher for a list of ranges: IPv4 addresses are compared as numbers against precomputed
+ * network/mask pairs; anything else (IPv6, IPv4-mapped IPv6) goes through ipaddr.js.
+ */
+function cidrSetMatcher(ranges: [ipaddr.IPv4 | ipaddr.IPv6, number][]): (ipText: string) => boolean {
+  const v4 = ranges
+    .filter((r) => r[0].kind() === "ipv4")
+    .map((r) => {
+      const mask = r[1] === 0 ? 0 : (0xffffffff << (32 - r[1])) >>> 0;
+      return { net: (ipv4Number(r[0].toString()) & mask) >>> 0, mask };
+    });
+  return (ipText) => {
+    const n = ipv4Number(ipText);
+    if (n >= 0) {
+      for (const r of v4) if ((n & r.mask) >>> 0 === r.net) return true;
+      return false;
+    }
+    const ip = parseIp(ipText);
+    if (!ip) return false;
+    for (const r of ranges) if (ip.kind() === r[0].kind() && ip.match(r)) return true;
+    return false;
+  };
 }
 
 type Mode = "exact" | "contains" | "startswith" | "endswith";
@@ -583,7 +622,7 @@ export function compileCondition(text: string, preds: Map<string, Pred>, where: 
 // -------------------------------------------------------------------------------------------- evaluation
 
 export interface SigmaEvaluatorOptions {
-  /** Most groups kept per correlation; the least recently seen are dropped first. Default 10,000. */
+  /** Most groups kept per correlation; the least recently seen are dropped first (lru.ts). Default 10,000. */
   maxGroups?: number;
   fieldMap?: Record<string, readonly string[]>;
 }
@@ -593,6 +632,9 @@ export interface SigmaEvaluator {
   /** Groups currently held, summed over correlations (for bounded-memory checks). */
   stateSize(): number;
 }
+
+/** event_count: the times of the group's events in the window; value_count: each value's last time. */
+type GroupState = number[] | Map<string, number>;
 
 const NO_HITS: SigmaHit[] = [];
 Object.freeze(NO_HITS);
@@ -633,8 +675,7 @@ export function createSigmaEvaluator(set: SigmaRuleSet, opts: SigmaEvaluatorOpti
       cap,
       accessorsFor,
       valueField,
-      groups: new Map<string, { times: number[]; values: Map<string, number> }>(),
-      lastKey: undefined as string | undefined,
+      groups: lruMap<string, GroupState>(maxGroups),
     };
   });
   const test = (c: SigmaCorrelationRule["condition"], n: number) =>
@@ -682,19 +723,13 @@ export function createSigmaEvaluator(set: SigmaRuleSet, opts: SigmaEvaluatorOpti
         if (missing) continue; // an event without the group-by fields cannot be grouped
         let state = c.groups.get(groupKey);
         if (!state) {
-          state = { times: [], values: new Map() };
-          c.groups.set(groupKey, state);
-          if (c.groups.size > maxGroups) c.groups.delete(c.groups.keys().next().value!);
-        } else if (c.lastKey !== groupKey) {
-          // Re-insert: Map order doubles as LRU order (skipped when the same group repeats).
-          c.groups.delete(groupKey);
+          state = c.rule.type === "event_count" ? [] : new Map();
           c.groups.set(groupKey, state);
         }
-        c.lastKey = groupKey;
         const from = event.time - c.rule.timespanMs;
         let count: number;
         if (c.rule.type === "event_count") {
-          const times = state.times;
+          const times = state as number[];
           times.push(event.time);
           while (times.length > 0 && times[0]! <= from) times.shift();
           if (times.length > c.cap) times.splice(0, times.length - c.cap);
@@ -702,7 +737,7 @@ export function createSigmaEvaluator(set: SigmaRuleSet, opts: SigmaEvaluatorOpti
         } else {
           const v = c.valueField!(event);
           if (v === undefined || v === null) continue;
-          const values = state.values;
+          const values = state as Map<string, number>;
           values.delete(String(v));
           values.set(String(v), event.time);
           for (const [k, t] of values) {

@@ -39,6 +39,8 @@ export const permissions = {
   "access:admin": leads,
   "access:decide": ["admin", "security", "manager"],
   "access:revoke": ["admin", "security", "manager"],
+  "alerts:read": ["admin", "security", "auditor"],
+  "alerts:write": leads,
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissions;

@@ -57,6 +57,21 @@ export const configSchema = z.object({
     .default(3),
   WARDEN_REVIEW_DEADLINE_DAYS: z.coerce.number().int().min(1).max(90).default(14),
   WARDEN_REVIEW_REMINDER_DAYS: z.coerce.number().int().min(1).max(30).default(3),
+  // Syslog receiver (sshd and other hosts' logs). No port set = no receiver.
+  WARDEN_SYSLOG_HOST: z.string().min(1).default("127.0.0.1"),
+  WARDEN_SYSLOG_UDP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  WARDEN_SYSLOG_TCP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  WARDEN_SYSLOG_TLS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  WARDEN_SYSLOG_TLS_CERT: z.string().min(1).optional(),
+  WARDEN_SYSLOG_TLS_KEY: z.string().min(1).optional(),
+  WARDEN_SYSLOG_TLS_CLIENT_CA: z.string().min(1).optional(),
+  WARDEN_SYSLOG_RFC3164_TZ: z
+    .string()
+    .refine(isTimeZone, "an IANA time zone such as Europe/Berlin")
+    .default("UTC"),
+  // Webhook sources: the shared secrets their senders present.
+  WARDEN_GITHUB_AUDIT_STREAM_TOKEN: z.string().min(16, "at least 16 characters").optional(),
+  WARDEN_GITLAB_AUDIT_TOKEN: z.string().min(16, "at least 16 characters").optional(),
   WARDEN_LOG_ORIGIN: z
     .string()
     .regex(/^[^\s+]+$/, "a log name without spaces or '+', e.g. warden.example.com/audit")
@@ -64,6 +79,15 @@ export const configSchema = z.object({
     .optional(),
   WARDEN_INGEST_MAX_QUEUED: z.coerce.number().int().min(100).max(10_000_000).default(50_000),
 });
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export type RawConfig = z.infer<typeof configSchema>;
 
@@ -91,6 +115,15 @@ export interface Config {
     deadlineDays: number;
     reminderDays: number;
   };
+  syslog: {
+    host: string;
+    udpPort: number | undefined;
+    tcpPort: number | undefined;
+    /** TLS listener (RFC 5425); the server's own certificate unless a syslog one is set. */
+    tls: { port: number; certFile?: string; keyFile?: string; clientCaFile?: string } | undefined;
+    rfc3164TimeZone: string;
+  };
+  sources: { githubAuditToken: string | undefined; gitlabAuditToken: string | undefined };
   /** Origin line of the audit log's checkpoints (and its key name), fixed when the key is generated. */
   logOrigin: string | undefined;
   ingest: { maxQueuedEvents: number };
@@ -133,6 +166,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (c && (c.WARDEN_NOTIFY_WEBHOOK_URL === undefined) !== (c.WARDEN_NOTIFY_WEBHOOK_SECRET === undefined)) {
     problems.push("WARDEN_NOTIFY_WEBHOOK_URL and WARDEN_NOTIFY_WEBHOOK_SECRET: set both or neither");
   }
+  if (c && (c.WARDEN_SYSLOG_TLS_CERT === undefined) !== (c.WARDEN_SYSLOG_TLS_KEY === undefined)) {
+    problems.push("WARDEN_SYSLOG_TLS_CERT and WARDEN_SYSLOG_TLS_KEY: set both (PEM file paths) or neither");
+  }
+  if (c && c.WARDEN_SYSLOG_TLS_PORT === undefined && (c.WARDEN_SYSLOG_TLS_CERT || c.WARDEN_SYSLOG_TLS_CLIENT_CA)) {
+    problems.push("WARDEN_SYSLOG_TLS_PORT: set it to use the syslog TLS certificate or client CA");
+  }
   if (problems.length > 0 || !c) throw new ConfigError(problems);
   return {
     dataDir: path.resolve(c.WARDEN_DATA_DIR),
@@ -165,6 +204,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       cadenceMonths: c.WARDEN_REVIEW_CADENCE_MONTHS as Config["reviews"]["cadenceMonths"],
       deadlineDays: c.WARDEN_REVIEW_DEADLINE_DAYS,
       reminderDays: c.WARDEN_REVIEW_REMINDER_DAYS,
+    syslog: {
+      host: c.WARDEN_SYSLOG_HOST,
+      udpPort: c.WARDEN_SYSLOG_UDP_PORT,
+      tcpPort: c.WARDEN_SYSLOG_TCP_PORT,
+      tls:
+        c.WARDEN_SYSLOG_TLS_PORT === undefined
+          ? undefined
+          : {
+              port: c.WARDEN_SYSLOG_TLS_PORT,
+              ...(c.WARDEN_SYSLOG_TLS_CERT && c.WARDEN_SYSLOG_TLS_KEY
+                ? { certFile: c.WARDEN_SYSLOG_TLS_CERT, keyFile: c.WARDEN_SYSLOG_TLS_KEY }
+                : {}),
+              ...(c.WARDEN_SYSLOG_TLS_CLIENT_CA ? { clientCaFile: c.WARDEN_SYSLOG_TLS_CLIENT_CA } : {}),
+            },
+      rfc3164TimeZone: c.WARDEN_SYSLOG_RFC3164_TZ,
+    },
+    sources: {
+      githubAuditToken: c.WARDEN_GITHUB_AUDIT_STREAM_TOKEN,
+      gitlabAuditToken: c.WARDEN_GITLAB_AUDIT_TOKEN,
     },
     logOrigin: c.WARDEN_LOG_ORIGIN,
     ingest: { maxQueuedEvents: c.WARDEN_INGEST_MAX_QUEUED },

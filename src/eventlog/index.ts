@@ -26,6 +26,7 @@ import { logRoutes } from "./log.routes.ts";
 
 export type { AuditRecordEntry, LogEntry, OcsfRecordEntry } from "./eventlog.entries.ts";
 export { auditToOcsf, decodeEntry, entryToOcsf } from "./eventlog.entries.ts";
+export { type EventFilter, type EventRow, searchRows } from "./eventlog.repo.ts";
 export type { EventLogService } from "./eventlog.service.ts";
 export type {
   AppendedEvent,

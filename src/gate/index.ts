@@ -6,7 +6,8 @@ import { createGateService } from "./gate.service.ts";
 
 export type { Eligibility, GateFacts, Reason } from "./eligibility.ts";
 export { dayOf, eligibility } from "./eligibility.ts";
-export type { DeveloperEligibility, GateService } from "./gate.service.ts";
+export { type DeveloperFacts, loadFacts } from "./gate.repo.ts";
+export { type DeveloperEligibility, evaluateDeveloper, type GateService } from "./gate.service.ts";
 export { defaultRequirements, type GateRequirements } from "./requirements.ts";
 
 export function createGateFeature(deps: { store: Store; clock: Clock; audit: AuditService }) {

@@ -144,6 +144,14 @@ export const developersRepo = {
     ).rows;
     return { rows, total };
   },
+  /** Everyone, with what detection needs: time zone, working hours and identities at other systems. */
+  async profiles(q: SqlClient) {
+    return (
+      await q.query<
+        Pick<DeveloperRow, "id" | "full_name" | "email" | "time_zone" | "working_hours" | "git_usernames" | "status">
+      >("select id, full_name, email, time_zone, working_hours, git_usernames, status from developers")
+    ).rows;
+  },
   async hasDependents(q: SqlClient, id: string) {
     const r = await q.query<{ n: number }>(
       `select (select count(*) from engagements where developer_id = $1)

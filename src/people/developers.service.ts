@@ -207,7 +207,20 @@ export function createDevelopersService(deps: { store: Store; clock: Clock; audi
       : undefined;
   }
 
-  return { create, get, update, list, remove, getSelf, updateSelf, selfId, identity };
+  /** Used by detection (alert rules): every developer's time zone, working hours and Git usernames. */
+  async function profiles() {
+    return (await repo.profiles(store)).map((r) => ({
+      id: r.id,
+      name: r.full_name,
+      email: r.email,
+      timeZone: r.time_zone,
+      workingHours: r.working_hours,
+      gitUsernames: r.git_usernames,
+      status: r.status,
+    }));
+  }
+
+  return { create, get, update, list, remove, getSelf, updateSelf, selfId, identity, profiles };
 }
 
 export type DevelopersService = ReturnType<typeof createDevelopersService>;

@@ -1,0 +1,168 @@
+/**
+ * What the rules may ask of the rest of Warden, answered from memory (rules run inline on every event):
+ * developer profiles (time zone, working hours), the gate's verdict at an instant, live grants. The facts
+ * are loaded in a few set queries and reloaded when a change that matters passes through the log
+ * (`noteEvents`), or after `maxAgeMs` (changes made on other Warden nodes).
+ */
+import { type DeveloperFacts, evaluateDeveloper, type GateRequirements } from "../gate/index.ts";
+import type { OcsfEvent } from "../ingest/index.ts";
+import type { DeveloperProfile, Eligibility, RuleContext, WorkingHours } from "./alert.types.ts";
+import type { GeoLookup } from "./geo.ts";
+import { lruMap } from "./lru.ts";
+
+export interface DeveloperRecord {
+  id: string;
+  name: string;
+  timeZone: string;
+  workingHours: WorkingHours | null;
+  status: "active" | "offboarded";
+}
+
+/** A live grant as the access feature reports it. */
+export interface LiveGrant {
+  id: string;
+  developerId: string;
+  resource: { kind: string; name: string };
+  startsAt: Date;
+  endsAt: Date;
+}
+
+export interface DetectionSources {
+  developers(): Promise<DeveloperRecord[]>;
+  gate(): Promise<{ requirements: GateRequirements; facts: DeveloperFacts[] }>;
+  /** Absent until the access feature provides grants: the rule then checks eligibility only. */
+  liveGrants?: () => Promise<LiveGrant[]>;
+}
+
+/** Audit actions whose records change what the rules know (profiles, eligibility, grants). */
+const RELOAD_ON = /^(developer|engagement|agreement|vetting|training|gate|access|grant)\./;
+
+export interface DetectionContext extends RuleContext {
+  /** Loads the facts when never loaded, marked stale, or older than maxAgeMs. */
+  ensureFresh(): Promise<void>;
+  /** Marks the facts stale when one of these events changed them. */
+  noteEvents(events: readonly OcsfEvent[]): void;
+  invalidate(): void;
+  setGeo(geo: GeoLookup): void;
+  setDefaultHours(hours: WorkingHours): void;
+}
+
+export function createDetectionContext(
+  sources: DetectionSources,
+  opts: { maxAgeMs?: number } = {},
+): DetectionContext {
+  const maxAge = opts.maxAgeMs ?? 60_000;
+  let loadedAt = Number.NEGATIVE_INFINITY;
+  let stale = true;
+  let loading: Promise<void> | undefined;
+  let profiles = new Map<string, DeveloperProfile>();
+  let facts = new Map<string, DeveloperFacts>();
+  let requirements: GateRequirements | undefined;
+  let grants: Map<string, LiveGrant[]> | undefined;
+
+  let defaultHours: WorkingHours | undefined;
+  // The gate's verdict per developer and UTC day: the facts only change by date within a load.
+  let verdicts = lruMap<string, Eligibility>(20_000);
+
+  async function load() {
+    const [devs, gate, live] = await Promise.all([
+      sources.developers(),
+      sources.gate(),
+      sources.liveGrants ? sources.liveGrants() : Promise.resolve(undefined),
+    ]);
+    const nextProfiles = new Map<string, DeveloperProfile>();
+    for (const d of devs) {
+      const p: DeveloperProfile = { id: d.id, timeZone: d.timeZone, name: d.name };
+      const hours = d.workingHours ?? defaultHours;
+      if (hours) p.workingHours = hours;
+      nextProfiles.set(d.id, p);
+    }
+    profiles = nextProfiles;
+    facts = new Map(gate.facts.map((f) => [f.developer.id, f]));
+    requirements = gate.requirements;
+    if (live) {
+      const m = new Map<string, LiveGrant[]>();
+      for (const g of live) {
+        const list = m.get(g.developerId);
+        if (list) list.push(g);
+        else m.set(g.developerId, [g]);
+      }
+      grants = m;
+    } else grants = undefined;
+    verdicts = lruMap(20_000);
+  }
+
+  const ctx: DetectionContext = {
+    developer: (id) => profiles.get(id),
+    eligibility(developerId, at) {
+      const f = facts.get(developerId);
+      if (!f || !requirements) return undefined;
+      const day = Math.floor(at / 86_400_000);
+      const key = `${developerId}|${day}`;
+      let v = verdicts.get(key);
+      if (!v) {
+        const e = evaluateDeveloper(f, requirements, new Date(at));
+        v = { eligible: e.eligible, reasons: e.reasons.map((r) => r.message) };
+        verdicts.set(key, v);
+      }
+      return v;
+    },
+    async ensureFresh() {
+      // Wall-clock age (not the injected clock): this is about cache freshness, not business time.
+      if (!stale && Date.now() - loadedAt < maxAge) return;
+      if (!loading) {
+        stale = false;
+        loading = load()
+          .then(() => {
+            loadedAt = Date.now();
+          })
+          .catch((err) => {
+            stale = true;
+            throw err;
+          })
+          .finally(() => {
+            loading = undefined;
+          });
+      }
+      await loading;
+    },
+    noteEvents(events) {
+      for (const e of events) {
+        if (e.warden.source !== "warden") continue;
+        const action = (e.unmapped as { action?: unknown } | undefined)?.action ?? e.api?.operation;
+        if (typeof action === "string" && RELOAD_ON.test(action)) {
+          stale = true;
+          return;
+        }
+      }
+    },
+    invalidate() {
+      stale = true;
+    },
+    setGeo(geo) {
+      ctx.geo = geo;
+    },
+    setDefaultHours(hours) {
+      if (JSON.stringify(hours) === JSON.stringify(defaultHours)) return;
+      defaultHours = hours;
+      stale = true;
+    },
+  };
+  // Only when grants are known: otherwise the rule must not claim "no live grant".
+  if (sources.liveGrants) {
+    ctx.hasLiveGrant = ({ developerId, resource, at }) => {
+      if (!grants) return true;
+      const list = grants.get(developerId);
+      if (!list) return false;
+      const name = resource.name.toLowerCase();
+      return list.some(
+        (g) =>
+          g.resource.kind === resource.kind &&
+          g.resource.name.toLowerCase() === name &&
+          g.startsAt.getTime() <= at &&
+          at < g.endsAt.getTime(),
+      );
+    };
+  }
+  return ctx;
+}

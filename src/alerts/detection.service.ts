@@ -1,0 +1,297 @@
+/**
+ * Live detection: the event log hands every durable batch to `onAppended`; the rules run over it inline
+ * (in memory, in log order) and the alert changes are stored in one transaction per batch: a new alert
+ * row (with its audit record and, at or above the configured severity, a notification through the
+ * outbox), or more hits on the open alert with the same dedup key. Storage and rules run off the
+ * append's path, one batch after another, so a slow store never reorders or drops hits.
+ */
+import { randomUUID } from "node:crypto";
+import type { AuditService } from "../audit/index.ts";
+import type { Clock } from "../core/clock.ts";
+import { systemCtx } from "../core/context.ts";
+import type { Logger } from "../core/logger.ts";
+import type { OcsfEvent } from "../ingest/index.ts";
+import type { NotifyService, Severity } from "../notify/index.ts";
+import type { SqlClient, Store } from "../store/store.ts";
+import type { Alert, AlertSeverity, WorkingHours } from "./alert.types.ts";
+import { type AlertRow, alertsRepo } from "./alerts.repo.ts";
+import { alertEmail } from "./delivery.service.ts";
+import type { DetectionContext } from "./detection.context.ts";
+import { type AlertChange, type AlertEngine, createAlertEngine, severityRank } from "./engine.service.ts";
+import type { AppendedEvent } from "./event-log.port.ts";
+import { lruMap } from "./lru.ts";
+import { buildRules, compileSettings, type RulesSettings } from "./rules.settings.ts";
+
+/** Event links kept per alert (the newest); the count says how many there were. */
+export const EVENTS_KEPT = 200;
+/** Batches waiting for the rules before appends wait for us (back-pressure, not loss). */
+const HIGH_WATER = 64;
+
+export interface DetectionDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  audit: AuditService;
+  notify: Pick<NotifyService, "enqueue">;
+  context: DetectionContext;
+  loadSettings: () => Promise<RulesSettings>;
+  /** Link to an alert in the web UI, for notifications. */
+  alertUrl?: (id: string) => string;
+}
+
+const NOTIFY_SEVERITY: Record<AlertSeverity, Severity> = {
+  informational: "info",
+  low: "low",
+  medium: "medium",
+  high: "high",
+  critical: "critical",
+};
+
+export const dedupKeyOf = (ruleId: string, groupKey: string) => `${ruleId}|${groupKey}`;
+
+/** One line describing an event, stored with the alert's event links. */
+export function eventLabel(e: OcsfEvent): string {
+  const who = e.user?.name ?? e.actor?.user?.name ?? e.actor?.user?.email_addr;
+  const ip = e.src_endpoint?.ip;
+  const res = e.warden.resource;
+  const action = (e.unmapped as { action?: unknown } | undefined)?.action;
+  const parts = [
+    `${e.class_name ?? `class ${e.class_uid}`}: ${typeof action === "string" ? action : (e.activity_name ?? e.activity_id)}`,
+    e.status ? `(${e.status})` : "",
+    who ? `user ${who}` : "",
+    ip ? `from ${ip}` : "",
+    res ? `on ${res.kind} ${res.name}` : "",
+    e.metadata.log_provider ? `[${e.metadata.log_provider}]` : `[${e.metadata.product.name}]`,
+  ];
+  return parts.filter(Boolean).join(" ").slice(0, 300);
+}
+
+/** Our own audit records (alert opened, note added…) must not feed the rules that made them. */
+const isOwnRecord = (e: OcsfEvent) => {
+  if (e.warden.source !== "warden") return false;
+  const action = (e.unmapped as { action?: unknown } | undefined)?.action ?? e.api?.operation;
+  return typeof action === "string" && action.startsWith("alerts.");
+};
+
+export function createDetectionService(deps: DetectionDeps) {
+  const { store, clock, logger, audit, context } = deps;
+  let engine: AlertEngine | undefined;
+  let settings: RulesSettings | undefined;
+  let settingsAt = Number.NEGATIVE_INFINITY;
+  const queue: AppendedEvent[][] = [];
+  let running: Promise<void> | undefined;
+  let drained: (() => void)[] = [];
+  // Engine alert id → stored alert id (they differ when a hit grew an alert opened elsewhere).
+  const stored = lruMap<string, string>(50_000);
+  const counters = { batches: 0, events: 0, alertsOpened: 0, hits: 0, errors: 0 };
+
+  async function ensureEngine() {
+    // Settings edited on another node reach this one within a minute.
+    if (engine && Date.now() - settingsAt < 60_000) return;
+    const next = await deps.loadSettings();
+    if (engine && settings && JSON.stringify(next) === JSON.stringify(settings)) {
+      settingsAt = Date.now();
+      return;
+    }
+    const compiled = compileSettings(next);
+    context.setGeo(compiled.geo);
+    context.setDefaultHours(next.defaultWorkingHours as WorkingHours);
+    engine = createAlertEngine({
+      rules: buildRules(next, compiled),
+      context,
+      clock,
+      onRuleError: (ruleId, err) => {
+        counters.errors++;
+        logger.warn({ ruleId, err: (err as Error).message }, "alert rule failed on an event");
+      },
+    });
+    settings = next;
+    settingsAt = Date.now();
+  }
+
+  async function persistChange(q: SqlClient, c: AlertChange, s: RulesSettings): Promise<void> {
+    const a = c.alert;
+    const dedupKey = dedupKeyOf(a.ruleId, a.groupKey);
+    const now = clock.now();
+    let row: AlertRow | undefined;
+    const known = stored.get(a.id);
+    if (known) {
+      row = await alertsRepo.get(q, known, true);
+      if (row?.status === "resolved") row = undefined;
+    }
+    row ??= await alertsRepo.findOpenByDedup(q, dedupKey);
+    let id: string;
+    if (row) {
+      id = row.id;
+      const severity = severityRank(a.severity) > severityRank(row.severity) ? a.severity : row.severity;
+      await alertsRepo.grow(q, id, {
+        hits: c.hits,
+        firstSeen: new Date(c.firstTime),
+        lastSeen: new Date(a.lastSeen),
+        summary: a.summary,
+        details: a.details,
+        severity,
+        at: now,
+      });
+      if (severity !== row.severity) {
+        await alertsRepo.addActivity(q, {
+          id: randomUUID(),
+          alertId: id,
+          at: now,
+          actorId: null,
+          actorLabel: "rules",
+          kind: "severity",
+          body: `severity raised from ${row.severity} to ${severity}`,
+          data: { from: row.severity, to: severity },
+        });
+        if (notifies(severity, s) && !notifies(row.severity, s))
+          await notifyAlert(q, { ...a, id, severity }, "alerts.alert.escalated", s);
+      }
+      if (Number(row.count) + c.hits > EVENTS_KEPT * 2) await alertsRepo.pruneEvents(q, id, EVENTS_KEPT);
+    } else {
+      id = a.id;
+      if (await alertsRepo.get(q, id)) id = randomUUID(); // the engine's alert was stored and resolved
+      const developerId = a.developerId && UUID.test(a.developerId) ? a.developerId : null;
+      await alertsRepo.insert(q, {
+        id,
+        ruleId: a.ruleId,
+        title: a.title,
+        severity: a.severity,
+        dedupKey,
+        groupKey: a.groupKey,
+        summary: a.summary,
+        details: a.details,
+        developerId,
+        count: c.hits,
+        firstSeen: new Date(Math.min(a.firstSeen, c.firstTime)),
+        lastSeen: new Date(a.lastSeen),
+        at: now,
+      });
+      await alertsRepo.addActivity(q, {
+        id: randomUUID(),
+        alertId: id,
+        at: now,
+        actorId: null,
+        actorLabel: "rules",
+        kind: "opened",
+        body: a.summary,
+      });
+      await audit.record(q, systemCtx("alert rules"), {
+        action: "alerts.alert.opened",
+        target: { type: "alert", id },
+        summary: { ruleId: a.ruleId, severity: a.severity, groupKey: a.groupKey, developerId },
+      });
+      if (notifies(a.severity, s)) await notifyAlert(q, { ...a, id }, "alerts.alert.opened", s);
+      counters.alertsOpened++;
+    }
+    stored.set(a.id, id);
+    await alertsRepo.addEvents(
+      q,
+      id,
+      c.refs.map((ref, i) => ({ eventId: ref, at: new Date(c.events[i]!.time), label: eventLabel(c.events[i]!) })),
+    );
+  }
+
+  const notifies = (sev: AlertSeverity, s: RulesSettings) =>
+    severityRank(sev) >= severityRank(s.notify.minSeverity);
+
+  async function notifyAlert(q: SqlClient, a: Alert, topic: string, s: RulesSettings) {
+    const url = deps.alertUrl?.(a.id);
+    const { subject, text } = alertEmail(a, url);
+    await deps.notify.enqueue(q, {
+      topic,
+      subject: subject.replace(/^\[Warden\] /, ""),
+      text,
+      to: { roles: s.notify.roles },
+      severity: NOTIFY_SEVERITY[a.severity],
+      data: {
+        alertId: a.id,
+        ruleId: a.ruleId,
+        severity: a.severity,
+        summary: a.summary,
+        count: a.count,
+        firstSeen: new Date(a.firstSeen).toISOString(),
+        lastSeen: new Date(a.lastSeen).toISOString(),
+        ...(a.developerId ? { developerId: a.developerId } : {}),
+        ...(url ? { url } : {}),
+      },
+      refs: [a.id],
+    });
+  }
+
+  async function processBatch(batch: AppendedEvent[]) {
+    const items: { event: OcsfEvent; ref: string }[] = [];
+    const events: OcsfEvent[] = [];
+    for (const a of batch) {
+      if (isOwnRecord(a.event)) continue;
+      items.push({ event: a.event, ref: a.id });
+      events.push(a.event);
+    }
+    if (items.length === 0) return;
+    context.noteEvents(events);
+    await context.ensureFresh();
+    await ensureEngine();
+    const changes = engine!.processBatch(items);
+    counters.batches++;
+    counters.events += items.length;
+    if (changes.length === 0) return;
+    const s = settings!;
+    // Two nodes may open the same alert at once: the unique open-dedup index refuses one, whose retry
+    // then finds the other's alert and adds to it.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await store.tx(async (q) => {
+          for (const c of changes) await persistChange(q, c, s);
+        });
+        for (const c of changes) counters.hits += c.hits;
+        return;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+      }
+    }
+  }
+
+  async function run() {
+    while (queue.length > 0) {
+      const batch = queue.shift()!;
+      try {
+        await processBatch(batch);
+      } catch (err) {
+        counters.errors++;
+        logger.error({ err, events: batch.length }, "alert rules could not process a batch of events");
+      }
+    }
+    running = undefined;
+    const waiters = drained;
+    drained = [];
+    for (const w of waiters) w();
+  }
+
+  /** The event log's listener. Returns at once unless the rules have fallen far behind. */
+  function onAppended(events: AppendedEvent[]): void | Promise<void> {
+    if (events.length === 0) return;
+    queue.push(events);
+    running ??= run();
+    if (queue.length > HIGH_WATER) return idle();
+  }
+
+  /** Resolves when every batch handed over so far is evaluated and stored. */
+  function idle(): Promise<void> {
+    if (!running && queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => drained.push(resolve));
+  }
+
+  return {
+    onAppended,
+    idle,
+    /** Rebuilds the rules (fresh state) before the next batch: the settings changed on this node. */
+    reload() {
+      engine = undefined;
+    },
+    stats: () => ({ ...counters, queued: queue.length, state: engine?.stateSize() ?? 0 }),
+  };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export type DetectionService = ReturnType<typeof createDetectionService>;
