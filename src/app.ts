@@ -10,6 +10,7 @@ import type { Api } from "./http/server.ts";
 import { createPeopleFeature } from "./people/index.ts";
 import { createScanReportsFeature } from "./scan-reports/index.ts";
 import { createScheduler, schedulerRoutes } from "./scheduler/index.ts";
+import { createSharesFeature } from "./shares/index.ts";
 import type { Store } from "./store/store.ts";
 import { createTrainingFeature } from "./training/index.ts";
 import { createVettingFeature } from "./vetting/index.ts";
@@ -45,6 +46,18 @@ export function createApp(deps: AppDeps) {
   });
   const gate = createGateFeature({ store, clock, audit });
   const scanReports = createScanReportsFeature({ store, clock, audit });
+  const shares = createSharesFeature({
+    store,
+    clock,
+    config,
+    logger,
+    audit,
+    sealer,
+    scheduler,
+    developers: people.developers,
+    gate: gate.service,
+    agreements: agreements.agreements,
+  });
   const routes: ((api: Api) => Promise<void>)[] = [
     authRoutes(auth),
     auditRoutes(audit),
@@ -54,6 +67,7 @@ export function createApp(deps: AppDeps) {
     ...training.routes,
     ...gate.routes,
     ...scanReports.routes,
+    ...shares.routes,
     schedulerRoutes(scheduler, audit),
   ];
   return {
@@ -66,6 +80,7 @@ export function createApp(deps: AppDeps) {
     training,
     gate: gate.service,
     scanReports: scanReports.service,
+    shares: shares.service,
     scheduler,
     routes,
   };

@@ -368,7 +368,22 @@ export function createAgreementsService(deps: {
     return (await repo.bindingDeveloper(store, ctx.actor.developerId)).map((r) => presentMine(r, d));
   }
 
+  /**
+   * The data categories a developer may receive: the union of the terms of every agreement that binds
+   * them (their own and their vendor's) and is in effect on `at`'s day.
+   */
+  async function permittedDataCategories(developerId: string, at = clock.now()): Promise<string[]> {
+    const day = dayOf(at);
+    const categories = new Map<string, string>();
+    for (const r of await repo.bindingDeveloper(store, developerId)) {
+      if (!agreementStateOn(datesOf(r), day).inEffect) continue;
+      for (const c of r.terms.dataCategories) categories.set(c.toLowerCase(), c);
+    }
+    return [...categories.values()].sort((a, b) => a.localeCompare(b));
+  }
+
   return {
+    permittedDataCategories,
     create,
     get,
     update,

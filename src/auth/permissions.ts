@@ -27,6 +27,11 @@ export const permissions = {
   "audit:read": ["admin", "security", "auditor"],
   "scans:read": staff,
   "scans:write": ["admin", "security", "manager"],
+  /** Shares: managers see the ones they sent; leads and auditors see all (shares:read-all). */
+  "shares:read": staff,
+  "shares:write": ["admin", "security", "manager"],
+  "shares:read-all": ["admin", "security", "auditor"],
+  "shares:revoke-any": leads,
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissions;

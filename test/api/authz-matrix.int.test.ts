@@ -85,6 +85,15 @@ const expected: Record<string, Role[] | typeof PUBLIC> = {
   "GET /api/v1/audit/verify": ["admin", "security", "auditor"],
   "GET /api/v1/scheduler/tasks": ["admin", "security", "auditor"],
   "POST /api/v1/scheduler/tasks/{name}/run": LEADS,
+  "GET /api/v1/shares/recipients": ["admin", "security", "manager"],
+  "POST /api/v1/shares": ["admin", "security", "manager"],
+  "GET /api/v1/shares": STAFF,
+  "GET /api/v1/shares/{id}": STAFF,
+  "POST /api/v1/shares/{id}/revoke": ["admin", "security", "manager"],
+  "PUT /api/v1/shares/{id}/content": ["admin", "security", "manager"],
+  "GET /api/v1/me/shares": ["developer"],
+  "GET /api/v1/me/shares/{id}": ["developer"],
+  "POST /api/v1/me/shares/{id}/download": ["developer"],
 };
 
 let t: TestApp;
