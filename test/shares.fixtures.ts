@@ -46,18 +46,20 @@ export async function eligibleRecipient(
   const admin = await t.admin();
   const dev = await t.signIn("developer");
   const developerId = dev.developerId!;
+  const day = (offset: number) =>
+    new Date(t.clock.now().getTime() + offset * 86_400_000).toISOString().slice(0, 10);
   const pair = generateKeyPair();
   await ok(admin, "PATCH", `/api/v1/developers/${developerId}`, {
     ageRecipients: opts.ageRecipients ?? [pair.recipient],
     sshPublicKeys: opts.sshKeys ?? [],
   });
-  await t.buildEngagement({ developerId, startsOn: "2026-10-01" });
+  await t.buildEngagement({ developerId, startsOn: day(-30) });
   const nda = await t.buildAgreement({
     developerId,
     type: "nda",
-    signedOn: "2026-10-01",
-    effectiveOn: "2026-10-01",
-    expiresOn: "2027-10-01",
+    signedOn: day(-30),
+    effectiveOn: day(-30),
+    expiresOn: day(330),
     terms: { dataCategories: opts.categories ?? ["source code"] },
   });
   const { payload, headers } = multipart(pdfBytes());
@@ -65,7 +67,7 @@ export async function eligibleRecipient(
   if (up.status !== 200) throw new Error(`document upload: ${JSON.stringify(up.body)}`);
   await ok(admin, "POST", `/api/v1/agreements/${nda.id}/activate`, {});
   await ok(admin, "PATCH", `/api/v1/developers/${developerId}/vetting`, {
-    awareness: { score: 90, takenOn: "2026-10-01" },
+    awareness: { score: 90, takenOn: day(-30) },
   });
   await ok(admin, "POST", `/api/v1/developers/${developerId}/vetting/decision`, {
     decision: "approved",
