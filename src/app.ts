@@ -7,6 +7,7 @@ import type { Logger } from "./core/logger.ts";
 import type { Sealer } from "./crypto/keyring.ts";
 import { createGateFeature } from "./gate/index.ts";
 import type { Api } from "./http/server.ts";
+import { createNotifyFeature } from "./notify/index.ts";
 import { createPeopleFeature } from "./people/index.ts";
 import { createScanReportsFeature } from "./scan-reports/index.ts";
 import { createScheduler, schedulerRoutes } from "./scheduler/index.ts";
@@ -32,6 +33,7 @@ export function createApp(deps: AppDeps) {
   const audit = createAuditService({ store, clock });
   // Features register their background tasks here; `serve` starts it, tests call `tick()`.
   const scheduler = createScheduler({ store, clock, logger });
+  const notify = createNotifyFeature({ store, clock, config, logger, scheduler, audit });
   const people = createPeopleFeature({ store, clock, audit });
   const agreements = createAgreementsFeature({ store, clock, audit, sealer });
   const vetting = createVettingFeature({ store, clock, audit });
@@ -57,6 +59,7 @@ export function createApp(deps: AppDeps) {
     developers: people.developers,
     gate: gate.service,
     agreements: agreements.agreements,
+    notify: notify.service,
   });
   const routes: ((api: Api) => Promise<void>)[] = [
     authRoutes(auth),
@@ -69,6 +72,7 @@ export function createApp(deps: AppDeps) {
     ...scanReports.routes,
     ...shares.routes,
     schedulerRoutes(scheduler, audit),
+    ...notify.routes,
   ];
   return {
     deps,
@@ -82,6 +86,7 @@ export function createApp(deps: AppDeps) {
     scanReports: scanReports.service,
     shares: shares.service,
     scheduler,
+    notify: notify.service,
     routes,
   };
 }

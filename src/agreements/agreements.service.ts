@@ -382,6 +382,18 @@ export function createAgreementsService(deps: {
     return [...categories.values()].sort((a, b) => a.localeCompare(b));
   }
 
+  /**
+   * The signed copy of an agreement that binds the developer (their own or their vendor's, not a
+   * draft); anything else answers 404, as another party's record would. Audited like a staff read.
+   */
+  async function readMyDocument(ctx: Ctx, id: string): Promise<DocumentDownload> {
+    if (ctx.actor.role !== "developer" || !ctx.actor.developerId)
+      throw forbidden("Only developer accounts have agreements");
+    const mine = await repo.bindingDeveloper(store, ctx.actor.developerId);
+    if (!mine.some((r) => r.id === id)) throw notFound("agreement");
+    return readDocument(ctx, id);
+  }
+
   return {
     permittedDataCategories,
     create,
@@ -394,6 +406,7 @@ export function createAgreementsService(deps: {
     remove,
     attachDocument,
     readDocument,
+    readMyDocument,
     listMine,
   };
 }

@@ -53,6 +53,12 @@ export const configSchema = z.object({
     .max(1024 * 1024)
     .default(4096),
   WARDEN_SHARE_MAX_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  WARDEN_SMTP_URL: z
+    .url({ protocol: /^smtps?$/, error: "an smtp:// (STARTTLS when offered) or smtps:// URL" })
+    .optional(),
+  WARDEN_SMTP_FROM: z.email({ error: "an e-mail address" }).optional(),
+  WARDEN_NOTIFY_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: "an https:// URL" }).optional(),
+  WARDEN_NOTIFY_WEBHOOK_SECRET: z.string().min(16, "at least 16 characters").optional(),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -73,6 +79,10 @@ export interface Config {
   trustProxy: boolean;
   /** End-to-end encrypted shares: where ciphertext lives, the largest plaintext, the longest life. */
   shares: { dir: string; maxBytes: number; maxDays: number };
+  notify: {
+    smtp: { url: string; from: string } | undefined;
+    webhook: { url: string; secret: string } | undefined;
+  };
 }
 
 export class ConfigError extends Error {
@@ -106,6 +116,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (c && (c.WARDEN_TLS_CERT === undefined) !== (c.WARDEN_TLS_KEY === undefined)) {
     problems.push("WARDEN_TLS_CERT and WARDEN_TLS_KEY: set both (PEM file paths) or neither");
   }
+  if (c && (c.WARDEN_SMTP_URL === undefined) !== (c.WARDEN_SMTP_FROM === undefined)) {
+    problems.push("WARDEN_SMTP_URL and WARDEN_SMTP_FROM: set both (relay URL and sender address) or neither");
+  }
+  if (c && (c.WARDEN_NOTIFY_WEBHOOK_URL === undefined) !== (c.WARDEN_NOTIFY_WEBHOOK_SECRET === undefined)) {
+    problems.push("WARDEN_NOTIFY_WEBHOOK_URL and WARDEN_NOTIFY_WEBHOOK_SECRET: set both or neither");
+  }
   if (problems.length > 0 || !c) throw new ConfigError(problems);
   return {
     dataDir: path.resolve(c.WARDEN_DATA_DIR),
@@ -128,6 +144,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       dir: path.resolve(c.WARDEN_SHARES_DIR ?? path.join(c.WARDEN_DATA_DIR, "shares")),
       maxBytes: c.WARDEN_SHARE_MAX_MB * 1024 * 1024,
       maxDays: c.WARDEN_SHARE_MAX_DAYS,
+    },
+    notify: {
+      smtp:
+        c.WARDEN_SMTP_URL && c.WARDEN_SMTP_FROM
+          ? { url: c.WARDEN_SMTP_URL, from: c.WARDEN_SMTP_FROM }
+          : undefined,
+      webhook:
+        c.WARDEN_NOTIFY_WEBHOOK_URL && c.WARDEN_NOTIFY_WEBHOOK_SECRET
+          ? { url: c.WARDEN_NOTIFY_WEBHOOK_URL, secret: c.WARDEN_NOTIFY_WEBHOOK_SECRET }
+          : undefined,
     },
   };
 }

@@ -6,7 +6,7 @@ import { createShareStorage } from "./shares.storage.ts";
 
 export { payloadBytes, type ShareKey, shareKeysOf } from "./shares.checks.ts";
 export type { InboxShare, Share, ShareDetail, ShareInput } from "./shares.schemas.ts";
-export type { Notifier, NotifyMessage, SharesService } from "./shares.service.ts";
+export type { SharesService } from "./shares.service.ts";
 
 /** How often the purge task looks for expired shares (and stray files). */
 export const PURGE_EVERY_MS = 5 * 60_000;

@@ -10,6 +10,7 @@ import type { Logger } from "../core/logger.ts";
 import { ageFailureOf, checkShareHeader, readHeader } from "../crypto/age/index.ts";
 import type { Sealer } from "../crypto/keyring.ts";
 import type { Page } from "../http/pagination.ts";
+import type { NotifyService } from "../notify/index.ts";
 import type { SqlClient, Store } from "../store/store.ts";
 import {
   checkStanzasMatch,
@@ -42,24 +43,6 @@ export const STALE_DOWNLOAD_MS = 24 * HOUR_MS;
 const ORPHAN_FILE_MS = 6 * HOUR_MS;
 const PURGE_BATCH = 200;
 
-/**
- * The shape of `notify.enqueue` (src/notify, CONTRACTS.md): a message written to the outbox in the
- * same transaction as the change; a scheduler task delivers it.
- */
-export interface NotifyMessage {
-  topic: string;
-  subject: string;
-  text: string;
-  to?: { userIds?: string[]; emails?: string[] };
-  webhook?: boolean;
-  severity?: "info" | "low" | "medium" | "high" | "critical";
-  data?: Record<string, unknown>;
-  refs?: string[];
-}
-export interface Notifier {
-  enqueue(q: SqlClient, msg: NotifyMessage): Promise<unknown>;
-}
-
 /** What shares need from other features, passed in by the composition root. */
 export interface SharesDeps {
   store: Store;
@@ -88,7 +71,8 @@ export interface SharesDeps {
     ): Promise<{ eligible: boolean; reasons: { message: string }[] }>;
   };
   agreements: { permittedDataCategories(developerId: string, at?: Date): Promise<string[]> };
-  notify?: Notifier | undefined;
+  /** Recipients are told in the same transaction as the upload (src/notify outbox). */
+  notify: Pick<NotifyService, "enqueue">;
 }
 
 /** A download the route streams; `finish` records how it ended. */
@@ -462,7 +446,7 @@ export function createSharesService(deps: SharesDeps) {
             stanzas: header.stanzas.map((s) => s.type),
           },
         });
-        await notify?.enqueue(q, {
+        await notify.enqueue(q, {
           topic: "share.received",
           subject: `${r.sender_name} sent you an encrypted ${r.kind === "text" ? "secret" : "file"}`,
           text: [
@@ -470,7 +454,7 @@ export function createSharesService(deps: SharesDeps) {
             `It can be downloaded until ${r.expires_at.toISOString().replace("T", " ").slice(0, 16)} UTC${r.one_time ? ", once" : r.max_downloads ? `, ${r.max_downloads} times` : ""}.`,
             `Open Warden's developer portal (Shares) or run: warden share get ${id}`,
           ].join("\n"),
-          to: { emails: recipients.map((x) => x.email) },
+          to: { developerIds: recipients.map((x) => x.developer_id) },
           webhook: false,
           severity: "info",
           data: { shareId: id },

@@ -94,6 +94,10 @@ const expected: Record<string, Role[] | typeof PUBLIC> = {
   "GET /api/v1/me/shares": ["developer"],
   "GET /api/v1/me/shares/{id}": ["developer"],
   "POST /api/v1/me/shares/{id}/download": ["developer"],
+  "GET /api/v1/notifications/deliveries": ["admin", "security", "auditor"],
+  "POST /api/v1/notifications/deliveries/{id}/redrive": LEADS,
+  "POST /api/v1/notifications/test": LEADS,
+  "GET /api/v1/me/agreements/{id}/document": ["developer"],
 };
 
 let t: TestApp;
