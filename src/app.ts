@@ -16,6 +16,7 @@ import { createReviewsFeature } from "./reviews/index.ts";
 import { createScanReportsFeature } from "./scan-reports/index.ts";
 import { createScheduler, schedulerRoutes } from "./scheduler/index.ts";
 import { createSourcesFeature } from "./sources/index.ts";
+import { createSharesFeature } from "./shares/index.ts";
 import type { Store } from "./store/store.ts";
 import { createTrainingFeature } from "./training/index.ts";
 import { createVettingFeature } from "./vetting/index.ts";
@@ -78,6 +79,10 @@ export function createApp(deps: AppDeps) {
   const alerts = createAlertsFeature({
     store,
     clock,
+  const shares = createSharesFeature({
+    store,
+    clock,
+    config,
     logger,
     audit,
     sealer,
@@ -89,6 +94,11 @@ export function createApp(deps: AppDeps) {
     publicUrl: config.publicUrl,
   });
   const sources = createSourcesFeature({ config, clock, logger, eventLog });
+    developers: people.developers,
+    gate: gate.service,
+    agreements: agreements.agreements,
+    notify: notify.service,
+  });
   const routes: ((api: Api) => Promise<void>)[] = [
     authRoutes(auth),
     auditRoutes(audit),
@@ -98,6 +108,7 @@ export function createApp(deps: AppDeps) {
     ...training.routes,
     ...gate.routes,
     ...scanReports.routes,
+    ...shares.routes,
     schedulerRoutes(scheduler, audit),
     ...notify.routes,
     ...access.routes,
@@ -117,6 +128,7 @@ export function createApp(deps: AppDeps) {
     training,
     gate: gate.service,
     scanReports: scanReports.service,
+    shares: shares.service,
     scheduler,
     notify: notify.service,
     access,

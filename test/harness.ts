@@ -15,6 +15,7 @@ import type { Role } from "../src/core/context.ts";
 import { createSealer, kekFromBytes } from "../src/crypto/keyring.ts";
 import { hashPassword } from "../src/crypto/passwords.ts";
 import { createHttpServer } from "../src/http/server.ts";
+import { loadOrCreateTls } from "../src/http/tls.ts";
 import { openStore, type Store } from "../src/store/store.ts";
 
 export const onPostgres = () => inject("pgTemplate") !== "";
@@ -154,6 +155,9 @@ export interface TestApp {
   server: FastifyInstance;
   store: Store;
   clock: ManualClock;
+  /** With `https: true`: where the server listens, and its certificate's SHA-256 fingerprint. */
+  url?: string;
+  fingerprint?: string;
   client(opts?: { ip?: string }): TestClient;
   /** Creates an account of that role (developers get a developer record) and signs it in, TOTP included. */
   signIn(role: Role, opts?: { email?: string; developerId?: string }): Promise<SignedIn>;
@@ -196,7 +200,7 @@ export function multipart(
 const TEST_PW_PARAMS = { ln: 10, r: 8, p: 1 } as const;
 
 export async function createTestApp(
-  opts: { now?: string; env?: Record<string, string> } = {},
+  opts: { now?: string; env?: Record<string, string>; https?: boolean } = {},
 ): Promise<TestApp> {
   const store = await openTestStore();
   const clock = manualClock(opts.now ?? "2026-11-02T10:00:00Z");
@@ -205,8 +209,23 @@ export async function createTestApp(
   const logger = pino({ level: "silent" });
   const sealer = createSealer(store, kekFromBytes(randomBytes(32)));
   const app = createApp({ config, store, clock, logger, sealer });
-  const server = await createHttpServer(app, { logger, webRoot: "" });
+  // With `https`, the server also listens on 127.0.0.1 with a generated certificate, for tests that
+  // drive the CLI (a real client) against it.
+  const tls = opts.https
+    ? await loadOrCreateTls({ dataDir, hostnames: ["127.0.0.1"], now: clock.now() })
+    : undefined;
+  const server = await createHttpServer(app, {
+    logger,
+    webRoot: "",
+    ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
+  });
   await server.ready();
+  let url: string | undefined;
+  if (tls) {
+    await server.listen({ host: "127.0.0.1", port: 0 });
+    const addr = server.server.address();
+    url = `https://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
+  }
   let n = 0;
 
   async function signIn(role: Role, o: { email?: string; developerId?: string } = {}): Promise<SignedIn> {
@@ -301,6 +320,7 @@ export async function createTestApp(
     server,
     store,
     clock,
+    ...(url && tls ? { url, fingerprint: tls.fingerprint } : {}),
     client: (o) => httpClient(server, o),
     signIn,
     admin,

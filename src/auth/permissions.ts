@@ -41,6 +41,11 @@ export const permissions = {
   "access:revoke": ["admin", "security", "manager"],
   "alerts:read": ["admin", "security", "auditor"],
   "alerts:write": leads,
+  /** Shares: managers see the ones they sent; leads and auditors see all (shares:read-all). */
+  "shares:read": staff,
+  "shares:write": ["admin", "security", "manager"],
+  "shares:read-all": ["admin", "security", "auditor"],
+  "shares:revoke-any": leads,
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissions;

@@ -13,6 +13,7 @@ import {
   registerVettingCommands,
 } from "./records.cli.ts";
 import { registerServerCommands } from "./server.cli.ts";
+import { registerShareCommands } from "./shares.cli.ts";
 
 /** The `warden` command: server and offline admin commands here; API commands talk to a server. */
 export function buildProgram(): Command {
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerTrainingCommands(program);
   registerGateCommands(program);
   registerAuditCommands(program);
+  registerShareCommands(program);
   registerPolicyCommands(program);
   const scan = program
     .command("scan")

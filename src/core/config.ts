@@ -45,6 +45,14 @@ export const configSchema = z.object({
     .default(15),
   WARDEN_UPLOAD_MAX_MB: z.coerce.number().int().min(1).max(1024).default(20),
   WARDEN_TRUST_PROXY: boolFromEnv.default(false),
+  WARDEN_SHARES_DIR: z.string().min(1).optional(),
+  WARDEN_SHARE_MAX_MB: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1024 * 1024)
+    .default(4096),
+  WARDEN_SHARE_MAX_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   WARDEN_SMTP_URL: z
     .url({ protocol: /^smtps?$/, error: "an smtp:// (STARTTLS when offered) or smtps:// URL" })
     .optional(),
@@ -105,6 +113,8 @@ export interface Config {
   login: { maxFailures: number; lockoutMinutes: number };
   uploadMaxBytes: number;
   trustProxy: boolean;
+  /** End-to-end encrypted shares: where ciphertext lives, the largest plaintext, the longest life. */
+  shares: { dir: string; maxBytes: number; maxDays: number };
   notify: {
     smtp: { url: string; from: string } | undefined;
     webhook: { url: string; secret: string } | undefined;
@@ -190,6 +200,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     login: { maxFailures: c.WARDEN_LOGIN_MAX_FAILURES, lockoutMinutes: c.WARDEN_LOGIN_LOCKOUT_MINUTES },
     uploadMaxBytes: c.WARDEN_UPLOAD_MAX_MB * 1024 * 1024,
     trustProxy: c.WARDEN_TRUST_PROXY,
+    shares: {
+      dir: path.resolve(c.WARDEN_SHARES_DIR ?? path.join(c.WARDEN_DATA_DIR, "shares")),
+      maxBytes: c.WARDEN_SHARE_MAX_MB * 1024 * 1024,
+      maxDays: c.WARDEN_SHARE_MAX_DAYS,
+    },
     notify: {
       smtp:
         c.WARDEN_SMTP_URL && c.WARDEN_SMTP_FROM
