@@ -4,9 +4,10 @@ import { authRoutes, createAuthService } from "./auth/index.ts";
 import type { Clock } from "./core/clock.ts";
 import type { Config } from "./core/config.ts";
 import type { Logger } from "./core/logger.ts";
-import type { Sealer } from "./crypto/keyring.ts";
+import type { Keyring } from "./crypto/keyring.ts";
 import { createGateFeature } from "./gate/index.ts";
 import type { Api } from "./http/server.ts";
+import { createKeysFeature, type KeySource } from "./keys/index.ts";
 import { createPeopleFeature } from "./people/index.ts";
 import { createScanReportsFeature } from "./scan-reports/index.ts";
 import { createScheduler, schedulerRoutes } from "./scheduler/index.ts";
@@ -19,7 +20,10 @@ export interface AppDeps {
   store: Store;
   clock: Clock;
   logger: Logger;
-  sealer: Sealer;
+  /** Seals values at rest; also what key management rotates. */
+  sealer: Keyring;
+  /** Where the master key came from (default: the environment, which Warden cannot rewrite). */
+  keySource?: KeySource;
 }
 
 /**
@@ -45,6 +49,15 @@ export function createApp(deps: AppDeps) {
   });
   const gate = createGateFeature({ store, clock, audit });
   const scanReports = createScanReportsFeature({ store, clock, audit });
+  const keys = createKeysFeature({
+    store,
+    clock,
+    logger,
+    audit,
+    keyring: sealer,
+    scheduler,
+    keySource: deps.keySource ?? { source: "env", dataDir: config.dataDir },
+  });
   const routes: ((api: Api) => Promise<void>)[] = [
     authRoutes(auth),
     auditRoutes(audit),
@@ -55,6 +68,7 @@ export function createApp(deps: AppDeps) {
     ...gate.routes,
     ...scanReports.routes,
     schedulerRoutes(scheduler, audit),
+    ...keys.routes,
   ];
   return {
     deps,
@@ -67,6 +81,7 @@ export function createApp(deps: AppDeps) {
     gate: gate.service,
     scanReports: scanReports.service,
     scheduler,
+    keys: keys.service,
     routes,
   };
 }

@@ -27,6 +27,8 @@ export const permissions = {
   "audit:read": ["admin", "security", "auditor"],
   "scans:read": staff,
   "scans:write": ["admin", "security", "manager"],
+  "keys:read": ["admin", "security", "auditor"],
+  "keys:write": ["admin"],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissions;
