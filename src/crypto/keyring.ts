@@ -253,7 +253,7 @@ export interface Keyring extends Sealer {
   /** Ids of every KEK this node can unwrap with (current first). */
   kekIds(): string[];
   /** Makes `kek` current; the old current stays accepted for unwrapping. */
-  useKek(kek: KeyEncryptionKey): void;
+  switchKek(kek: KeyEncryptionKey): void;
   /** The data key a purpose seals with now (created if absent). */
   activeKeyId(purpose: SealPurpose): Promise<string>;
   /**
@@ -387,7 +387,7 @@ export function createKeyring(
     },
     currentKek: () => set.current,
     kekIds: () => allKeks().map((k) => k.id),
-    useKek(kek) {
+    switchKek(kek) {
       if (kek.id === set.current.id) return;
       set.previous = [set.current, ...set.previous.filter((k) => k.id !== kek.id && k.id !== set.current.id)];
       set.current = kek;

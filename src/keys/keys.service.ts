@@ -173,7 +173,7 @@ export function createKeysService(deps: KeysDeps) {
     let generatedKeyFile: string | undefined;
     if (keySource.source === "file") {
       const { kek, file } = await replaceKeyFile(keySource.dataDir);
-      keyring.useKek(kek);
+      keyring.switchKek(kek);
       generatedKeyFile = file;
     } else {
       const stale = (await keysRepo.kekIdsInUse(store)).filter((id) => id !== before);
