@@ -10,8 +10,8 @@ create table key_rotations (
   -- data: purpose -> new data-key id; kek: the new KEK id
   to_keys jsonb not null default '{}',
   state text not null check (state in ('running', 'finished')),
+  -- values to re-encrypt when the rotation started (data) or data keys rewrapped (kek)
   total integer not null default 0,
-  done integer not null default 0,
   requested_by uuid references users (id),
   started_at timestamptz not null,
   updated_at timestamptz not null,

@@ -10,7 +10,6 @@ export interface RotationRow {
   to_keys: Record<string, string>;
   state: "running" | "finished";
   total: number;
-  done: number;
   requested_by: string | null;
   requested_by_email: string | null;
   started_at: Date;
@@ -76,15 +75,14 @@ export const keysRepo = {
       toKeys: Record<string, string>;
       state: "running" | "finished";
       total: number;
-      done: number;
       requestedBy: string | null;
       at: Date;
     },
   ): Promise<void> {
     await q.query(
-      `insert into key_rotations (id, kind, purposes, from_keys, to_keys, state, total, done, requested_by,
+      `insert into key_rotations (id, kind, purposes, from_keys, to_keys, state, total, requested_by,
          started_at, updated_at, finished_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, case when $6 = 'finished' then $10 end)`,
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)`,
       [
         r.id,
         r.kind,
@@ -93,18 +91,15 @@ export const keysRepo = {
         JSON.stringify(r.toKeys),
         r.state,
         r.total,
-        r.done,
         r.requestedBy,
         r.at,
+        r.state === "finished" ? r.at : null,
       ],
     );
   },
 
-  async addProgress(q: SqlClient, id: string, done: number, at: Date): Promise<void> {
-    await q.query(
-      "update key_rotations set done = done + $2, updated_at = $3, last_error = null where id = $1",
-      [id, done, at],
-    );
+  async touch(q: SqlClient, id: string, at: Date): Promise<void> {
+    await q.query("update key_rotations set updated_at = $2, last_error = null where id = $1", [id, at]);
   },
 
   async setError(q: SqlClient, id: string, error: string, at: Date): Promise<void> {

@@ -58,6 +58,7 @@ export interface Rotation {
   fromKeys: string[];
   toKeys: Record<string, string>;
   total: number;
+  /** Values already under the new keys (derived from the data, so exact after a crash too). */
   done: number;
   remaining: number;
   /** 0..100, derived from the values still under an old key. */
@@ -112,7 +113,7 @@ export function createKeysService(deps: KeysDeps) {
       fromKeys: r.from_keys,
       toKeys: r.to_keys,
       total,
-      done: Number(r.done),
+      done: r.state === "finished" ? total : total - Math.min(total, remaining),
       remaining,
       percent:
         r.state === "finished" || total === 0
@@ -198,7 +199,6 @@ export function createKeysService(deps: KeysDeps) {
         toKeys: { kek: to },
         state: "finished",
         total: rewrapped,
-        done: rewrapped,
         requestedBy: ctx.actor.userId ?? null,
         at: clock.now(),
       });
@@ -255,7 +255,6 @@ export function createKeysService(deps: KeysDeps) {
           toKeys,
           state: "running",
           total,
-          done: 0,
           requestedBy: ctx.actor.userId ?? null,
           at: clock.now(),
         });
@@ -318,7 +317,7 @@ export function createKeysService(deps: KeysDeps) {
           }
           if (rows.length > 0) break; // one column at a time keeps batches small
         }
-        if (batchCount > 0) await keysRepo.addProgress(store, rot.id, batchCount, clock.now());
+        if (batchCount > 0) await keysRepo.touch(store, rot.id, clock.now());
         if (batchCount === 0) break;
       }
     } catch (e) {
@@ -340,7 +339,7 @@ export function createKeysService(deps: KeysDeps) {
         await audit.record(q, systemCtx("key rotation"), {
           action: "keys.data.rotation_finished",
           target: { type: "key_rotation", id: rot.id },
-          summary: { purposes: rot.purposes, reencrypted: Number(current.done), retiredKeys: retired },
+          summary: { purposes: rot.purposes, values: Number(current.total), retiredKeys: retired },
         });
         finished = true;
       });

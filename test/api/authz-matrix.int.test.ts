@@ -85,6 +85,10 @@ const expected: Record<string, Role[] | typeof PUBLIC> = {
   "GET /api/v1/audit/verify": ["admin", "security", "auditor"],
   "GET /api/v1/scheduler/tasks": ["admin", "security", "auditor"],
   "POST /api/v1/scheduler/tasks/{name}/run": LEADS,
+  "GET /api/v1/keys": ["admin", "security", "auditor"],
+  "GET /api/v1/keys/rotations/{id}": ["admin", "security", "auditor"],
+  "POST /api/v1/keys/kek/rotate": ["admin"],
+  "POST /api/v1/keys/data/rotate": ["admin"],
 };
 
 let t: TestApp;
