@@ -11,6 +11,8 @@ import { createEventLogFeature } from "./eventlog/index.ts";
 import { createGateFeature } from "./gate/index.ts";
 import type { Api } from "./http/server.ts";
 import { createNotifyFeature } from "./notify/index.ts";
+import type { Keyring } from "./crypto/keyring.ts";
+import { createKeysFeature, type KeySource } from "./keys/index.ts";
 import { createPeopleFeature } from "./people/index.ts";
 import { createReviewsFeature } from "./reviews/index.ts";
 import { createScanReportsFeature } from "./scan-reports/index.ts";
@@ -26,7 +28,10 @@ export interface AppDeps {
   store: Store;
   clock: Clock;
   logger: Logger;
-  sealer: Sealer;
+  /** Seals values at rest; also what key management rotates. */
+  sealer: Keyring;
+  /** Where the master key came from (default: the environment, which Warden cannot rewrite). */
+  keySource?: KeySource;
 }
 
 /**
@@ -98,6 +103,14 @@ export function createApp(deps: AppDeps) {
     gate: gate.service,
     agreements: agreements.agreements,
     notify: notify.service,
+  const keys = createKeysFeature({
+    store,
+    clock,
+    logger,
+    audit,
+    keyring: sealer,
+    scheduler,
+    keySource: deps.keySource ?? { source: "env", dataDir: config.dataDir },
   });
   const routes: ((api: Api) => Promise<void>)[] = [
     authRoutes(auth),
@@ -116,6 +129,7 @@ export function createApp(deps: AppDeps) {
     ...eventLog.routes,
     ...alerts.routes,
     ...sources.routes,
+    ...keys.routes,
   ];
   return {
     deps,
@@ -133,6 +147,7 @@ export function createApp(deps: AppDeps) {
     notify: notify.service,
     access,
     reviews: reviews.service,
+    keys: keys.service,
     routes,
     /** Routes outside /api (the public /log endpoints of the transparency log). */
     rootRoutes: [...eventLog.rootRoutes],

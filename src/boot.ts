@@ -4,7 +4,7 @@ import { type App, createApp } from "./app.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
 import type { Config } from "./core/config.ts";
 import { createLogger, type Logger } from "./core/logger.ts";
-import { createSealer, loadMasterKey } from "./crypto/keyring.ts";
+import { createKeyring, loadMasterKeys } from "./crypto/keyring.ts";
 import { createHttpServer } from "./http/server.ts";
 import { loadOrCreateTls } from "./http/tls.ts";
 import { migrate } from "./store/migrate.ts";
@@ -36,6 +36,23 @@ export async function openApp(
     // Imports the foundation's audit trail into the Merkle log (once) and loads the log's signing key.
     await app.eventLog.start();
     return { app, store, logger, masterKeyGenerated: master.generatedFile };
+    const master = await loadMasterKeys({
+      masterKey: config.masterKey,
+      previousMasterKeys: config.previousMasterKeys,
+      dataDir: config.dataDir,
+    });
+    const sealer = createKeyring(store, master.keks);
+    const app = createApp({
+      config,
+      store,
+      clock,
+      logger,
+      sealer,
+      keySource: { source: master.source, dataDir: config.dataDir },
+    });
+    // A store whose data keys this server cannot unwrap must not start (it would fail on first use).
+    const { staleKeks } = await app.keys.checkKeks();
+    return { app, store, logger, masterKeyGenerated: master.generatedFile, staleKeks };
   } catch (e) {
     await store.close();
     throw e;
@@ -43,7 +60,7 @@ export async function openApp(
 }
 
 export async function serve(config: Config, print: (line: string) => void): Promise<Running> {
-  const { app, store, logger, masterKeyGenerated } = await openApp(config);
+  const { app, store, logger, masterKeyGenerated, staleKeks } = await openApp(config);
   try {
     const tls = await loadOrCreateTls({
       certFile: config.tls?.certFile,
@@ -73,6 +90,11 @@ export async function serve(config: Config, print: (line: string) => void): Prom
       print(`!! A new master key was generated at ${masterKeyGenerated} (mode 0600).`);
       print("!! It encrypts Warden's secrets at rest. Move it into a secret manager and pass it as");
       print("!! WARDEN_MASTER_KEY; without it this data cannot be read.");
+    }
+    if (staleKeks.length > 0) {
+      print("");
+      print(`Data keys are still wrapped by the previous master key ${staleKeks.join(", ")}.`);
+      print("Run `warden keys rotate --kek` to rewrap them under the current one, then drop the old key.");
     }
     const setupToken = await app.auth.issueSetupLink();
     if (setupToken) {

@@ -12,10 +12,11 @@ import { authRepo } from "../src/auth/auth.repo.ts";
 import { type ManualClock, manualClock } from "../src/core/clock.ts";
 import { loadConfig } from "../src/core/config.ts";
 import type { Role } from "../src/core/context.ts";
-import { createSealer, kekFromBytes } from "../src/crypto/keyring.ts";
+import { createKeyring, type Keyring, localKek } from "../src/crypto/keyring.ts";
 import { hashPassword } from "../src/crypto/passwords.ts";
 import { createHttpServer } from "../src/http/server.ts";
 import { loadOrCreateTls } from "../src/http/tls.ts";
+import type { KeySource } from "../src/keys/index.ts";
 import { openStore, type Store } from "../src/store/store.ts";
 
 export const onPostgres = () => inject("pgTemplate") !== "";
@@ -201,8 +202,19 @@ const TEST_PW_PARAMS = { ln: 10, r: 8, p: 1 } as const;
 
 export async function createTestApp(
   opts: { now?: string; env?: Record<string, string>; https?: boolean } = {},
+  opts: {
+    now?: string;
+    env?: Record<string, string>;
+    /** Share another test app's store (a second node, or a restart); it is not dropped on close. */
+    store?: Store;
+    /** The keyring to seal with (default: a fresh random master key). */
+    sealer?: (store: Store) => Keyring;
+    keySource?: KeySource;
+  } = {},
 ): Promise<TestApp> {
-  const store = await openTestStore();
+  const store: Store & { drop(): Promise<void> } = opts.store
+    ? Object.assign(Object.create(opts.store) as Store, { drop: async () => {} })
+    : await openTestStore();
   const clock = manualClock(opts.now ?? "2026-11-02T10:00:00Z");
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "warden-app-"));
   const config = loadConfig({ WARDEN_DATA_DIR: dataDir, ...opts.env });
@@ -219,6 +231,16 @@ export async function createTestApp(
     webRoot: "",
     ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
   });
+  const sealer = opts.sealer ? opts.sealer(store) : createKeyring(store, localKek(randomBytes(32)));
+  const app = createApp({
+    config,
+    store,
+    clock,
+    logger,
+    sealer,
+    ...(opts.keySource ? { keySource: opts.keySource } : {}),
+  });
+  const server = await createHttpServer(app, { logger, webRoot: "" });
   await server.ready();
   let url: string | undefined;
   if (tls) {

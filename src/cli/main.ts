@@ -4,6 +4,7 @@ import { registerScanFilesCommands } from "../scan-files/index.ts";
 import { registerScanTlsCommands } from "../scan-tls/index.ts";
 import { registerAuditCommands } from "./audit.cli.ts";
 import { registerGateCommands } from "./gate.cli.ts";
+import { registerKeysCommands } from "./keys.cli.ts";
 import { registerLoginCommands } from "./login.cli.ts";
 import { CliError, EXIT } from "./output.ts";
 import { registerDeveloperCommands, registerPeopleCommands } from "./people.cli.ts";
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerShareCommands(program);
   registerPolicyCommands(program);
+  registerKeysCommands(program);
   const scan = program
     .command("scan")
     .description("Scanners: TLS and plaintext endpoints; secrets in files and repositories");

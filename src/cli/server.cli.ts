@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { openApp, serve } from "../boot.ts";
 import { ConfigError, loadConfig } from "../core/config.ts";
+import { isAppError } from "../core/errors.ts";
 import { StoreTooNewError } from "../store/migrate.ts";
 import { CliError, EXIT } from "./output.ts";
 
@@ -16,6 +17,8 @@ function config() {
 
 function storeErrors(e: unknown): never {
   if (e instanceof StoreTooNewError) throw new CliError(e.message, EXIT.failure);
+  // e.g. the store's data keys need a master key this server was not given
+  if (isAppError(e)) throw new CliError(e.message, EXIT.failure);
   const msg = (e as Error).message ?? String(e);
   if (/ECONNREFUSED|ENOTFOUND|password authentication|does not exist/.test(msg)) {
     throw new CliError(

@@ -23,6 +23,13 @@ export const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9+/]{43}=$/, "32 bytes, base64-encoded (openssl rand -base64 32)")
     .optional(),
+  WARDEN_MASTER_KEY_PREVIOUS: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9+/]{43}=(,[A-Za-z0-9+/]{43}=)*$/,
+      "one or more 32-byte base64 keys separated by commas (the old master keys during a rotation)",
+    )
+    .optional(),
   WARDEN_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   WARDEN_SESSION_IDLE_MINUTES: z.coerce
     .number()
@@ -108,6 +115,8 @@ export interface Config {
   publicUrl: string | undefined;
   tls: { certFile: string; keyFile: string } | undefined;
   masterKey: string | undefined;
+  /** Older master keys still accepted for unwrapping while data keys are rewrapped. */
+  previousMasterKeys: string[];
   logLevel: RawConfig["WARDEN_LOG_LEVEL"];
   session: { idleMinutes: number; absoluteHours: number };
   login: { maxFailures: number; lockoutMinutes: number };
@@ -195,6 +204,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         ? { certFile: c.WARDEN_TLS_CERT, keyFile: c.WARDEN_TLS_KEY }
         : undefined,
     masterKey: c.WARDEN_MASTER_KEY,
+    previousMasterKeys: c.WARDEN_MASTER_KEY_PREVIOUS?.split(",") ?? [],
     logLevel: c.WARDEN_LOG_LEVEL,
     session: { idleMinutes: c.WARDEN_SESSION_IDLE_MINUTES, absoluteHours: c.WARDEN_SESSION_ABSOLUTE_HOURS },
     login: { maxFailures: c.WARDEN_LOGIN_MAX_FAILURES, lockoutMinutes: c.WARDEN_LOGIN_LOCKOUT_MINUTES },

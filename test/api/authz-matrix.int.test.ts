@@ -147,6 +147,10 @@ const expected: Record<string, Role[] | typeof PUBLIC> = {
   "POST /api/v1/ingest/github-audit": PUBLIC,
   "POST /api/v1/ingest/gitlab-audit": PUBLIC,
   "GET /api/v1/sources/status": ["admin", "security", "auditor"],
+  "GET /api/v1/keys": ["admin", "security", "auditor"],
+  "GET /api/v1/keys/rotations/{id}": ["admin", "security", "auditor"],
+  "POST /api/v1/keys/kek/rotate": ["admin"],
+  "POST /api/v1/keys/data/rotate": ["admin"],
 };
 
 let t: TestApp;

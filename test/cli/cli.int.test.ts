@@ -281,6 +281,46 @@ describe("warden CLI against a running server", () => {
     expect((await readFile(out, "utf8")).startsWith("%PDF-")).toBe(true);
   }, 600_000);
 
+  it("shows the keys and rotates data keys and the master key, with progress, from the CLI", async () => {
+    const userId = randomUUID();
+    await authRepo.insertUser(running.store, {
+      id: userId,
+      email: "admin@example.test",
+      displayName: "Admin",
+      role: "admin",
+      developerId: null,
+      passwordHash: await hashPassword("unused password 123", { ln: 10, r: 8, p: 1 }),
+      at: new Date(),
+    });
+    const { secret } = await running.app.auth.createToken(
+      { actor: { kind: "user", userId, role: "admin", label: "admin@example.test" }, meta: {} },
+      { name: "cli-keys", scopes: ["read", "write"], expiresInDays: 1 },
+    );
+    const as = { WARDEN_SERVER: running.url, WARDEN_TOKEN: secret, WARDEN_CA_FINGERPRINT: fingerprint };
+    const usage = await warden(["keys", "rotate"], as);
+    expect(usage.code).toBe(2);
+    expect(usage.err).toContain("--kek or --data");
+
+    // The agreements uploaded above are sealed under the "documents" data key.
+    const data = await warden(["keys", "rotate", "--data", "--wait"], as);
+    expect(data.code, data.err).toBe(0);
+    expect(data.out).toMatch(/data-key rotation .*\[documents\]: every value re-encrypted/);
+
+    const kek = await warden(["keys", "rotate", "--kek"], as);
+    expect(kek.code, kek.err).toBe(0);
+    expect(kek.out).toContain(`A new master key was written to ${path.join(dir, "data", "master.key")}`);
+
+    const status = await warden(["keys", "status"], as);
+    expect(status.code).toBe(0);
+    expect(status.out).toMatch(/master key: local:[0-9a-f]{16} \(from the key file\)/);
+    expect(status.out).toMatch(/documents\s+2\s+active\s+[1-9]/);
+    expect(status.out).not.toContain("still wrapping");
+    const json = JSON.parse((await warden(["keys", "status", "--json"], as)).out);
+    expect(JSON.stringify(json)).not.toContain(
+      (await readFile(path.join(dir, "data", "master.key"), "utf8")).trim(),
+    );
+  }, 300_000);
+
   it("refuses a server whose certificate does not match the pin", async () => {
     const r = await warden(["whoami"], {
       WARDEN_SERVER: running.url,
