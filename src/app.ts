@@ -6,19 +6,18 @@ import { authRoutes, createAuthService } from "./auth/index.ts";
 import type { Clock } from "./core/clock.ts";
 import type { Config } from "./core/config.ts";
 import type { Logger } from "./core/logger.ts";
-import type { Sealer } from "./crypto/keyring.ts";
+import type { Keyring } from "./crypto/keyring.ts";
 import { createEventLogFeature } from "./eventlog/index.ts";
 import { createGateFeature } from "./gate/index.ts";
 import type { Api } from "./http/server.ts";
-import { createNotifyFeature } from "./notify/index.ts";
-import type { Keyring } from "./crypto/keyring.ts";
 import { createKeysFeature, type KeySource } from "./keys/index.ts";
+import { createNotifyFeature } from "./notify/index.ts";
 import { createPeopleFeature } from "./people/index.ts";
 import { createReviewsFeature } from "./reviews/index.ts";
 import { createScanReportsFeature } from "./scan-reports/index.ts";
 import { createScheduler, schedulerRoutes } from "./scheduler/index.ts";
-import { createSourcesFeature } from "./sources/index.ts";
 import { createSharesFeature } from "./shares/index.ts";
+import { createSourcesFeature } from "./sources/index.ts";
 import type { Store } from "./store/store.ts";
 import { createTrainingFeature } from "./training/index.ts";
 import { createVettingFeature } from "./vetting/index.ts";
@@ -80,14 +79,23 @@ export function createApp(deps: AppDeps) {
     scheduler,
     grants: access.grants,
   });
-  // Detection: sources feed the log; rules run on every append and raise alerts; SIEMs get the log.
-  const alerts = createAlertsFeature({
-    store,
-    clock,
   const shares = createSharesFeature({
     store,
     clock,
     config,
+    logger,
+    audit,
+    sealer,
+    scheduler,
+    developers: people.developers,
+    gate: gate.service,
+    agreements: agreements.agreements,
+    notify: notify.service,
+  });
+  // Detection: sources feed the log; rules run on every append and raise alerts; SIEMs get the log.
+  const alerts = createAlertsFeature({
+    store,
+    clock,
     logger,
     audit,
     sealer,
@@ -99,10 +107,6 @@ export function createApp(deps: AppDeps) {
     publicUrl: config.publicUrl,
   });
   const sources = createSourcesFeature({ config, clock, logger, eventLog });
-    developers: people.developers,
-    gate: gate.service,
-    agreements: agreements.agreements,
-    notify: notify.service,
   const keys = createKeysFeature({
     store,
     clock,
@@ -148,14 +152,11 @@ export function createApp(deps: AppDeps) {
     access,
     reviews: reviews.service,
     keys: keys.service,
-    routes,
-    /** Routes outside /api (the public /log endpoints of the transparency log). */
-    rootRoutes: [...eventLog.rootRoutes],
     alerts,
     sources: sources.service,
     routes,
-    /** Routes outside /api. */
-    rootRoutes: [...sources.rootRoutes],
+    /** Routes outside /api: the transparency log's public /log endpoints, source receivers. */
+    rootRoutes: [...eventLog.rootRoutes, ...sources.rootRoutes],
   };
 }
 

@@ -30,12 +30,6 @@ export async function openApp(
   try {
     const report = await migrate(store);
     if (report.applied.length && !opts.quiet) logger.info({ applied: report.applied }, "store migrated");
-    const master = await loadMasterKey(config.masterKey, config.dataDir);
-    const sealer = createSealer(store, master.kek);
-    const app = createApp({ config, store, clock, logger, sealer });
-    // Imports the foundation's audit trail into the Merkle log (once) and loads the log's signing key.
-    await app.eventLog.start();
-    return { app, store, logger, masterKeyGenerated: master.generatedFile };
     const master = await loadMasterKeys({
       masterKey: config.masterKey,
       previousMasterKeys: config.previousMasterKeys,
@@ -52,6 +46,8 @@ export async function openApp(
     });
     // A store whose data keys this server cannot unwrap must not start (it would fail on first use).
     const { staleKeks } = await app.keys.checkKeks();
+    // Imports the foundation's audit trail into the Merkle log (once) and loads the log's signing key.
+    await app.eventLog.start();
     return { app, store, logger, masterKeyGenerated: master.generatedFile, staleKeks };
   } catch (e) {
     await store.close();

@@ -201,10 +201,11 @@ export function multipart(
 const TEST_PW_PARAMS = { ln: 10, r: 8, p: 1 } as const;
 
 export async function createTestApp(
-  opts: { now?: string; env?: Record<string, string>; https?: boolean } = {},
   opts: {
     now?: string;
     env?: Record<string, string>;
+    /** Also listen on 127.0.0.1 over HTTPS, for tests that drive the CLI against it. */
+    https?: boolean;
     /** Share another test app's store (a second node, or a restart); it is not dropped on close. */
     store?: Store;
     /** The keyring to seal with (default: a fresh random master key). */
@@ -219,8 +220,15 @@ export async function createTestApp(
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "warden-app-"));
   const config = loadConfig({ WARDEN_DATA_DIR: dataDir, ...opts.env });
   const logger = pino({ level: "silent" });
-  const sealer = createSealer(store, kekFromBytes(randomBytes(32)));
-  const app = createApp({ config, store, clock, logger, sealer });
+  const sealer = opts.sealer ? opts.sealer(store) : createKeyring(store, localKek(randomBytes(32)));
+  const app = createApp({
+    config,
+    store,
+    clock,
+    logger,
+    sealer,
+    ...(opts.keySource ? { keySource: opts.keySource } : {}),
+  });
   // With `https`, the server also listens on 127.0.0.1 with a generated certificate, for tests that
   // drive the CLI (a real client) against it.
   const tls = opts.https
@@ -231,16 +239,6 @@ export async function createTestApp(
     webRoot: "",
     ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
   });
-  const sealer = opts.sealer ? opts.sealer(store) : createKeyring(store, localKek(randomBytes(32)));
-  const app = createApp({
-    config,
-    store,
-    clock,
-    logger,
-    sealer,
-    ...(opts.keySource ? { keySource: opts.keySource } : {}),
-  });
-  const server = await createHttpServer(app, { logger, webRoot: "" });
   await server.ready();
   let url: string | undefined;
   if (tls) {

@@ -188,7 +188,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (c && (c.WARDEN_SYSLOG_TLS_CERT === undefined) !== (c.WARDEN_SYSLOG_TLS_KEY === undefined)) {
     problems.push("WARDEN_SYSLOG_TLS_CERT and WARDEN_SYSLOG_TLS_KEY: set both (PEM file paths) or neither");
   }
-  if (c && c.WARDEN_SYSLOG_TLS_PORT === undefined && (c.WARDEN_SYSLOG_TLS_CERT || c.WARDEN_SYSLOG_TLS_CLIENT_CA)) {
+  if (
+    c &&
+    c.WARDEN_SYSLOG_TLS_PORT === undefined &&
+    (c.WARDEN_SYSLOG_TLS_CERT || c.WARDEN_SYSLOG_TLS_CLIENT_CA)
+  ) {
     problems.push("WARDEN_SYSLOG_TLS_PORT: set it to use the syslog TLS certificate or client CA");
   }
   if (problems.length > 0 || !c) throw new ConfigError(problems);
@@ -229,6 +233,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       cadenceMonths: c.WARDEN_REVIEW_CADENCE_MONTHS as Config["reviews"]["cadenceMonths"],
       deadlineDays: c.WARDEN_REVIEW_DEADLINE_DAYS,
       reminderDays: c.WARDEN_REVIEW_REMINDER_DAYS,
+    },
     syslog: {
       host: c.WARDEN_SYSLOG_HOST,
       udpPort: c.WARDEN_SYSLOG_UDP_PORT,

@@ -221,7 +221,6 @@ export function createDevelopersService(deps: { store: Store; clock: Clock; audi
     }));
   }
 
-  return { create, get, update, list, remove, getSelf, updateSelf, selfId, identity, profiles };
   /** Used by other features: a developer's id from their id or email, or undefined. */
   async function findId(idOrEmail: string): Promise<string | undefined> {
     const v = idOrEmail.trim();
@@ -229,7 +228,7 @@ export function createDevelopersService(deps: { store: Store; clock: Clock; audi
     return repo.idByEmail(store, v);
   }
 
-  return { create, get, update, list, remove, getSelf, updateSelf, selfId, identity, findId };
+  return { create, get, update, list, remove, getSelf, updateSelf, selfId, identity, profiles, findId };
 }
 
 export type DevelopersService = ReturnType<typeof createDevelopersService>;
