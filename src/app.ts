@@ -8,6 +8,7 @@ import type { Keyring } from "./crypto/keyring.ts";
 import { createGateFeature } from "./gate/index.ts";
 import type { Api } from "./http/server.ts";
 import { createKeysFeature, type KeySource } from "./keys/index.ts";
+import { createNotifyFeature } from "./notify/index.ts";
 import { createPeopleFeature } from "./people/index.ts";
 import { createScanReportsFeature } from "./scan-reports/index.ts";
 import { createScheduler, schedulerRoutes } from "./scheduler/index.ts";
@@ -35,6 +36,7 @@ export function createApp(deps: AppDeps) {
   const audit = createAuditService({ store, clock });
   // Features register their background tasks here; `serve` starts it, tests call `tick()`.
   const scheduler = createScheduler({ store, clock, logger });
+  const notify = createNotifyFeature({ store, clock, config, logger, scheduler, audit });
   const people = createPeopleFeature({ store, clock, audit });
   const agreements = createAgreementsFeature({ store, clock, audit, sealer });
   const vetting = createVettingFeature({ store, clock, audit });
@@ -69,6 +71,7 @@ export function createApp(deps: AppDeps) {
     ...scanReports.routes,
     schedulerRoutes(scheduler, audit),
     ...keys.routes,
+    ...notify.routes,
   ];
   return {
     deps,
@@ -82,6 +85,7 @@ export function createApp(deps: AppDeps) {
     scanReports: scanReports.service,
     scheduler,
     keys: keys.service,
+    notify: notify.service,
     routes,
   };
 }

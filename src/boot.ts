@@ -129,6 +129,7 @@ export async function serve(config: Config, print: (line: string) => void): Prom
           r.closeAllConnections();
           await new Promise<void>((resolve) => r.close(() => resolve()));
         }
+        app.notify.close();
         await server.close();
         await store.close();
       },

@@ -89,6 +89,10 @@ const expected: Record<string, Role[] | typeof PUBLIC> = {
   "GET /api/v1/keys/rotations/{id}": ["admin", "security", "auditor"],
   "POST /api/v1/keys/kek/rotate": ["admin"],
   "POST /api/v1/keys/data/rotate": ["admin"],
+  "GET /api/v1/notifications/deliveries": ["admin", "security", "auditor"],
+  "POST /api/v1/notifications/deliveries/{id}/redrive": LEADS,
+  "POST /api/v1/notifications/test": LEADS,
+  "GET /api/v1/me/agreements/{id}/document": ["developer"],
 };
 
 let t: TestApp;
