@@ -13,6 +13,7 @@ import { createPeopleFeature } from "./people/index.ts";
 import { createScanReportsFeature } from "./scan-reports/index.ts";
 import { createScheduler, schedulerRoutes } from "./scheduler/index.ts";
 import type { Store } from "./store/store.ts";
+import { createTlsScansFeature, type TlsTargetSource } from "./tls-scans/index.ts";
 import { createTrainingFeature } from "./training/index.ts";
 import { createVettingFeature } from "./vetting/index.ts";
 
@@ -23,6 +24,8 @@ export interface AppDeps {
   logger: Logger;
   /** Seals values at rest; also what key management rotates. */
   sealer: Keyring;
+  /** Catalog hooks for scheduled TLS scans (the access feature provides its resources here). */
+  tlsTargetSources?: TlsTargetSource[];
   /** Where the master key came from (default: the environment, which Warden cannot rewrite). */
   keySource?: KeySource;
 }
@@ -60,6 +63,16 @@ export function createApp(deps: AppDeps) {
     scheduler,
     keySource: deps.keySource ?? { source: "env", dataDir: config.dataDir },
   });
+  const tlsScans = createTlsScansFeature({
+    store,
+    clock,
+    logger,
+    audit,
+    scheduler,
+    notify: notify.service,
+    targetSources: deps.tlsTargetSources ?? [],
+    caFile: config.scanTlsCaFile,
+  });
   const routes: ((api: Api) => Promise<void>)[] = [
     authRoutes(auth),
     auditRoutes(audit),
@@ -71,6 +84,7 @@ export function createApp(deps: AppDeps) {
     ...scanReports.routes,
     schedulerRoutes(scheduler, audit),
     ...keys.routes,
+    ...tlsScans.routes,
     ...notify.routes,
   ];
   return {
@@ -85,6 +99,7 @@ export function createApp(deps: AppDeps) {
     scanReports: scanReports.service,
     scheduler,
     keys: keys.service,
+    tlsScans: tlsScans.service,
     notify: notify.service,
     routes,
   };

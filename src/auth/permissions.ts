@@ -27,6 +27,7 @@ export const permissions = {
   "audit:read": ["admin", "security", "auditor"],
   "scans:read": staff,
   "scans:write": ["admin", "security", "manager"],
+  "scans:schedule": leads,
   "keys:read": ["admin", "security", "auditor"],
   "keys:write": ["admin"],
 } as const satisfies Record<string, readonly Role[]>;

@@ -35,6 +35,7 @@ export const configSchema = z.object({
       "one or more 32-byte base64 keys separated by commas (the old master keys during a rotation)",
     )
     .optional(),
+  WARDEN_SCAN_TLS_CA: z.string().min(1).optional(),
   WARDEN_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   WARDEN_SESSION_IDLE_MINUTES: z.coerce
     .number()
@@ -79,6 +80,8 @@ export interface Config {
   /** Older master keys still accepted for unwrapping while data keys are rewrapped. */
   previousMasterKeys: string[];
   logLevel: RawConfig["WARDEN_LOG_LEVEL"];
+  /** Extra CA certificates (PEM file) trusted by the server's scheduled TLS scans. */
+  scanTlsCaFile: string | undefined;
   session: { idleMinutes: number; absoluteHours: number };
   login: { maxFailures: number; lockoutMinutes: number };
   uploadMaxBytes: number;
@@ -156,6 +159,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     masterKey: c.WARDEN_MASTER_KEY,
     previousMasterKeys: c.WARDEN_MASTER_KEY_PREVIOUS?.split(",") ?? [],
     logLevel: c.WARDEN_LOG_LEVEL,
+    scanTlsCaFile: c.WARDEN_SCAN_TLS_CA,
     session: { idleMinutes: c.WARDEN_SESSION_IDLE_MINUTES, absoluteHours: c.WARDEN_SESSION_ABSOLUTE_HOURS },
     login: { maxFailures: c.WARDEN_LOGIN_MAX_FAILURES, lockoutMinutes: c.WARDEN_LOGIN_LOCKOUT_MINUTES },
     uploadMaxBytes: c.WARDEN_UPLOAD_MAX_MB * 1024 * 1024,
