@@ -47,6 +47,7 @@ interface TlsCommandOptions {
   servername?: string;
   expiryDays: number;
   progress: boolean;
+  report?: boolean;
 }
 
 export function registerScanTlsCommands(scan: Command, io: CliIo = defaultIo): void {
@@ -84,9 +85,14 @@ export function registerScanTlsCommands(scan: Command, io: CliIo = defaultIo): v
       30,
     )
     .option("--no-progress", "no progress bar on a terminal")
+    .option(
+      "--report",
+      "also send the results to the Warden server (`warden login` first); shown under Scans → TLS",
+    )
     .addHelpText(
       "after",
-      "\nExit codes: 0 no finding at/above --fail-on, 1 findings at/above it, 2 usage or I/O error.\n" +
+      "\nExit codes: 0 no finding at/above --fail-on, 1 findings at/above it, 2 usage or I/O error\n" +
+        "(including a --report the server refused).\n" +
         "Unreachable targets are reported (severity high), never counted as secure.",
     )
     .exitOverride((error) => {
@@ -149,6 +155,20 @@ async function runScanTls(targets: string[], options: TlsCommandOptions, io: Cli
     }
   } else {
     io.stdout(rendered);
+  }
+  if (options.report) {
+    try {
+      // Loaded only here: the scanner stays usable offline without the API client.
+      const { api, failOnProblem } = await import("../cli/client.ts");
+      const client = await api();
+      const res = await client.request<{ scans: unknown[] }>("POST", "/api/v1/scans/tls/reports", report);
+      failOnProblem(res);
+      io.stderr(`Reported ${res.body.scans.length} target(s) to ${client.base.origin}\n`);
+    } catch (error) {
+      const hint = (error as { hint?: string }).hint;
+      io.stderr(`Cannot send the report: ${(error as Error).message}${hint ? ` (${hint})` : ""}\n`);
+      return EXIT_USAGE;
+    }
   }
   return exceedsThreshold(report, options.failOn) ? EXIT_FINDINGS : EXIT_OK;
 }
