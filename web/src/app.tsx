@@ -8,9 +8,11 @@ import { DeveloperPage, DevelopersPage, NewDeveloperPage } from "./pages/develop
 import { EngagementPage, EngagementsPage } from "./pages/engagements.tsx";
 import { EnrolPage } from "./pages/enrol.tsx";
 import { InvitePage } from "./pages/invite.tsx";
+import { KeysPage } from "./pages/keys.tsx";
 import { PortalPage } from "./pages/portal.tsx";
 import { SetupPage } from "./pages/setup.tsx";
 import { SignInPage } from "./pages/sign-in.tsx";
+import { TlsScansPage, TlsTargetPage } from "./pages/tls-scans.tsx";
 import { TrainingPage } from "./pages/training.tsx";
 import { UsersPage } from "./pages/users.tsx";
 import { VendorPage, VendorsPage } from "./pages/vendors.tsx";
@@ -61,6 +63,9 @@ export function App() {
             <Route path="/agreements/:id" element={staff(<AgreementPage />)} />
             <Route path="/training" element={staff(<TrainingPage />)} />
             <Route path="/users" element={staff(<UsersPage />)} />
+            <Route path="/scans/tls" element={staff(<TlsScansPage />)} />
+            <Route path="/scans/tls/:id" element={staff(<TlsTargetPage />)} />
+            <Route path="/settings/keys" element={staff(<KeysPage />)} />
             <Route path="/account" element={<AccountPage />} />
             <Route path="/me" element={<PortalPage />} />
             <Route path="*" element={staff(<NotFound />)} />

@@ -18,6 +18,8 @@ const nav: NavItem[] = [
   { to: "/agreements", label: "Agreements", show: staff },
   { to: "/training", label: "Training", show: staff },
   { to: "/users", label: "Users", show: can.readUsers },
+  { to: "/scans/tls", label: "TLS scans", show: staff },
+  { to: "/settings/keys", label: "Keys", show: can.readKeys },
   { to: "/me", label: "My profile", show: (u) => u.role === "developer" },
 ];
 

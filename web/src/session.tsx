@@ -97,4 +97,7 @@ export const can = {
   readUsers: (u: User) => ["admin", "security", "auditor"].includes(u.role),
   writeUsers: (u: User) => u.role === "admin",
   invite: (u: User) => (staffWrite.leads as readonly string[]).includes(u.role),
+  scheduleScans: (u: User) => (staffWrite.leads as readonly string[]).includes(u.role),
+  readKeys: (u: User) => ["admin", "security", "auditor"].includes(u.role),
+  rotateKeys: (u: User) => u.role === "admin",
 };
