@@ -48,6 +48,23 @@ interface TlsCommandOptions {
   expiryDays: number;
   progress: boolean;
   report?: boolean;
+  serverTargets?: boolean;
+}
+
+/** Every target on the server's list (paged), for `--server-targets`. */
+async function serverTargets(): Promise<string[]> {
+  const { api, failOnProblem } = await import("../cli/client.ts");
+  const client = await api();
+  const out: string[] = [];
+  for (let offset = 0; ; offset += 200) {
+    const res = await client.request<{ items: { target: string }[]; total: number }>(
+      "GET",
+      `/api/v1/scans/tls/targets?limit=200&offset=${offset}`,
+    );
+    failOnProblem(res);
+    out.push(...res.body.items.map((t) => t.target));
+    if (offset + 200 >= res.body.total) return out;
+  }
 }
 
 export function registerScanTlsCommands(scan: Command, io: CliIo = defaultIo): void {
@@ -58,7 +75,7 @@ export function registerScanTlsCommands(scan: Command, io: CliIo = defaultIo): v
         "PostgreSQL/MySQL/Redis plaintext, SSL Labs-style grade and Mozilla profile comparison",
     )
     .argument(
-      "<targets...>",
+      "[targets...]",
       "host, host:port, or URL: https://, http://, tls://, postgres://, mysql://, redis://, rediss://",
     )
     .addOption(new Option("-f, --format <format>", "output format").choices(OUTPUT_FORMATS).default("text"))
@@ -86,6 +103,10 @@ export function registerScanTlsCommands(scan: Command, io: CliIo = defaultIo): v
     )
     .option("--no-progress", "no progress bar on a terminal")
     .option(
+      "--server-targets",
+      "also scan every target on the server's TLS scan list (resources of the catalog included); `warden login` first",
+    )
+    .option(
       "--report",
       "also send the results to the Warden server (`warden login` first); shown under Scans → TLS",
     )
@@ -105,7 +126,23 @@ export function registerScanTlsCommands(scan: Command, io: CliIo = defaultIo): v
     });
 }
 
-async function runScanTls(targets: string[], options: TlsCommandOptions, io: CliIo): Promise<number> {
+async function runScanTls(given: string[], options: TlsCommandOptions, io: CliIo): Promise<number> {
+  let targets = given;
+  if (options.serverTargets) {
+    try {
+      targets = [...new Set([...given, ...(await serverTargets())])];
+    } catch (error) {
+      const hint = (error as { hint?: string }).hint;
+      io.stderr(`Cannot read the server's targets: ${(error as Error).message}${hint ? ` (${hint})` : ""}\n`);
+      return EXIT_USAGE;
+    }
+  }
+  if (targets.length === 0) {
+    io.stderr(
+      "Name at least one target (host, host:port or URL), or use --server-targets. Example: warden scan tls example.com:443\n",
+    );
+    return EXIT_USAGE;
+  }
   let extraCa: string[];
   try {
     extraCa = options.ca.map((file) => readFileSync(file, "utf8"));

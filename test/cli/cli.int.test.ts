@@ -295,6 +295,14 @@ describe("warden CLI against a running server", () => {
       scheduled: false,
       lastScan: { trigger: "cli", grade: "T", worst: "high", reportedBy: "lead@example.test" },
     });
+
+    // The server's list (catalog resources included) can be scanned from elsewhere, e.g. a CI runner.
+    const fromServer = await warden(["scan", "tls", "--server-targets", "--format", "json"]);
+    expect(fromServer.code, fromServer.err).toBe(0);
+    expect(JSON.parse(fromServer.out).targets.map((t: { target: string }) => t.target)).toContain(running.url);
+    const none = await warden(["scan", "tls"]);
+    expect(none.code).toBe(2);
+    expect(none.err).toContain("Name at least one target");
   }, 300_000);
 
   it("shows the keys and rotates data keys and the master key, with progress, from the CLI", async () => {
