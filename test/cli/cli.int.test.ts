@@ -299,7 +299,9 @@ describe("warden CLI against a running server", () => {
     // The server's list (catalog resources included) can be scanned from elsewhere, e.g. a CI runner.
     const fromServer = await warden(["scan", "tls", "--server-targets", "--format", "json"]);
     expect(fromServer.code, fromServer.err).toBe(0);
-    expect(JSON.parse(fromServer.out).targets.map((t: { target: string }) => t.target)).toContain(running.url);
+    expect(JSON.parse(fromServer.out).targets.map((t: { target: string }) => t.target)).toContain(
+      running.url,
+    );
     const none = await warden(["scan", "tls"]);
     expect(none.code).toBe(2);
     expect(none.err).toContain("Name at least one target");
