@@ -19,6 +19,7 @@ import { createScheduler, schedulerRoutes } from "./scheduler/index.ts";
 import { createSharesFeature } from "./shares/index.ts";
 import { createSourcesFeature } from "./sources/index.ts";
 import type { Store } from "./store/store.ts";
+import { createTlsScansFeature, type TlsTargetSource } from "./tls-scans/index.ts";
 import { createTrainingFeature } from "./training/index.ts";
 import { createVettingFeature } from "./vetting/index.ts";
 
@@ -29,6 +30,8 @@ export interface AppDeps {
   logger: Logger;
   /** Seals values at rest; also what key management rotates. */
   sealer: Keyring;
+  /** Catalog hooks for scheduled TLS scans (the access feature provides its resources here). */
+  tlsTargetSources?: TlsTargetSource[];
   /** Where the master key came from (default: the environment, which Warden cannot rewrite). */
   keySource?: KeySource;
 }
@@ -116,6 +119,16 @@ export function createApp(deps: AppDeps) {
     scheduler,
     keySource: deps.keySource ?? { source: "env", dataDir: config.dataDir },
   });
+  const tlsScans = createTlsScansFeature({
+    store,
+    clock,
+    logger,
+    audit,
+    scheduler,
+    notify: notify.service,
+    targetSources: deps.tlsTargetSources ?? [],
+    caFile: config.scanTlsCaFile,
+  });
   const routes: ((api: Api) => Promise<void>)[] = [
     authRoutes(auth),
     auditRoutes(audit),
@@ -134,6 +147,7 @@ export function createApp(deps: AppDeps) {
     ...alerts.routes,
     ...sources.routes,
     ...keys.routes,
+    ...tlsScans.routes,
   ];
   return {
     deps,
@@ -154,6 +168,7 @@ export function createApp(deps: AppDeps) {
     keys: keys.service,
     alerts,
     sources: sources.service,
+    tlsScans: tlsScans.service,
     routes,
     /** Routes outside /api: the transparency log's public /log endpoints, source receivers. */
     rootRoutes: [...eventLog.rootRoutes, ...sources.rootRoutes],

@@ -1,10 +1,12 @@
 import { mkdir } from "node:fs/promises";
+import type http from "node:http";
 import type { FastifyInstance } from "fastify";
 import { type App, createApp } from "./app.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
 import type { Config } from "./core/config.ts";
 import { createLogger, type Logger } from "./core/logger.ts";
 import { createKeyring, loadMasterKeys } from "./crypto/keyring.ts";
+import { createRedirectServer } from "./http/plaintext-redirect.ts";
 import { createHttpServer } from "./http/server.ts";
 import { loadOrCreateTls } from "./http/tls.ts";
 import { migrate } from "./store/migrate.ts";
@@ -15,6 +17,8 @@ export interface Running {
   server: FastifyInstance;
   store: Store;
   url: string;
+  /** The plain-HTTP redirect listener (WARDEN_HTTP_REDIRECT_PORT), if configured. */
+  redirectServer?: http.Server | undefined;
   stop(): Promise<void>;
 }
 
@@ -72,6 +76,24 @@ export async function serve(config: Config, print: (line: string) => void): Prom
     const addr = server.server.address();
     const port = typeof addr === "object" && addr ? addr.port : config.port;
     const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
+    // Optionally a plain-HTTP port (e.g. 80) that only redirects to HTTPS; the HTTPS port does that too.
+    let redirect: http.Server | undefined;
+    if (config.httpRedirectPort !== undefined) {
+      redirect = createRedirectServer(() => ({
+        publicUrl: config.publicUrl,
+        httpsPort: port,
+        defaultHost: host,
+      }));
+      const r = redirect;
+      await new Promise<void>((resolve, reject) => {
+        r.once("error", reject);
+        r.listen(config.httpRedirectPort, config.host, () => resolve());
+      }).catch(async (e) => {
+        await server.close();
+        throw e;
+      });
+    }
+    app.scheduler.start();
     const url = config.publicUrl ?? `https://${host.includes(":") ? `[${host}]` : host}:${port}`;
     print(`Warden is running at ${url}`);
     print(`  store: ${store.kind === "pglite" ? `embedded PGlite in ${config.dataDir}` : "PostgreSQL"}`);
@@ -80,6 +102,10 @@ export async function serve(config: Config, print: (line: string) => void): Prom
     if (syslogPorts) {
       const listening = Object.entries(syslogPorts).map(([t, p]) => `${t.toUpperCase()} ${p}`);
       print(`  syslog receiver: ${config.syslog.host} ${listening.join(", ")}`);
+    }
+    const redirectAddr = redirect?.address();
+    if (redirectAddr && typeof redirectAddr === "object") {
+      print(`  http://${host.includes(":") ? `[${host}]` : host}:${redirectAddr.port} redirects to HTTPS`);
     }
     if (masterKeyGenerated) {
       print("");
@@ -103,9 +129,15 @@ export async function serve(config: Config, print: (line: string) => void): Prom
       server,
       store,
       url,
+      redirectServer: redirect,
       async stop() {
         await app.sources.stop();
         await app.scheduler.stop();
+        if (redirect) {
+          const r = redirect;
+          r.closeAllConnections();
+          await new Promise<void>((resolve) => r.close(() => resolve()));
+        }
         app.notify.close();
         await app.alerts.detection.idle();
         await app.alerts.forwarding.close();

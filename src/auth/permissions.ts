@@ -46,6 +46,7 @@ export const permissions = {
   "shares:write": ["admin", "security", "manager"],
   "shares:read-all": ["admin", "security", "auditor"],
   "shares:revoke-any": leads,
+  "scans:schedule": leads,
   "keys:read": ["admin", "security", "auditor"],
   "keys:write": ["admin"],
 } as const satisfies Record<string, readonly Role[]>;

@@ -18,6 +18,11 @@ describe("configuration", () => {
     [{ WARDEN_LOG_LEVEL: "loud" }, "WARDEN_LOG_LEVEL"],
     [{ WARDEN_TLS_CERT: "/etc/cert.pem" }, "WARDEN_TLS_CERT and WARDEN_TLS_KEY"],
     [{ WARDEN_PROT: "8443" }, "WARDEN_PROT: unknown setting"],
+    [
+      { WARDEN_DATABASE_URL: "postgres://db/warden?sslmode=verify" },
+      "sslmode to be one of disable, allow, prefer",
+    ],
+    [{ WARDEN_MASTER_KEY_PREVIOUS: "short" }, "WARDEN_MASTER_KEY_PREVIOUS"],
   ])("stops on %j naming the variable", (env, name) => {
     try {
       loadConfig(env);
@@ -26,6 +31,28 @@ describe("configuration", () => {
       expect(e).toBeInstanceOf(ConfigError);
       expect((e as ConfigError).message).toContain(name);
     }
+  });
+
+  it("never echoes a master key or a database password in its messages", () => {
+    const key = "not-a-valid-key-but-still-secret";
+    expect(() => loadConfig({ WARDEN_MASTER_KEY: key })).toThrow(/hidden, 32 characters/);
+    expect(() => loadConfig({ WARDEN_MASTER_KEY: key })).not.toThrow(new RegExp(key));
+    expect(() => loadConfig({ WARDEN_DATABASE_URL: "postgres://w:s3cret@db/w?sslmode=x" })).toThrow(
+      /postgres:\/\/w:\*\*\*@db/,
+    );
+    expect(() => loadConfig({ WARDEN_DATABASE_URL: "postgres://w:s3cret@db/w?sslmode=x" })).not.toThrow(
+      /s3cret/,
+    );
+  });
+
+  it("reads previous master keys and the redirect port", () => {
+    const k = (c: string) => `${c.repeat(43)}=`;
+    const c = loadConfig({
+      WARDEN_MASTER_KEY_PREVIOUS: `${k("A")},${k("B")}`,
+      WARDEN_HTTP_REDIRECT_PORT: "8080",
+    });
+    expect(c.previousMasterKeys).toEqual([k("A"), k("B")]);
+    expect(c.httpRedirectPort).toBe(8080);
   });
 
   it("ignores unrelated variables and the test-only ones", () => {

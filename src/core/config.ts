@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { sslModeOf } from "../store/pg-ssl.ts";
 
 /**
  * Every setting Warden reads, validated once at start-up. Nothing else in src/ reads process.env.
@@ -12,6 +13,10 @@ export const configSchema = z.object({
   WARDEN_DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "a postgres:// or postgresql:// connection URL")
+    .superRefine((url, ctx) => {
+      const m = sslModeOf(url);
+      if ("error" in m) ctx.addIssue({ code: "custom", message: m.error });
+    })
     .optional(),
   WARDEN_HOST: z.string().min(1).default("127.0.0.1"),
   WARDEN_PORT: z.coerce.number().int().min(0).max(65535).default(8443),
@@ -30,6 +35,7 @@ export const configSchema = z.object({
       "one or more 32-byte base64 keys separated by commas (the old master keys during a rotation)",
     )
     .optional(),
+  WARDEN_SCAN_TLS_CA: z.string().min(1).optional(),
   WARDEN_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   WARDEN_SESSION_IDLE_MINUTES: z.coerce
     .number()
@@ -118,6 +124,8 @@ export interface Config {
   /** Older master keys still accepted for unwrapping while data keys are rewrapped. */
   previousMasterKeys: string[];
   logLevel: RawConfig["WARDEN_LOG_LEVEL"];
+  /** Extra CA certificates (PEM file) trusted by the server's scheduled TLS scans. */
+  scanTlsCaFile: string | undefined;
   session: { idleMinutes: number; absoluteHours: number };
   login: { maxFailures: number; lockoutMinutes: number };
   uploadMaxBytes: number;
@@ -157,6 +165,21 @@ export class ConfigError extends Error {
   }
 }
 
+/** A wrong value is echoed to help, except secrets: master keys are never shown, URL passwords are masked. */
+function shown(name: string, value: string): string {
+  if (name.startsWith("WARDEN_MASTER_KEY")) return `(hidden, ${value.length} characters)`;
+  if (name === "WARDEN_DATABASE_URL") {
+    try {
+      const u = new URL(value);
+      if (u.password) u.password = "***";
+      return JSON.stringify(u.toString());
+    } catch {
+      return "(hidden: not a URL)";
+    }
+  }
+  return JSON.stringify(value);
+}
+
 /** Reads config from an env-like object. Unrelated variables are ignored; WARDEN_* typos are reported. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const known = new Set(Object.keys(configSchema.shape));
@@ -172,7 +195,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const name = String(issue.path[0] ?? "config");
-      problems.push(`${name}: expected ${issue.message}, got ${JSON.stringify(picked[name] ?? "")}`);
+      problems.push(`${name}: expected ${issue.message}, got ${shown(name, picked[name] ?? "")}`);
     }
   }
   const c = parsed.data;
@@ -210,6 +233,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     masterKey: c.WARDEN_MASTER_KEY,
     previousMasterKeys: c.WARDEN_MASTER_KEY_PREVIOUS?.split(",") ?? [],
     logLevel: c.WARDEN_LOG_LEVEL,
+    scanTlsCaFile: c.WARDEN_SCAN_TLS_CA,
     session: { idleMinutes: c.WARDEN_SESSION_IDLE_MINUTES, absoluteHours: c.WARDEN_SESSION_ABSOLUTE_HOURS },
     login: { maxFailures: c.WARDEN_LOGIN_MAX_FAILURES, lockoutMinutes: c.WARDEN_LOGIN_LOCKOUT_MINUTES },
     uploadMaxBytes: c.WARDEN_UPLOAD_MAX_MB * 1024 * 1024,

@@ -66,10 +66,19 @@ describe("encryption at rest", () => {
     const a = await t.buildAgreement();
     expect((await upload(await t.admin(), a.id, pdf)).status).toBe(200);
 
+    // Hashed rather than sealed, but just as absent: session cookies and API token secrets.
+    const token = await people[0]!.client.post("/api/v1/tokens", {
+      name: "dump test",
+      scopes: ["read"],
+      expiresInDays: 1,
+    });
+    expect(token.status).toBe(201);
     const needles = [
       ...people.map((p) => Buffer.from(p.totpSecret!)),
       Buffer.from(marker),
       Buffer.from(marker, "utf16le"),
+      ...people.map((p) => Buffer.from(p.client.cookie!.split("=")[1]!)),
+      Buffer.from(token.body.secret as string),
     ];
     const dumps: [string, Buffer][] = [["logical", await logicalDump(t.store)]];
     if (t.store.pglite) {

@@ -281,6 +281,32 @@ describe("warden CLI against a running server", () => {
     expect((await readFile(out, "utf8")).startsWith("%PDF-")).toBe(true);
   }, 600_000);
 
+  it("scans Warden's own HTTPS with `warden scan tls --report` and the server keeps the result", async () => {
+    const r = await warden(["scan", "tls", running.url, "--report", "--format", "json", "--fail-on", "high"]);
+    expect(r.err).toContain("Reported 1 target(s)");
+    // The generated certificate is self-signed (high): the only finding, and --fail-on high says so.
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).targets[0].findings.map((f: { id: string }) => f.id)).toEqual([
+      "cert-self-signed",
+    ]);
+    const stored = await running.app.tlsScans.list({ q: new URL(running.url).host, limit: 5, offset: 0 });
+    expect(stored.items[0]).toMatchObject({
+      source: "cli",
+      scheduled: false,
+      lastScan: { trigger: "cli", grade: "T", worst: "high", reportedBy: "lead@example.test" },
+    });
+
+    // The server's list (catalog resources included) can be scanned from elsewhere, e.g. a CI runner.
+    const fromServer = await warden(["scan", "tls", "--server-targets", "--format", "json"]);
+    expect(fromServer.code, fromServer.err).toBe(0);
+    expect(JSON.parse(fromServer.out).targets.map((t: { target: string }) => t.target)).toContain(
+      running.url,
+    );
+    const none = await warden(["scan", "tls"]);
+    expect(none.code).toBe(2);
+    expect(none.err).toContain("Name at least one target");
+  }, 300_000);
+
   it("shows the keys and rotates data keys and the master key, with progress, from the CLI", async () => {
     const userId = randomUUID();
     await authRepo.insertUser(running.store, {

@@ -10,10 +10,12 @@ import { EngagementPage, EngagementsPage } from "./pages/engagements.tsx";
 import { EnrolPage } from "./pages/enrol.tsx";
 import { InvitePage } from "./pages/invite.tsx";
 import { JobsPage } from "./pages/jobs.tsx";
+import { KeysPage } from "./pages/keys.tsx";
 import { PortalPage } from "./pages/portal.tsx";
 import { SettingsPage } from "./pages/settings.tsx";
 import { SetupPage } from "./pages/setup.tsx";
 import { SignInPage } from "./pages/sign-in.tsx";
+import { TlsScansPage, TlsTargetPage } from "./pages/tls-scans.tsx";
 import { TrainingPage } from "./pages/training.tsx";
 import { UsersPage } from "./pages/users.tsx";
 import { VendorPage, VendorsPage } from "./pages/vendors.tsx";
@@ -67,6 +69,9 @@ export function App() {
             <Route path="/audit" element={staff(<AuditPage />)} />
             <Route path="/settings" element={staff(<SettingsPage />)} />
             <Route path="/settings/jobs" element={staff(<JobsPage />)} />
+            <Route path="/scans/tls" element={staff(<TlsScansPage />)} />
+            <Route path="/scans/tls/:id" element={staff(<TlsTargetPage />)} />
+            <Route path="/settings/keys" element={staff(<KeysPage />)} />
             <Route path="/account" element={<AccountPage />} />
             <Route path="/me" element={<PortalPage />} />
             <Route path="*" element={staff(<NotFound />)} />

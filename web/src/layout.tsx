@@ -20,6 +20,8 @@ const nav: NavItem[] = [
   { to: "/users", label: "Users", show: can.readUsers },
   { to: "/audit", label: "Audit", show: can.readAudit },
   { to: "/settings", label: "Settings", show: can.readSettings },
+  { to: "/scans/tls", label: "TLS scans", show: staff },
+  { to: "/settings/keys", label: "Keys", show: can.readKeys },
   { to: "/me", label: "My profile", show: (u) => u.role === "developer" },
 ];
 

@@ -100,4 +100,7 @@ export const can = {
   readAudit: (u: User) => ["admin", "security", "auditor"].includes(u.role),
   readSettings: (u: User) => ["admin", "security", "auditor"].includes(u.role),
   writeSettings: (u: User) => (staffWrite.leads as readonly string[]).includes(u.role),
+  scheduleScans: (u: User) => (staffWrite.leads as readonly string[]).includes(u.role),
+  readKeys: (u: User) => ["admin", "security", "auditor"].includes(u.role),
+  rotateKeys: (u: User) => u.role === "admin",
 };
