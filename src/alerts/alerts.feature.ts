@@ -8,15 +8,14 @@ import type { NotifyService } from "../notify/index.ts";
 import type { DevelopersService } from "../people/index.ts";
 import type { Scheduler } from "../scheduler/index.ts";
 import type { Store } from "../store/store.ts";
+import type { WorkingHours } from "./alert.types.ts";
 import { alertsRoutes } from "./alerts.routes.ts";
 import { createAlertsService } from "./alerts.service.ts";
 import { createDetectionContext, type LiveGrant } from "./detection.context.ts";
 import { createDetectionService } from "./detection.service.ts";
 import type { EventLogPort } from "./event-log.port.ts";
-import type { WorkingHours } from "./alert.types.ts";
 import { forwardingRoutes } from "./forwarding.routes.ts";
 import { createForwardingService } from "./forwarding.service.ts";
-
 
 export interface AlertsFeatureDeps {
   store: Store;

@@ -177,8 +177,8 @@ export const alertsRepo = {
   async list(q: SqlClient, f: AlertFilter): Promise<{ rows: AlertRow[]; total: number }> {
     const w = where(f);
     const total = Number(
-      (await q.query<{ n: number }>(`select count(*)::int8 as n from alerts a ${w.sql}`, w.params)).rows[0]?.n ??
-        0,
+      (await q.query<{ n: number }>(`select count(*)::int8 as n from alerts a ${w.sql}`, w.params)).rows[0]
+        ?.n ?? 0,
     );
     const params = [...w.params, f.limit, f.offset];
     const rows = (
@@ -213,7 +213,7 @@ export const alertsRepo = {
   async activity(q: SqlClient, alertId: string): Promise<ActivityRow[]> {
     return (
       await q.query<ActivityRow>(
-        "select id, at, actor_id, actor_label, kind, body, data from alert_activity where alert_id = $1 order by at, id",
+        "select id, at, actor_id, actor_label, kind, body, data from alert_activity where alert_id = $1 order by seq",
         [alertId],
       )
     ).rows;
@@ -282,7 +282,10 @@ export const alertsRepo = {
     ).rows.map((r) => ({ ...r, n: Number(r.n) }));
   },
 
-  async userExists(q: SqlClient, userId: string): Promise<{ display_name: string; role: string } | undefined> {
+  async userExists(
+    q: SqlClient,
+    userId: string,
+  ): Promise<{ display_name: string; role: string } | undefined> {
     return (
       await q.query<{ display_name: string; role: string }>(
         "select display_name, role from users where id = $1 and disabled_at is null",

@@ -6,10 +6,10 @@ import {
   alertPageSchema,
   alertPatch,
   noteInput,
-  ruleTestInput,
-  ruleTestResultSchema,
   rulesSettingsBody,
   rulesViewSchema,
+  ruleTestInput,
+  ruleTestResultSchema,
   timelineQuery,
   timelineSchema,
 } from "./alerts.schemas.ts";

@@ -6,7 +6,10 @@ export const severitySchema = z.enum(alertSeverities);
 export const alertStatuses = ["open", "acknowledged", "resolved"] as const;
 export const statusSchema = z.enum(alertStatuses);
 
-const isoDateTime = z.iso.datetime({ offset: true, error: "an ISO 8601 date-time such as 2026-12-01T00:00:00Z" });
+const isoDateTime = z.iso.datetime({
+  offset: true,
+  error: "an ISO 8601 date-time such as 2026-12-01T00:00:00Z",
+});
 /** `a,b,c` or repeated parameters. */
 const listOf = <T extends z.ZodType<string, string>>(item: T) =>
   z

@@ -49,8 +49,7 @@ export const presentAlert = (r: AlertRow): AlertView => ({
   resolvedAt: r.resolved_at ? new Date(r.resolved_at).toISOString() : null,
 });
 
-const zeroCounts = () =>
-  Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<AlertSeverity, number>;
+const zeroCounts = () => Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<AlertSeverity, number>;
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === "23505";
 
@@ -177,7 +176,9 @@ export function createAlertsService(deps: AlertsServiceDeps) {
       });
     } catch (err) {
       if (isUniqueViolation(err))
-        throw conflict("Another open alert already collects these events: resolve it before reopening this one");
+        throw conflict(
+          "Another open alert already collects these events: resolve it before reopening this one",
+        );
       throw err;
     }
     return get(id);

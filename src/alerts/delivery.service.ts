@@ -205,7 +205,12 @@ export function createEcsHttpForwarder(opts: HttpForwarderOptions) {
   return {
     /** One try, no retry (the caller keeps its own schedule); throws PermanentDeliveryError on 4xx. */
     postOnce: (body: string) =>
-      post(opts.url, body, { "content-type": "application/x-ndjson", ...opts.headers }, opts.timeoutMs ?? 10_000),
+      post(
+        opts.url,
+        body,
+        { "content-type": "application/x-ndjson", ...opts.headers },
+        opts.timeoutMs ?? 10_000,
+      ),
     async send(events: OcsfEvent[]): Promise<DeliveryResult> {
       if (events.length === 0) return { delivered: true, attempts: 0 };
       const body = ecsBody(events);

@@ -188,7 +188,11 @@ export function createDetectionService(deps: DetectionDeps) {
     await alertsRepo.addEvents(
       q,
       id,
-      c.refs.map((ref, i) => ({ eventId: ref, at: new Date(c.events[i]!.time), label: eventLabel(c.events[i]!) })),
+      c.refs.map((ref, i) => ({
+        eventId: ref,
+        at: new Date(c.events[i]!.time),
+        label: eventLabel(c.events[i]!),
+      })),
     );
   }
 

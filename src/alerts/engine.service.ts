@@ -152,7 +152,14 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
       touched.push(slot);
     }
     if (!slot.change) {
-      slot.change = { kind: "repeat", alert: slot.alert, hits: 0, refs: [], events: [], firstTime: event.time };
+      slot.change = {
+        kind: "repeat",
+        alert: slot.alert,
+        hits: 0,
+        refs: [],
+        events: [],
+        firstTime: event.time,
+      };
       touched.push(slot);
     }
     const c = slot.change;

@@ -2,7 +2,7 @@
  * Reads past events from the event log for replays (testing rules) and forwarding, in log order, as
  * OCSF (Warden's own audit records mapped by the log's `entryToOcsf`).
  */
-import { decodeEntry, entryToOcsf, type EventFilter, searchRows } from "../eventlog/index.ts";
+import { decodeEntry, type EventFilter, entryToOcsf, searchRows } from "../eventlog/index.ts";
 import type { SqlClient } from "../store/store.ts";
 import type { AppendedEvent, EventLogPort } from "./event-log.port.ts";
 

@@ -35,7 +35,9 @@ export interface DeadLetterRow {
   redriven_by: string | null;
 }
 
-const num = <T extends { cursor: number; forwarded: number; attempts: number; dead_letters?: number }>(r: T) => ({
+const num = <T extends { cursor: number; forwarded: number; attempts: number; dead_letters?: number }>(
+  r: T,
+) => ({
   ...r,
   cursor: Number(r.cursor),
   forwarded: Number(r.forwarded),

@@ -32,7 +32,8 @@ export function forwardingRoutes(fwd: ForwardingService) {
         config: { access: { permission: "settings:write" } },
         schema: {
           tags,
-          summary: "Forward the event log to a SIEM: syslog (RFC 5424 + CEF over UDP/TCP/TLS) or ECS JSON over HTTP",
+          summary:
+            "Forward the event log to a SIEM: syslog (RFC 5424 + CEF over UDP/TCP/TLS) or ECS JSON over HTTP",
           body: destinationInput,
           response: { 201: destinationSchema },
         },
@@ -43,7 +44,12 @@ export function forwardingRoutes(fwd: ForwardingService) {
       "/siem/destinations/:id",
       {
         config: { access: { permission: "settings:read" } },
-        schema: { tags, summary: "One SIEM destination", params: idParam, response: { 200: destinationSchema } },
+        schema: {
+          tags,
+          summary: "One SIEM destination",
+          params: idParam,
+          response: { 200: destinationSchema },
+        },
       },
       async (req) => fwd.get(req.params.id),
     );
@@ -65,7 +71,12 @@ export function forwardingRoutes(fwd: ForwardingService) {
       "/siem/destinations/:id",
       {
         config: { access: { permission: "settings:write" } },
-        schema: { tags, summary: "Stop forwarding to a destination", params: idParam, response: { 204: z.null() } },
+        schema: {
+          tags,
+          summary: "Stop forwarding to a destination",
+          params: idParam,
+          response: { 204: z.null() },
+        },
       },
       async (req, reply) => {
         await fwd.remove(req.ctx, req.params.id);

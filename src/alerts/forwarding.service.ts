@@ -144,7 +144,14 @@ export function createForwardingService(deps: ForwardingDeps) {
         const now = clock.now();
         logger.warn({ destination: d.id, attempts, dead, error: message }, "SIEM forwarding failed");
         if (!dead) {
-          await repo.failed(store, d.id, attempts, message, now, new Date(now.getTime() + forwardBackoffMs(attempts)));
+          await repo.failed(
+            store,
+            d.id,
+            attempts,
+            message,
+            now,
+            new Date(now.getTime() + forwardBackoffMs(attempts)),
+          );
           return { sent, waiting: true };
         }
         await store.tx(async (q) => {
@@ -260,7 +267,12 @@ export function createForwardingService(deps: ForwardingDeps) {
       await audit.record(q, ctx, {
         action: "alerts.destination.create",
         target: { type: "siem_destination", id },
-        summary: { name: input.name, kind: input.kind, config: input.config, secretHeaders: Object.keys(headers) },
+        summary: {
+          name: input.name,
+          kind: input.kind,
+          config: input.config,
+          secretHeaders: Object.keys(headers),
+        },
       });
     });
     return get(id);
@@ -272,12 +284,15 @@ export function createForwardingService(deps: ForwardingDeps) {
     let sealed: Uint8Array | null = existing.secret_headers;
     if (patch.secretHeaders !== undefined) {
       if (existing.kind !== "ecs_http")
-        throw new AppError("validation_failed", "secretHeaders: only ECS over HTTP destinations send headers");
+        throw new AppError(
+          "validation_failed",
+          "secretHeaders: only ECS over HTTP destinations send headers",
+        );
       sealed = Object.keys(patch.secretHeaders).length
         ? await sealer.seal("webhook", JSON.stringify(patch.secretHeaders), sealCtx(id))
         : null;
     }
-    if (patch.config && ("url" in patch.config) !== (existing.kind === "ecs_http"))
+    if (patch.config && "url" in patch.config !== (existing.kind === "ecs_http"))
       throw new AppError("validation_failed", `config: not a ${existing.kind} configuration`);
     await store.tx(async (q) => {
       const d = await repo.get(q, id, true);

@@ -10,6 +10,8 @@ export type {
   RuleHit,
   WorkingHours,
 } from "./alert.types.ts";
+export { type AlertsFeature, type AlertsFeatureDeps, createAlertsFeature } from "./alerts.feature.ts";
+export type { AlertsService } from "./alerts.service.ts";
 export {
   alertEmail,
   createEcsHttpForwarder,
@@ -28,6 +30,8 @@ export {
   type WebhookNotifierOptions,
   withRetry,
 } from "./delivery.service.ts";
+export type { DetectionContext, LiveGrant } from "./detection.context.ts";
+export type { DetectionService } from "./detection.service.ts";
 export {
   type AlertChange,
   type AlertEngine,
@@ -39,6 +43,8 @@ export {
   replayRules,
   sigmaAlertRule,
 } from "./engine.service.ts";
+export { eventLogReader } from "./event-log.adapter.ts";
+export type { AppendedEvent, EventLogPort } from "./event-log.port.ts";
 export {
   alertToCef,
   eventToCef,
@@ -50,6 +56,7 @@ export {
   TIMESTAMP_HEADER,
   verifyWebhookSignature,
 } from "./forward.format.ts";
+export type { ForwardingService } from "./forwarding.service.ts";
 export {
   type CidrGeoEntry,
   createCidrGeoTable,
@@ -72,6 +79,7 @@ export {
   withinWorkingHours,
 } from "./rules.builtin.ts";
 export { builtinRulesConfigSchema, parseBuiltinRulesConfig } from "./rules.schemas.ts";
+export { type RulesSettings, SETTINGS_KEY as ALERT_RULES_SETTINGS_KEY } from "./rules.settings.ts";
 export { SIGMA_FIELD_MAP, SIGMA_LOGSOURCE } from "./sigma.taxonomy.ts";
 export {
   createSigmaEvaluator,
@@ -82,12 +90,3 @@ export {
   type SigmaHit,
   type SigmaRuleSet,
 } from "./sigma.ts";
-
-export { type AlertsFeature, type AlertsFeatureDeps, createAlertsFeature } from "./alerts.feature.ts";
-export type { AlertsService } from "./alerts.service.ts";
-export type { DetectionContext, LiveGrant } from "./detection.context.ts";
-export type { DetectionService } from "./detection.service.ts";
-export { eventLogReader } from "./event-log.adapter.ts";
-export type { AppendedEvent, EventLogPort } from "./event-log.port.ts";
-export type { ForwardingService } from "./forwarding.service.ts";
-export { SETTINGS_KEY as ALERT_RULES_SETTINGS_KEY, type RulesSettings } from "./rules.settings.ts";

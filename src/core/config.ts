@@ -157,7 +157,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (c && (c.WARDEN_SYSLOG_TLS_CERT === undefined) !== (c.WARDEN_SYSLOG_TLS_KEY === undefined)) {
     problems.push("WARDEN_SYSLOG_TLS_CERT and WARDEN_SYSLOG_TLS_KEY: set both (PEM file paths) or neither");
   }
-  if (c && c.WARDEN_SYSLOG_TLS_PORT === undefined && (c.WARDEN_SYSLOG_TLS_CERT || c.WARDEN_SYSLOG_TLS_CLIENT_CA)) {
+  if (
+    c &&
+    c.WARDEN_SYSLOG_TLS_PORT === undefined &&
+    (c.WARDEN_SYSLOG_TLS_CERT || c.WARDEN_SYSLOG_TLS_CLIENT_CA)
+  ) {
     problems.push("WARDEN_SYSLOG_TLS_PORT: set it to use the syslog TLS certificate or client CA");
   }
   if (problems.length > 0 || !c) throw new ConfigError(problems);

@@ -148,7 +148,10 @@ export const developersRepo = {
   async profiles(q: SqlClient) {
     return (
       await q.query<
-        Pick<DeveloperRow, "id" | "full_name" | "email" | "time_zone" | "working_hours" | "git_usernames" | "status">
+        Pick<
+          DeveloperRow,
+          "id" | "full_name" | "email" | "time_zone" | "working_hours" | "git_usernames" | "status"
+        >
       >("select id, full_name, email, time_zone, working_hours, git_usernames, status from developers")
     ).rows;
   },

@@ -41,7 +41,8 @@ export function* splitJsonValues(text: string, maxValues = 100_000): Generator<u
     } catch (err) {
       throw new AppError("validation_failed", `bad JSON at character ${i + 1}: ${(err as Error).message}`);
     }
-    if (++count > maxValues) throw new AppError("payload_too_large", `more than ${maxValues} values in one body`);
+    if (++count > maxValues)
+      throw new AppError("payload_too_large", `more than ${maxValues} values in one body`);
     yield value;
     i = j + 1;
   }

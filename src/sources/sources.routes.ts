@@ -67,7 +67,10 @@ export function sourcesRoutes(sources: SourcesService) {
           summary:
             "GitLab audit event streaming destination; X-Gitlab-Event-Streaming-Token: <WARDEN_GITLAB_AUDIT_TOKEN>",
           security: [],
-          body: z.union([z.record(z.string(), z.unknown()), z.array(z.record(z.string(), z.unknown())).max(1000)]),
+          body: z.union([
+            z.record(z.string(), z.unknown()),
+            z.array(z.record(z.string(), z.unknown())).max(1000),
+          ]),
           response: { 200: z.object({ accepted: z.number().int(), duplicates: z.number().int() }) },
         },
       },
@@ -88,7 +91,11 @@ export function sourcesRoutes(sources: SourcesService) {
               syslog: z.object({
                 listening: z.boolean(),
                 host: z.string(),
-                ports: z.object({ udp: z.number().optional(), tcp: z.number().optional(), tls: z.number().optional() }),
+                ports: z.object({
+                  udp: z.number().optional(),
+                  tcp: z.number().optional(),
+                  tls: z.number().optional(),
+                }),
                 messages: z.number(),
                 events: z.number(),
                 errors: z.number(),

@@ -4,8 +4,9 @@
  * Each normalises to OCSF (src/ingest) and appends to the event log, which maps actors to developers
  * (SSH certificate key id, Git username, e-mail) and answers once the events are durable.
  */
-import { readFile } from "node:fs/promises";
+
 import { timingSafeEqual } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import type { Clock } from "../core/clock.ts";
 import type { Config } from "../core/config.ts";
 import { AppError, isAppError } from "../core/errors.ts";
@@ -125,7 +126,10 @@ export function createSourcesService(deps: SourcesDeps) {
       onEvent: onSyslogEvent,
       onError: (e) => {
         counters.parseErrors++;
-        logger.debug({ kind: e.kind, transport: e.transport, peer: e.peer, error: e.message }, "syslog input refused");
+        logger.debug(
+          { kind: e.kind, transport: e.transport, peer: e.peer, error: e.message },
+          "syslog input refused",
+        );
       },
     });
     return receiver.ports;
@@ -174,7 +178,10 @@ export function createSourcesService(deps: SourcesDeps) {
   async function ingestGitHub(body: string, authorization: string | undefined) {
     const expected = config.sources.githubAuditToken;
     if (!expected)
-      throw new AppError("not_found", "GitHub audit streaming is not enabled (WARDEN_GITHUB_AUDIT_STREAM_TOKEN)");
+      throw new AppError(
+        "not_found",
+        "GitHub audit streaming is not enabled (WARDEN_GITHUB_AUDIT_STREAM_TOKEN)",
+      );
     const token = /^(Splunk|Bearer)\s+(.+)$/i.exec(authorization ?? "")?.[2]?.trim();
     if (!sameSecret(token, expected))
       throw new AppError("unauthenticated", "Send the stream token as Authorization: Splunk <token>");
