@@ -38,7 +38,9 @@ export function buildProgram(): Command {
   registerScanTlsCommands(scan);
   registerScanFilesCommands(scan);
   registerHooksCommands(
-    program.command("hooks").description("Scripts that report to Warden's log from other systems (Git servers)"),
+    program
+      .command("hooks")
+      .description("Scripts that report to Warden's log from other systems (Git servers)"),
   );
   return program;
 }

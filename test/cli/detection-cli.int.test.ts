@@ -73,7 +73,14 @@ describe("warden serve with a syslog port", () => {
 
 describe("warden hooks git", () => {
   it("prints install instructions and the three scripts, with no token in them", async () => {
-    const r = await warden(["hooks", "git", "--url", "https://warden.example.test:8443", "--repo-root", "/srv/git"]);
+    const r = await warden([
+      "hooks",
+      "git",
+      "--url",
+      "https://warden.example.test:8443",
+      "--repo-root",
+      "/srv/git",
+    ]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/pre-receive/);
     expect(r.out).toContain("# ----- pre-receive -----");
