@@ -3,6 +3,8 @@ import { Page } from "./components/page.tsx";
 import { RequireSession, StaffOnly } from "./layout.tsx";
 import { AccountPage } from "./pages/account.tsx";
 import { AgreementPage, AgreementsPage } from "./pages/agreements.tsx";
+import { AlertRulesPage } from "./pages/alert-rules.tsx";
+import { AlertPage, AlertsPage } from "./pages/alerts.tsx";
 import { DashboardPage } from "./pages/dashboard.tsx";
 import { DeveloperPage, DevelopersPage, NewDeveloperPage } from "./pages/developers.tsx";
 import { EngagementPage, EngagementsPage } from "./pages/engagements.tsx";
@@ -10,6 +12,7 @@ import { EnrolPage } from "./pages/enrol.tsx";
 import { InvitePage } from "./pages/invite.tsx";
 import { PortalPage } from "./pages/portal.tsx";
 import { SetupPage } from "./pages/setup.tsx";
+import { SiemPage } from "./pages/siem.tsx";
 import { SignInPage } from "./pages/sign-in.tsx";
 import { TrainingPage } from "./pages/training.tsx";
 import { UsersPage } from "./pages/users.tsx";
@@ -61,6 +64,10 @@ export function App() {
             <Route path="/agreements/:id" element={staff(<AgreementPage />)} />
             <Route path="/training" element={staff(<TrainingPage />)} />
             <Route path="/users" element={staff(<UsersPage />)} />
+            <Route path="/alerts" element={staff(<AlertsPage />)} />
+            <Route path="/alerts/rules" element={staff(<AlertRulesPage />)} />
+            <Route path="/alerts/forwarding" element={staff(<SiemPage />)} />
+            <Route path="/alerts/:id" element={staff(<AlertPage />)} />
             <Route path="/account" element={<AccountPage />} />
             <Route path="/me" element={<PortalPage />} />
             <Route path="*" element={staff(<NotFound />)} />

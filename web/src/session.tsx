@@ -97,4 +97,7 @@ export const can = {
   readUsers: (u: User) => ["admin", "security", "auditor"].includes(u.role),
   writeUsers: (u: User) => u.role === "admin",
   invite: (u: User) => (staffWrite.leads as readonly string[]).includes(u.role),
+  readAlerts: (u: User) => ["admin", "security", "auditor"].includes(u.role),
+  writeAlerts: (u: User) => (staffWrite.leads as readonly string[]).includes(u.role),
+  readSettings: (u: User) => ["admin", "security", "auditor"].includes(u.role),
 };
