@@ -85,6 +85,18 @@ const expected: Record<string, Role[] | typeof PUBLIC> = {
   "GET /api/v1/audit/verify": ["admin", "security", "auditor"],
   "GET /api/v1/scheduler/tasks": ["admin", "security", "auditor"],
   "POST /api/v1/scheduler/tasks/{name}/run": LEADS,
+  "GET /api/v1/events": ["admin", "security", "auditor"],
+  "GET /api/v1/events/export": ["admin", "security", "auditor"],
+  "GET /api/v1/events/heatmap": ["admin", "security", "auditor"],
+  "GET /api/v1/events/{id}": ["admin", "security", "auditor"],
+  "GET /api/v1/events/{id}/receipt": ["admin", "security", "auditor"],
+  "GET /api/v1/log": ["admin", "security", "auditor"],
+  "GET /api/v1/log/proof/inclusion": ["admin", "security", "auditor"],
+  "GET /api/v1/log/proof/consistency": ["admin", "security", "auditor"],
+  "POST /api/v1/log/verify": ["admin", "security", "auditor"],
+  "GET /api/v1/log/retention": ["admin", "security", "auditor"],
+  "PUT /api/v1/log/retention": LEADS,
+  "POST /api/v1/ingest/events": LEADS,
 };
 
 let t: TestApp;
