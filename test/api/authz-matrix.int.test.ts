@@ -91,6 +91,7 @@ const expected: Record<string, Role[] | typeof PUBLIC> = {
   "GET /api/v1/events/{id}": ["admin", "security", "auditor"],
   "GET /api/v1/events/{id}/receipt": ["admin", "security", "auditor"],
   "GET /api/v1/log": ["admin", "security", "auditor"],
+  "GET /api/v1/log/checkpoint": ["admin", "security", "auditor"],
   "GET /api/v1/log/proof/inclusion": ["admin", "security", "auditor"],
   "GET /api/v1/log/proof/consistency": ["admin", "security", "auditor"],
   "POST /api/v1/log/verify": ["admin", "security", "auditor"],
