@@ -144,7 +144,8 @@ describe("warden audit", () => {
     const size = Number((await readFile(path.join(at("export"), "checkpoint"), "utf8")).split("\n")[1]);
     const file = path.join(at("export"), entryBundlePath(1, Math.min(256, size - 256)));
     const entries = decodeBundle(new Uint8Array(await readFile(file)))!.map((e) => new Uint8Array(e));
-    entries[7]![20] ^= 1;
+    const changed = entries[7]!;
+    changed[20] = (changed[20] ?? 0) ^ 1;
     await writeFile(file, encodeBundle(entries));
     const bad = await warden(args);
     expect(bad.code).toBe(1);
