@@ -32,11 +32,11 @@ export interface AppDeps {
  */
 export function createApp(deps: AppDeps) {
   const { store, clock, config, sealer, logger } = deps;
-  // One verifiable log: every audit record and every ingested event is a leaf of its Merkle tree.
-  const eventLog = createEventLogFeature({ store, clock, config, logger, sealer });
-  const audit = createAuditService({ store, log: eventLog.auditLog });
   // Features register their background tasks here; `serve` starts it, tests call `tick()`.
   const scheduler = createScheduler({ store, clock, logger });
+  // One verifiable log: every audit record and every ingested event is a leaf of its Merkle tree.
+  const eventLog = createEventLogFeature({ store, clock, config, logger, sealer, scheduler });
+  const audit = createAuditService({ store, log: eventLog.auditLog });
   const notify = createNotifyFeature({ store, clock, config, logger, scheduler, audit });
   const people = createPeopleFeature({ store, clock, audit });
   const agreements = createAgreementsFeature({ store, clock, audit, sealer });
@@ -78,6 +78,7 @@ export function createApp(deps: AppDeps) {
     ...scanReports.routes,
     schedulerRoutes(scheduler, audit),
     ...notify.routes,
+    ...eventLog.routes,
     ...alerts.routes,
     ...sources.routes,
   ];
@@ -97,8 +98,8 @@ export function createApp(deps: AppDeps) {
     alerts,
     sources: sources.service,
     routes,
-    /** Routes outside /api. */
-    rootRoutes: [...sources.rootRoutes],
+    /** Routes outside /api (the public /log endpoints of the transparency log, Splunk HEC paths). */
+    rootRoutes: [...eventLog.rootRoutes, ...sources.rootRoutes],
   };
 }
 

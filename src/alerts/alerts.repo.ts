@@ -171,7 +171,12 @@ export const alertsRepo = {
       `insert into alert_events (alert_id, event_id, at, label)
        select * from unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[])
        on conflict do nothing`,
-      [links.map((l) => l.alertId), links.map((l) => l.eventId), links.map((l) => l.at), links.map((l) => l.label)],
+      [
+        links.map((l) => l.alertId),
+        links.map((l) => l.eventId),
+        links.map((l) => l.at),
+        links.map((l) => l.label),
+      ],
     );
   },
 

@@ -228,7 +228,10 @@ export function createDetectionService(deps: DetectionDeps) {
           if (notifies(severity, s) && !notifies(row.severity, s))
             await notifyAlert(q, { ...a, id, severity }, "alerts.alert.escalated", s);
         }
-        if (Math.floor((row.count + p.hits) / EVENTS_KEPT) > Math.floor(row.count / EVENTS_KEPT) && row.count > 0)
+        if (
+          Math.floor((row.count + p.hits) / EVENTS_KEPT) > Math.floor(row.count / EVENTS_KEPT) &&
+          row.count > 0
+        )
           prune.push(id);
         row.count += p.hits;
       } else {
@@ -272,7 +275,12 @@ export function createDetectionService(deps: DetectionDeps) {
       }
       stored.set(a.id, id);
       for (let i = 0; i < p.refs.length; i++)
-        links.push({ alertId: id, eventId: p.refs[i]!, at: new Date(p.events[i]!.time), label: eventLabel(p.events[i]!) });
+        links.push({
+          alertId: id,
+          eventId: p.refs[i]!,
+          at: new Date(p.events[i]!.time),
+          label: eventLabel(p.events[i]!),
+        });
     }
     await alertsRepo.growMany(q, grows, now);
     await alertsRepo.linkEvents(q, links);
@@ -324,7 +332,8 @@ export function createDetectionService(deps: DetectionDeps) {
     if (changes.length === 0) return;
     accumulate(changes);
     // New alerts are stored (and notify) now; repeats wait for the next flush, at most a second away.
-    if (changes.some((c) => c.kind === "new") || Date.now() - lastFlush >= FLUSH_EVERY_MS) await flush(settings!);
+    if (changes.some((c) => c.kind === "new") || Date.now() - lastFlush >= FLUSH_EVERY_MS)
+      await flush(settings!);
   }
 
   async function run() {

@@ -25,6 +25,8 @@ export const permissions = {
   "users:write": ["admin"],
   "invites:write": leads,
   "audit:read": ["admin", "security", "auditor"],
+  // Sending events to the log (POST /ingest/events), with an API token of scope "ingest".
+  "events:ingest": leads,
   "scans:read": staff,
   "scans:write": ["admin", "security", "manager"],
   "alerts:read": ["admin", "security", "auditor"],

@@ -131,7 +131,8 @@ export function indexColumns(entry: LogEntry, actorDeveloperId?: string | null):
     (e.resources?.[0]?.name
       ? { kind: e.resources[0].type ?? "resource", name: e.resources[0].name }
       : undefined);
-  const unmappedAction = (e.unmapped as { action?: unknown } | undefined)?.action;
+  const unmapped = e.unmapped as { action?: unknown; git?: { type?: unknown } } | undefined;
+  const unmappedAction = unmapped?.action ?? unmapped?.git?.type;
   const action =
     e.api?.operation ??
     (typeof unmappedAction === "string" ? unmappedAction : undefined) ??

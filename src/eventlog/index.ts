@@ -11,13 +11,18 @@ import type { Clock } from "../core/clock.ts";
 import type { Config } from "../core/config.ts";
 import type { Logger } from "../core/logger.ts";
 import type { Sealer } from "../crypto/keyring.ts";
+import type { Api } from "../http/server.ts";
+import type { Scheduler } from "../scheduler/index.ts";
 import type { Store } from "../store/store.ts";
 import { createActorDirectory } from "./eventlog.directory.ts";
 import { type AuditRecordEntry, decodeEntry } from "./eventlog.entries.ts";
 import { searchRows } from "./eventlog.repo.ts";
+import { createRetention } from "./eventlog.retention.ts";
+import { eventLogRoutes } from "./eventlog.routes.ts";
 import { createEventLogService } from "./eventlog.service.ts";
 import type { EventAppender } from "./eventlog.types.ts";
 import { createEventLogWriter } from "./eventlog.writer.ts";
+import { logRoutes } from "./log.routes.ts";
 
 export type { AuditRecordEntry, LogEntry, OcsfRecordEntry } from "./eventlog.entries.ts";
 export { auditToOcsf, decodeEntry, entryToOcsf } from "./eventlog.entries.ts";
@@ -37,6 +42,7 @@ export interface EventLogFeatureDeps {
   config: Config;
   logger: Logger;
   sealer: Sealer;
+  scheduler: Scheduler;
 }
 
 export function createEventLogFeature(deps: EventLogFeatureDeps) {
@@ -90,6 +96,24 @@ export function createEventLogFeature(deps: EventLogFeatureDeps) {
   };
 
   const appender: EventAppender = { appendEvents: writer.appendEvents, onAppended: writer.onAppended };
+  const retention = createRetention({ store, clock, logger, service, writer });
+
+  deps.scheduler.register({
+    name: "log.checkpoint",
+    description: "Sign a checkpoint of the audit log when it has grown (C2SP tlog-checkpoint)",
+    everyMs: 60_000,
+    run: async () => {
+      const t = await service.tlog();
+      const note = await t.checkpoint();
+      return { size: Number(note.split("\n")[1]) };
+    },
+  });
+  deps.scheduler.register({
+    name: "log.retention",
+    description: "Prune audit log entries past their class's retention, keeping the signed checkpoint",
+    everyMs: 6 * 3_600_000,
+    run: async ({ at }) => retention.run(at),
+  });
 
   return {
     ...appender,
@@ -97,6 +121,12 @@ export function createEventLogFeature(deps: EventLogFeatureDeps) {
     service,
     directory,
     auditLog,
+    retention,
+    routes: [eventLogRoutes({ service, appender, retention, resolveActor: directory.resolve })] as ((
+      api: Api,
+    ) => Promise<void>)[],
+    /** Routes outside /api: the public transparency-log endpoints under /log. */
+    rootRoutes: [logRoutes(service)],
     /** Start-up work: import the foundation's trail now and load (or generate) the signing key. */
     async start() {
       await writer.importLegacyNow();
