@@ -14,14 +14,6 @@ import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import pino from "pino";
-import { createApp } from "../src/app.ts";
-import { systemClock } from "../src/core/clock.ts";
-import { loadConfig } from "../src/core/config.ts";
-import { systemCtx } from "../src/core/context.ts";
-import { createSealer, kekFromBytes } from "../src/crypto/keyring.ts";
-import type { OcsfEvent } from "../src/ingest/index.ts";
-import { migrate } from "../src/store/migrate.ts";
-import { openStore } from "../src/store/store.ts";
 import {
   builtinRules,
   createAlertEngine,
@@ -32,8 +24,16 @@ import {
   type RuleContext,
   sigmaAlertRule,
 } from "../src/alerts/index.ts";
-import { attributeActor, normaliseSshdSyslog, parseSyslog } from "../src/ingest/index.ts";
 import { rulesSettingsSchema } from "../src/alerts/rules.settings.ts";
+import { createApp } from "../src/app.ts";
+import { systemClock } from "../src/core/clock.ts";
+import { loadConfig } from "../src/core/config.ts";
+import { systemCtx } from "../src/core/context.ts";
+import { createSealer, kekFromBytes } from "../src/crypto/keyring.ts";
+import type { OcsfEvent } from "../src/ingest/index.ts";
+import { attributeActor, normaliseSshdSyslog, parseSyslog } from "../src/ingest/index.ts";
+import { migrate } from "../src/store/migrate.ts";
+import { openStore } from "../src/store/store.ts";
 import { machine } from "./lib.ts";
 
 const LINES = Number(process.env.DETECTION_BENCH_LINES ?? 60_000);
@@ -287,7 +287,9 @@ async function durableRun(withRules: boolean) {
     await append(events);
     const secs = (performance.now() - start) / 1000;
     const cpu = process.cpuUsage(cpu0);
-    const alerts = Number((await store.query<{ n: number }>("select count(*)::int8 as n from alerts")).rows[0]?.n ?? 0);
+    const alerts = Number(
+      (await store.query<{ n: number }>("select count(*)::int8 as n from alerts")).rows[0]?.n ?? 0,
+    );
     return {
       eventsPerSec: events.length / secs,
       eventsPerCpuSec: events.length / ((cpu.user + cpu.system) / 1e6),

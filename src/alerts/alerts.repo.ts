@@ -100,16 +100,6 @@ function where(f: Omit<AlertFilter, "limit" | "offset">): { sql: string; params:
 }
 
 export const alertsRepo = {
-  async findOpenByDedup(q: SqlClient, dedupKey: string): Promise<AlertRow | undefined> {
-    return (
-      await q.query<AlertRow>(
-        `select a.*, null as developer_name, null as assignee_name from alerts a
-          where a.dedup_key = $1 and a.status <> 'resolved' for update`,
-        [dedupKey],
-      )
-    ).rows[0];
-  },
-
   /**
    * For storing a batch of rule hits: the alerts with these ids, and the open alerts with these dedup
    * keys, locked until the transaction ends.

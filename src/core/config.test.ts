@@ -18,6 +18,11 @@ describe("configuration", () => {
     [{ WARDEN_LOG_LEVEL: "loud" }, "WARDEN_LOG_LEVEL"],
     [{ WARDEN_TLS_CERT: "/etc/cert.pem" }, "WARDEN_TLS_CERT and WARDEN_TLS_KEY"],
     [{ WARDEN_PROT: "8443" }, "WARDEN_PROT: unknown setting"],
+    [{ WARDEN_SYSLOG_TCP_PORT: "514514" }, "WARDEN_SYSLOG_TCP_PORT"],
+    [{ WARDEN_SYSLOG_TLS_CERT: "/c.pem", WARDEN_SYSLOG_TLS_PORT: "6514" }, "WARDEN_SYSLOG_TLS_CERT and"],
+    [{ WARDEN_SYSLOG_TLS_CLIENT_CA: "/ca.pem" }, "WARDEN_SYSLOG_TLS_PORT: set it"],
+    [{ WARDEN_SYSLOG_RFC3164_TZ: "Mars/Olympus" }, "WARDEN_SYSLOG_RFC3164_TZ"],
+    [{ WARDEN_GITLAB_AUDIT_TOKEN: "short" }, "WARDEN_GITLAB_AUDIT_TOKEN"],
   ])("stops on %j naming the variable", (env, name) => {
     try {
       loadConfig(env);
@@ -26,6 +31,26 @@ describe("configuration", () => {
       expect(e).toBeInstanceOf(ConfigError);
       expect((e as ConfigError).message).toContain(name);
     }
+  });
+
+  it("starts no syslog receiver unless a port is set, and reads the TLS listener's files", () => {
+    expect(loadConfig({}).syslog).toMatchObject({
+      host: "127.0.0.1",
+      udpPort: undefined,
+      tcpPort: undefined,
+      tls: undefined,
+    });
+    expect(
+      loadConfig({
+        WARDEN_SYSLOG_TLS_PORT: "6514",
+        WARDEN_SYSLOG_TLS_CERT: "/c.pem",
+        WARDEN_SYSLOG_TLS_KEY: "/k.pem",
+        WARDEN_SYSLOG_RFC3164_TZ: "Europe/Berlin",
+      }).syslog,
+    ).toMatchObject({
+      tls: { port: 6514, certFile: "/c.pem", keyFile: "/k.pem" },
+      rfc3164TimeZone: "Europe/Berlin",
+    });
   });
 
   it("ignores unrelated variables and the test-only ones", () => {
