@@ -43,6 +43,7 @@ create index alert_events_at_idx on alert_events (alert_id, at desc);
 -- What people did with an alert: notes, status changes, assignments (the alert's own timeline).
 create table alert_activity (
   id uuid primary key,
+  seq bigint generated always as identity,
   alert_id uuid not null references alerts (id),
   at timestamptz not null,
   actor_id uuid,
@@ -51,7 +52,7 @@ create table alert_activity (
   body text not null default '',
   data jsonb not null default '{}'::jsonb
 );
-create index alert_activity_alert_idx on alert_activity (alert_id, at);
+create index alert_activity_alert_idx on alert_activity (alert_id, seq);
 
 -- Where events are forwarded. `cursor` is the last log index handed over; a batch that keeps failing
 -- becomes a dead letter after the last try and the cursor moves on. Secret headers are sealed.

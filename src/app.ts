@@ -170,7 +170,7 @@ export function createApp(deps: AppDeps) {
     sources: sources.service,
     tlsScans: tlsScans.service,
     routes,
-    /** Routes outside /api: the transparency log's public /log endpoints, source receivers. */
+    /** Routes outside /api (the public /log endpoints of the transparency log, Splunk HEC paths). */
     rootRoutes: [...eventLog.rootRoutes, ...sources.rootRoutes],
   };
 }

@@ -126,7 +126,8 @@ export function httpClient(server: FastifyInstance, opts: { ip?: string } = {}):
     }
     let body: any = res.body;
     const type = String(res.headers["content-type"] ?? "");
-    if (type.includes("json") && res.body) body = JSON.parse(res.body);
+    // NDJSON (event exports) stays text: it is many JSON documents, not one.
+    if (type.includes("json") && !type.includes("ndjson") && res.body) body = JSON.parse(res.body);
     if (body && typeof body === "object" && typeof body.csrfToken === "string") c.csrf = body.csrfToken;
     return {
       status: res.statusCode,

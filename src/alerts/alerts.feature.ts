@@ -72,7 +72,7 @@ export function createAlertsFeature(deps: AlertsFeatureDeps) {
     loadSettings: service.loadSettings,
     ...(alertUrl ? { alertUrl } : {}),
   });
-  deps.eventLog.onAppended(detection.onAppended);
+  const detach = deps.eventLog.onAppended(detection.onAppended);
   const forwarding = createForwardingService({
     store,
     clock,
@@ -87,6 +87,10 @@ export function createAlertsFeature(deps: AlertsFeatureDeps) {
     detection,
     forwarding,
     context,
+    /** Stops evaluating rules on new events (shutdown; the benchmark's rules-off run). */
+    detach: () => {
+      detach();
+    },
     routes: [alertsRoutes(service), forwardingRoutes(forwarding)] as ((api: Api) => Promise<void>)[],
   };
 }

@@ -100,14 +100,74 @@ function where(f: Omit<AlertFilter, "limit" | "offset">): { sql: string; params:
 }
 
 export const alertsRepo = {
-  async findOpenByDedup(q: SqlClient, dedupKey: string): Promise<AlertRow | undefined> {
+  /**
+   * For storing a batch of rule hits: the alerts with these ids, and the open alerts with these dedup
+   * keys, locked until the transaction ends.
+   */
+  async lockForHits(
+    q: SqlClient,
+    ids: string[],
+    dedupKeys: string[],
+  ): Promise<Pick<AlertRow, "id" | "dedup_key" | "status" | "severity" | "count">[]> {
     return (
-      await q.query<AlertRow>(
-        `select a.*, null as developer_name, null as assignee_name from alerts a
-          where a.dedup_key = $1 and a.status <> 'resolved' for update`,
-        [dedupKey],
+      await q.query<Pick<AlertRow, "id" | "dedup_key" | "status" | "severity" | "count">>(
+        `select id, dedup_key, status, severity, count from alerts
+          where id = any($1::uuid[]) or (dedup_key = any($2::text[]) and status <> 'resolved')
+          order by id for update`,
+        [ids, dedupKeys],
       )
-    ).rows[0];
+    ).rows.map((r) => ({ ...r, count: Number(r.count) }));
+  },
+
+  /** Adds repeats to many open alerts in one statement. */
+  async growMany(
+    q: SqlClient,
+    rows: {
+      id: string;
+      hits: number;
+      firstSeen: Date;
+      lastSeen: Date;
+      summary: string;
+      details: Record<string, unknown>;
+      severity: AlertSeverity;
+    }[],
+    at: Date,
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    await q.query(
+      `update alerts a set count = a.count + v.hits, first_seen = least(a.first_seen, v.first_seen),
+         last_seen = greatest(a.last_seen, v.last_seen), summary = v.summary, details = v.details,
+         severity = v.severity, updated_at = $8
+       from unnest($1::uuid[], $2::int8[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::jsonb[], $7::text[])
+         as v(id, hits, first_seen, last_seen, summary, details, severity)
+       where a.id = v.id`,
+      [
+        rows.map((r) => r.id),
+        rows.map((r) => r.hits),
+        rows.map((r) => r.firstSeen),
+        rows.map((r) => r.lastSeen),
+        rows.map((r) => r.summary),
+        rows.map((r) => JSON.stringify(r.details)),
+        rows.map((r) => r.severity),
+        at,
+      ],
+    );
+  },
+
+  /** Event links of many alerts in one statement (a link already there is kept). */
+  async linkEvents(q: SqlClient, links: { alertId: string; eventId: string; at: Date; label: string }[]) {
+    if (links.length === 0) return;
+    await q.query(
+      `insert into alert_events (alert_id, event_id, at, label)
+       select * from unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[])
+       on conflict do nothing`,
+      [
+        links.map((l) => l.alertId),
+        links.map((l) => l.eventId),
+        links.map((l) => l.at),
+        links.map((l) => l.label),
+      ],
+    );
   },
 
   async insert(q: SqlClient, a: NewAlert): Promise<void> {
@@ -130,38 +190,6 @@ export const alertsRepo = {
         a.lastSeen,
         a.at,
       ],
-    );
-  },
-
-  /** Adds repeats to an open alert: count, time span, the latest description, a higher severity. */
-  async grow(
-    q: SqlClient,
-    id: string,
-    g: {
-      hits: number;
-      firstSeen: Date;
-      lastSeen: Date;
-      summary: string;
-      details: Record<string, unknown>;
-      severity: AlertSeverity;
-      at: Date;
-    },
-  ): Promise<void> {
-    await q.query(
-      `update alerts set count = count + $2, first_seen = least(first_seen, $3), last_seen = greatest(last_seen, $4),
-         summary = $5, details = $6, severity = $7, updated_at = $8 where id = $1`,
-      [id, g.hits, g.firstSeen, g.lastSeen, g.summary, JSON.stringify(g.details), g.severity, g.at],
-    );
-  },
-
-  async addEvents(q: SqlClient, alertId: string, events: { eventId: string; at: Date; label: string }[]) {
-    if (events.length === 0) return;
-    await q.query(
-      `insert into alert_events (alert_id, event_id, at, label)
-       select $1, e.event_id, e.at, e.label
-         from unnest($2::text[], $3::timestamptz[], $4::text[]) as e(event_id, at, label)
-       on conflict do nothing`,
-      [alertId, events.map((e) => e.eventId), events.map((e) => e.at), events.map((e) => e.label)],
     );
   },
 
@@ -213,7 +241,7 @@ export const alertsRepo = {
   async activity(q: SqlClient, alertId: string): Promise<ActivityRow[]> {
     return (
       await q.query<ActivityRow>(
-        "select id, at, actor_id, actor_label, kind, body, data from alert_activity where alert_id = $1 order by at, id",
+        "select id, at, actor_id, actor_label, kind, body, data from alert_activity where alert_id = $1 order by seq",
         [alertId],
       )
     ).rows;

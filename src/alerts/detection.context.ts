@@ -61,8 +61,8 @@ export function createDetectionContext(
   let grants: Map<string, LiveGrant[]> | undefined;
 
   let defaultHours: WorkingHours | undefined;
-  // The gate's verdict per developer and UTC day: the facts only change by date within a load.
-  let verdicts = lruMap<string, Eligibility>(20_000);
+  // The gate's verdict per developer for its latest UTC day: the facts only change by date within a load.
+  let verdicts = lruMap<string, { day: number; verdict: Eligibility }>(20_000);
 
   async function load() {
     const [devs, gate, live] = await Promise.all([
@@ -97,15 +97,14 @@ export function createDetectionContext(
     eligibility(developerId, at) {
       const f = facts.get(developerId);
       if (!f || !requirements) return undefined;
+      // The verdict holds for a UTC day (the gate's dates are days): keep the last one per developer.
       const day = Math.floor(at / 86_400_000);
-      const key = `${developerId}|${day}`;
-      let v = verdicts.get(key);
-      if (!v) {
-        const e = evaluateDeveloper(f, requirements, new Date(at));
-        v = { eligible: e.eligible, reasons: e.reasons.map((r) => r.message) };
-        verdicts.set(key, v);
-      }
-      return v;
+      const last = verdicts.get(developerId);
+      if (last && last.day === day) return last.verdict;
+      const e = evaluateDeveloper(f, requirements, new Date(at));
+      const verdict = { eligible: e.eligible, reasons: e.reasons.map((r) => r.message) };
+      verdicts.set(developerId, { day, verdict });
+      return verdict;
     },
     async ensureFresh() {
       // Wall-clock age (not the injected clock): this is about cache freshness, not business time.

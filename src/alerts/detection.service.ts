@@ -24,6 +24,8 @@ import { buildRules, compileSettings, type RulesSettings } from "./rules.setting
 
 /** Event links kept per alert (the newest); the count says how many there were. */
 export const EVENTS_KEPT = 200;
+/** Event links stored per alert per flush (the newest). */
+const LINKS_PER_FLUSH = 50;
 /** Batches waiting for the rules before appends wait for us (back-pressure, not loss). */
 const HIGH_WATER = 64;
 
@@ -109,91 +111,180 @@ export function createDetectionService(deps: DetectionDeps) {
     settingsAt = Date.now();
   }
 
-  async function persistChange(q: SqlClient, c: AlertChange, s: RulesSettings): Promise<void> {
-    const a = c.alert;
-    const dedupKey = dedupKeyOf(a.ruleId, a.groupKey);
-    const now = clock.now();
-    let row: AlertRow | undefined;
-    const known = stored.get(a.id);
-    if (known) {
-      row = await alertsRepo.get(q, known, true);
-      if (row?.status === "resolved") row = undefined;
+  /**
+   * Hits waiting to be stored, per engine alert. New alerts are stored at once (they notify); repeats are
+   * merged here and stored at most about once a second, in a few set statements whatever their number:
+   * under a storm, storage costs per second, not per event.
+   */
+  interface Pending {
+    alert: Alert;
+    isNew: boolean;
+    hits: number;
+    firstTime: number;
+    refs: string[];
+    events: OcsfEvent[];
+  }
+  const pending = new Map<string, Pending>();
+  let lastFlush = 0;
+  const FLUSH_EVERY_MS = 1000;
+
+  function accumulate(changes: AlertChange[]) {
+    for (const c of changes) {
+      const p = pending.get(c.alert.id);
+      if (!p) {
+        pending.set(c.alert.id, {
+          alert: c.alert,
+          isNew: c.kind === "new",
+          hits: c.hits,
+          firstTime: c.firstTime,
+          refs: [...c.refs],
+          events: [...c.events],
+        });
+        continue;
+      }
+      p.hits += c.hits;
+      if (c.firstTime < p.firstTime) p.firstTime = c.firstTime;
+      for (let i = 0; i < c.refs.length; i++) {
+        p.refs.push(c.refs[i]!);
+        p.events.push(c.events[i]!);
+      }
+      if (p.refs.length > LINKS_PER_FLUSH) {
+        p.refs.splice(0, p.refs.length - LINKS_PER_FLUSH);
+        p.events.splice(0, p.events.length - LINKS_PER_FLUSH);
+      }
     }
-    row ??= await alertsRepo.findOpenByDedup(q, dedupKey);
-    let id: string;
-    if (row) {
-      id = row.id;
-      const severity = severityRank(a.severity) > severityRank(row.severity) ? a.severity : row.severity;
-      await alertsRepo.grow(q, id, {
-        hits: c.hits,
-        firstSeen: new Date(c.firstTime),
-        lastSeen: new Date(a.lastSeen),
-        summary: a.summary,
-        details: a.details,
-        severity,
-        at: now,
-      });
-      if (severity !== row.severity) {
+  }
+
+  let flushChain: Promise<void> = Promise.resolve();
+  let flushTimer: NodeJS.Timeout | undefined;
+
+  /** Stores what is pending; flushes run one after another. */
+  function flush(s: RulesSettings): Promise<void> {
+    if (flushTimer) clearTimeout(flushTimer);
+    flushTimer = undefined;
+    const next = flushChain.then(() => flushNow(s));
+    flushChain = next.catch(() => {});
+    return next;
+  }
+
+  async function flushNow(s: RulesSettings): Promise<void> {
+    if (pending.size === 0) return;
+    const items = [...pending.values()];
+    pending.clear();
+    lastFlush = Date.now();
+    // Two nodes may open the same alert at once: the unique open-dedup index refuses one, whose retry
+    // then finds the other's alert and adds to it.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await store.tx((q) => store1(q, items, s));
+        for (const p of items) counters.hits += p.hits;
+        return;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+      }
+    }
+  }
+
+  async function store1(q: SqlClient, items: Pending[], s: RulesSettings): Promise<void> {
+    const now = clock.now();
+    const keyOf = (a: Alert) => dedupKeyOf(a.ruleId, a.groupKey);
+    const knownIds = items.map((p) => stored.get(p.alert.id)).filter((id): id is string => !!id);
+    const rows = await alertsRepo.lockForHits(q, knownIds, [...new Set(items.map((p) => keyOf(p.alert)))]);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const openByKey = new Map(rows.filter((r) => r.status !== "resolved").map((r) => [r.dedup_key, r]));
+    const grows: Parameters<typeof alertsRepo.growMany>[1] = [];
+    const links: Parameters<typeof alertsRepo.linkEvents>[1] = [];
+    const prune: string[] = [];
+    for (const p of items) {
+      const a = p.alert;
+      const key = keyOf(a);
+      const known = stored.get(a.id);
+      let row = known ? byId.get(known) : undefined;
+      if (!row || row.status === "resolved") row = openByKey.get(key);
+      let id: string;
+      if (row) {
+        id = row.id;
+        const severity = severityRank(a.severity) > severityRank(row.severity) ? a.severity : row.severity;
+        grows.push({
+          id,
+          hits: p.hits,
+          firstSeen: new Date(p.firstTime),
+          lastSeen: new Date(a.lastSeen),
+          summary: a.summary,
+          details: a.details,
+          severity,
+        });
+        if (severity !== row.severity) {
+          await alertsRepo.addActivity(q, {
+            id: randomUUID(),
+            alertId: id,
+            at: now,
+            actorId: null,
+            actorLabel: "rules",
+            kind: "severity",
+            body: `severity raised from ${row.severity} to ${severity}`,
+            data: { from: row.severity, to: severity },
+          });
+          if (notifies(severity, s) && !notifies(row.severity, s))
+            await notifyAlert(q, { ...a, id, severity }, "alerts.alert.escalated", s);
+        }
+        if (
+          Math.floor((row.count + p.hits) / EVENTS_KEPT) > Math.floor(row.count / EVENTS_KEPT) &&
+          row.count > 0
+        )
+          prune.push(id);
+        row.count += p.hits;
+      } else {
+        id = a.id;
+        if (byId.has(id) || (await alertsRepo.get(q, id))) id = randomUUID(); // stored before, since resolved
+        const developerId = a.developerId && UUID.test(a.developerId) ? a.developerId : null;
+        await alertsRepo.insert(q, {
+          id,
+          ruleId: a.ruleId,
+          title: a.title,
+          severity: a.severity,
+          dedupKey: key,
+          groupKey: a.groupKey,
+          summary: a.summary,
+          details: a.details,
+          developerId,
+          count: p.hits,
+          firstSeen: new Date(Math.min(a.firstSeen, p.firstTime)),
+          lastSeen: new Date(a.lastSeen),
+          at: now,
+        });
+        const created = { id, dedup_key: key, status: "open" as const, severity: a.severity, count: p.hits };
+        byId.set(id, created);
+        openByKey.set(key, created);
         await alertsRepo.addActivity(q, {
           id: randomUUID(),
           alertId: id,
           at: now,
           actorId: null,
           actorLabel: "rules",
-          kind: "severity",
-          body: `severity raised from ${row.severity} to ${severity}`,
-          data: { from: row.severity, to: severity },
+          kind: "opened",
+          body: a.summary,
         });
-        if (notifies(severity, s) && !notifies(row.severity, s))
-          await notifyAlert(q, { ...a, id, severity }, "alerts.alert.escalated", s);
+        await audit.record(q, systemCtx("alert rules"), {
+          action: "alerts.alert.opened",
+          target: { type: "alert", id },
+          summary: { ruleId: a.ruleId, severity: a.severity, groupKey: a.groupKey, developerId },
+        });
+        if (notifies(a.severity, s)) await notifyAlert(q, { ...a, id }, "alerts.alert.opened", s);
+        counters.alertsOpened++;
       }
-      if (Number(row.count) + c.hits > EVENTS_KEPT * 2) await alertsRepo.pruneEvents(q, id, EVENTS_KEPT);
-    } else {
-      id = a.id;
-      if (await alertsRepo.get(q, id)) id = randomUUID(); // the engine's alert was stored and resolved
-      const developerId = a.developerId && UUID.test(a.developerId) ? a.developerId : null;
-      await alertsRepo.insert(q, {
-        id,
-        ruleId: a.ruleId,
-        title: a.title,
-        severity: a.severity,
-        dedupKey,
-        groupKey: a.groupKey,
-        summary: a.summary,
-        details: a.details,
-        developerId,
-        count: c.hits,
-        firstSeen: new Date(Math.min(a.firstSeen, c.firstTime)),
-        lastSeen: new Date(a.lastSeen),
-        at: now,
-      });
-      await alertsRepo.addActivity(q, {
-        id: randomUUID(),
-        alertId: id,
-        at: now,
-        actorId: null,
-        actorLabel: "rules",
-        kind: "opened",
-        body: a.summary,
-      });
-      await audit.record(q, systemCtx("alert rules"), {
-        action: "alerts.alert.opened",
-        target: { type: "alert", id },
-        summary: { ruleId: a.ruleId, severity: a.severity, groupKey: a.groupKey, developerId },
-      });
-      if (notifies(a.severity, s)) await notifyAlert(q, { ...a, id }, "alerts.alert.opened", s);
-      counters.alertsOpened++;
+      stored.set(a.id, id);
+      for (let i = 0; i < p.refs.length; i++)
+        links.push({
+          alertId: id,
+          eventId: p.refs[i]!,
+          at: new Date(p.events[i]!.time),
+          label: eventLabel(p.events[i]!),
+        });
     }
-    stored.set(a.id, id);
-    await alertsRepo.addEvents(
-      q,
-      id,
-      c.refs.map((ref, i) => ({
-        eventId: ref,
-        at: new Date(c.events[i]!.time),
-        label: eventLabel(c.events[i]!),
-      })),
-    );
+    await alertsRepo.growMany(q, grows, now);
+    await alertsRepo.linkEvents(q, links);
+    for (const id of prune) await alertsRepo.pruneEvents(q, id, EVENTS_KEPT);
   }
 
   const notifies = (sev: AlertSeverity, s: RulesSettings) =>
@@ -239,20 +330,10 @@ export function createDetectionService(deps: DetectionDeps) {
     counters.batches++;
     counters.events += items.length;
     if (changes.length === 0) return;
-    const s = settings!;
-    // Two nodes may open the same alert at once: the unique open-dedup index refuses one, whose retry
-    // then finds the other's alert and adds to it.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await store.tx(async (q) => {
-          for (const c of changes) await persistChange(q, c, s);
-        });
-        for (const c of changes) counters.hits += c.hits;
-        return;
-      } catch (err) {
-        if (attempt >= 3) throw err;
-      }
-    }
+    accumulate(changes);
+    // New alerts are stored (and notify) now; repeats wait for the next flush, at most a second away.
+    if (changes.some((c) => c.kind === "new") || Date.now() - lastFlush >= FLUSH_EVERY_MS)
+      await flush(settings!);
   }
 
   async function run() {
@@ -266,6 +347,18 @@ export function createDetectionService(deps: DetectionDeps) {
       }
     }
     running = undefined;
+    // Caught up: what is pending is stored within the second, even if no more events come.
+    if (pending.size > 0 && !flushTimer && settings) {
+      const s = settings;
+      flushTimer = setTimeout(
+        () => {
+          flushTimer = undefined;
+          flush(s).catch((err) => logger.error({ err }, "alert hits could not be stored"));
+        },
+        Math.max(0, FLUSH_EVERY_MS - (Date.now() - lastFlush)),
+      );
+      flushTimer.unref?.();
+    }
     const waiters = drained;
     drained = [];
     for (const w of waiters) w();
@@ -279,10 +372,11 @@ export function createDetectionService(deps: DetectionDeps) {
     if (queue.length > HIGH_WATER) return idle();
   }
 
-  /** Resolves when every batch handed over so far is evaluated and stored. */
-  function idle(): Promise<void> {
-    if (!running && queue.length === 0) return Promise.resolve();
-    return new Promise((resolve) => drained.push(resolve));
+  /** Resolves when every batch handed over so far is evaluated and its alerts stored. */
+  async function idle(): Promise<void> {
+    if (running || queue.length > 0) await new Promise<void>((resolve) => drained.push(resolve));
+    if (settings) await flush(settings);
+    else await flushChain;
   }
 
   return {

@@ -5,7 +5,8 @@
  * moves it back to the current one. Every operation is O(1) and never iterates a Map. (The CLOCK scheme
  * used before iterated from the front of a Map after deletes, which V8 answers by skipping every deleted
  * slot: a third of the rules' time under a brute-force storm.) At most `max` entries are held; between
- * max/2 and max survive a rotation, the recently used ones.
+ * max/2 and max survive a rotation, the recently used ones. Values must not be `undefined` (it means
+ * "absent", which saves a second lookup per miss).
  */
 export interface LruMap<K, V> {
   get(k: K): V | undefined;
@@ -29,11 +30,12 @@ export function lruMap<K, V>(max: number): LruMap<K, V> {
   return {
     get(k) {
       const v = cur.get(k);
-      if (v !== undefined || cur.has(k)) return v;
+      if (v !== undefined) return v;
+      if (old.size === 0) return undefined;
       const o = old.get(k);
-      if (o === undefined && !old.has(k)) return undefined;
+      if (o === undefined) return undefined;
       old.delete(k);
-      put(k, o as V);
+      put(k, o);
       return o;
     },
     set(k, v) {

@@ -171,17 +171,21 @@ export function failedLoginBurstRule(cfg: FailedLoginBurstConfig = {}): AlertRul
   const byAccount = by.includes("account");
   const byAddress = by.includes("address");
   const minutes = Math.round(windowMs / 60_000);
-  const windows = lruMap<string, number[]>(cfg.maxKeys ?? 10_000);
-  const count = (key: string, t: number): number => {
+  // Per key: the failure times in the window (at most `threshold`) and, once it fired, one hit object
+  // that later failures update in place: a storm's repeats allocate nothing (the engine reads a hit's
+  // details when it stores the alert, after the batch).
+  const windows = lruMap<string, { times: number[]; hit: RuleHit | undefined }>(cfg.maxKeys ?? 10_000);
+  const windowOf = (key: string, t: number) => {
     let w = windows.get(key);
     if (!w) {
-      w = [];
+      w = { times: [], hit: undefined };
       windows.set(key, w);
     }
-    w.push(t);
-    while (w.length > 0 && w[0]! <= t - windowMs) w.shift();
-    if (w.length > threshold) w.shift(); // more than threshold entries never change the verdict
-    return w.length;
+    const times = w.times;
+    times.push(t);
+    while (times.length > 0 && times[0]! <= t - windowMs) times.shift();
+    if (times.length > threshold) times.shift(); // more than threshold entries never change the verdict
+    return w;
   };
   return {
     id: "failed-login-burst",
@@ -199,25 +203,33 @@ export function failedLoginBurstRule(cfg: FailedLoginBurstConfig = {}): AlertRul
       const ip = e.src_endpoint?.ip;
       if (byAccount && account) {
         const key = `account|${account}@${host}`;
-        const n = count(key, e.time);
+        const w = windowOf(key, e.time);
+        const n = w.times.length;
         if (n >= threshold) {
-          first = {
-            groupKey: key,
-            developerId: e.warden.developerId,
-            summary: accountBurstSummary,
-            details: { account, host, count: n, windowMinutes: minutes },
-          };
+          if (w.hit && w.hit.developerId === e.warden.developerId) w.hit.details!.count = n;
+          else
+            w.hit = {
+              groupKey: key,
+              developerId: e.warden.developerId,
+              summary: accountBurstSummary,
+              details: { account, host, count: n, windowMinutes: minutes },
+            };
+          first = w.hit;
         }
       }
       if (byAddress && ip) {
         const key = `address|${ip}`;
-        const n = count(key, e.time);
+        const w = windowOf(key, e.time);
+        const n = w.times.length;
         if (n >= threshold) {
-          second = {
-            groupKey: key,
-            summary: addressBurstSummary,
-            details: { address: ip, count: n, windowMinutes: minutes },
-          };
+          if (w.hit) w.hit.details!.count = n;
+          else
+            w.hit = {
+              groupKey: key,
+              summary: addressBurstSummary,
+              details: { address: ip, count: n, windowMinutes: minutes },
+            };
+          second = w.hit;
         }
       }
       return first && second ? [first, second] : (first ?? second);

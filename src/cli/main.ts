@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { registerHooksCommands } from "../ingest/index.ts";
 import { registerPolicyCommands } from "../policy/index.ts";
 import { registerScanFilesCommands } from "../scan-files/index.ts";
 import { registerScanTlsCommands } from "../scan-tls/index.ts";
@@ -40,6 +41,11 @@ export function buildProgram(): Command {
     .description("Scanners: TLS and plaintext endpoints; secrets in files and repositories");
   registerScanTlsCommands(scan);
   registerScanFilesCommands(scan);
+  registerHooksCommands(
+    program
+      .command("hooks")
+      .description("Scripts that report to Warden's log from other systems (Git servers)"),
+  );
   return program;
 }
 

@@ -18,11 +18,11 @@ describe("configuration", () => {
     [{ WARDEN_LOG_LEVEL: "loud" }, "WARDEN_LOG_LEVEL"],
     [{ WARDEN_TLS_CERT: "/etc/cert.pem" }, "WARDEN_TLS_CERT and WARDEN_TLS_KEY"],
     [{ WARDEN_PROT: "8443" }, "WARDEN_PROT: unknown setting"],
-    [
-      { WARDEN_DATABASE_URL: "postgres://db/warden?sslmode=verify" },
-      "sslmode to be one of disable, allow, prefer",
-    ],
-    [{ WARDEN_MASTER_KEY_PREVIOUS: "short" }, "WARDEN_MASTER_KEY_PREVIOUS"],
+    [{ WARDEN_SYSLOG_TCP_PORT: "514514" }, "WARDEN_SYSLOG_TCP_PORT"],
+    [{ WARDEN_SYSLOG_TLS_CERT: "/c.pem", WARDEN_SYSLOG_TLS_PORT: "6514" }, "WARDEN_SYSLOG_TLS_CERT and"],
+    [{ WARDEN_SYSLOG_TLS_CLIENT_CA: "/ca.pem" }, "WARDEN_SYSLOG_TLS_PORT: set it"],
+    [{ WARDEN_SYSLOG_RFC3164_TZ: "Mars/Olympus" }, "WARDEN_SYSLOG_RFC3164_TZ"],
+    [{ WARDEN_GITLAB_AUDIT_TOKEN: "short" }, "WARDEN_GITLAB_AUDIT_TOKEN"],
   ])("stops on %j naming the variable", (env, name) => {
     try {
       loadConfig(env);
@@ -33,26 +33,24 @@ describe("configuration", () => {
     }
   });
 
-  it("never echoes a master key or a database password in its messages", () => {
-    const key = "not-a-valid-key-but-still-secret";
-    expect(() => loadConfig({ WARDEN_MASTER_KEY: key })).toThrow(/hidden, 32 characters/);
-    expect(() => loadConfig({ WARDEN_MASTER_KEY: key })).not.toThrow(new RegExp(key));
-    expect(() => loadConfig({ WARDEN_DATABASE_URL: "postgres://w:s3cret@db/w?sslmode=x" })).toThrow(
-      /postgres:\/\/w:\*\*\*@db/,
-    );
-    expect(() => loadConfig({ WARDEN_DATABASE_URL: "postgres://w:s3cret@db/w?sslmode=x" })).not.toThrow(
-      /s3cret/,
-    );
-  });
-
-  it("reads previous master keys and the redirect port", () => {
-    const k = (c: string) => `${c.repeat(43)}=`;
-    const c = loadConfig({
-      WARDEN_MASTER_KEY_PREVIOUS: `${k("A")},${k("B")}`,
-      WARDEN_HTTP_REDIRECT_PORT: "8080",
+  it("starts no syslog receiver unless a port is set, and reads the TLS listener's files", () => {
+    expect(loadConfig({}).syslog).toMatchObject({
+      host: "127.0.0.1",
+      udpPort: undefined,
+      tcpPort: undefined,
+      tls: undefined,
     });
-    expect(c.previousMasterKeys).toEqual([k("A"), k("B")]);
-    expect(c.httpRedirectPort).toBe(8080);
+    expect(
+      loadConfig({
+        WARDEN_SYSLOG_TLS_PORT: "6514",
+        WARDEN_SYSLOG_TLS_CERT: "/c.pem",
+        WARDEN_SYSLOG_TLS_KEY: "/k.pem",
+        WARDEN_SYSLOG_RFC3164_TZ: "Europe/Berlin",
+      }).syslog,
+    ).toMatchObject({
+      tls: { port: 6514, certFile: "/c.pem", keyFile: "/k.pem" },
+      rfc3164TimeZone: "Europe/Berlin",
+    });
   });
 
   it("ignores unrelated variables and the test-only ones", () => {

@@ -247,6 +247,25 @@ export function eventLogRoutes(deps: {
       );
 
       api.get(
+        "/log/checkpoint",
+        {
+          config: { access: { permission: "audit:read" } },
+          schema: {
+            tags: ["log"],
+            summary:
+              "The signed checkpoint at a tree size (default: current), text/plain; signed now if never signed",
+            querystring: z.object({ size: z.coerce.number().int().min(0).optional() }).strict(),
+          },
+        },
+        async (req, reply) => {
+          const t = await service.tlog();
+          const note =
+            req.query.size === undefined ? await t.checkpoint() : await t.checkpointAt(req.query.size);
+          return reply.type("text/plain; charset=utf-8").send(note);
+        },
+      );
+
+      api.get(
         "/log/proof/inclusion",
         {
           config: { access: { permission: "audit:read" } },

@@ -82,7 +82,7 @@ export function createEventLogWriter(deps: EventLogWriterDeps) {
   // ------------------------------------------------------------------------------------------ listeners
 
   function dispatch(events: AppendedEvent[]): Promise<void> {
-    if (listeners.size === 0 || events.length === 0) return dispatchChain;
+    if (listeners.size === 0 || events.length === 0) return Promise.resolve();
     dispatchBacklog++;
     dispatchChain = dispatchChain.then(async () => {
       for (const l of [...listeners]) {
@@ -374,8 +374,8 @@ export function createEventLogWriter(deps: EventLogWriterDeps) {
             if (!isUniqueViolation(e)) break;
           }
         }
-        queued -= count;
         if (!result) {
+          queued -= count;
           logger.error({ err: failure, events: count }, "event log append failed");
           for (const w of group) w.reject(failure);
           continue;
@@ -385,8 +385,12 @@ export function createEventLogWriter(deps: EventLogWriterDeps) {
           w.resolve(result.outcomes.slice(at, at + w.items.length));
           at += w.items.length;
         }
-        const done = dispatch(result.appended);
-        // Listeners (inline alert rules) run beside the next write; wait when they fall behind.
+        // Events count against the queue until the listeners (inline alert rules) have seen them too, so
+        // slow rules push back on senders (429) instead of piling up in memory. Listeners run beside the
+        // next write; the writer waits when they fall behind.
+        const done = dispatch(result.appended).then(() => {
+          queued -= count;
+        });
         if (dispatchBacklog > 2) await done;
       }
     } finally {
@@ -396,19 +400,22 @@ export function createEventLogWriter(deps: EventLogWriterDeps) {
 
   const appendEvents: EventAppender["appendEvents"] = async (events) => {
     if (events.length === 0) return [];
-    if (queued + events.length > maxQueued && queued > 0) {
+    // Admission is decided on arrival, before any await: a batch either gets room in the queue now or
+    // is refused now (429), so a burst cannot overfill the queue while earlier batches are prepared.
+    if (queued > 0 && queued + events.length > maxQueued) {
       throw new AppError("rate_limited", "The event log is busy; retry this batch shortly", {
         retryAfterSeconds: 1,
       });
     }
-    await directory.refreshIfStale();
-    const items = prepare(events);
-    if (queued + items.length > maxQueued && queued > 0) {
-      throw new AppError("rate_limited", "The event log is busy; retry this batch shortly", {
-        retryAfterSeconds: 1,
-      });
+    queued += events.length;
+    let items: Prepared[];
+    try {
+      await directory.refreshIfStale();
+      items = prepare(events);
+    } catch (e) {
+      queued -= events.length;
+      throw e;
     }
-    queued += items.length;
     return new Promise<AppendOutcome[]>((resolve, reject) => {
       waiting.push({ items, resolve, reject });
       if (!writing) void drain();

@@ -1,9 +1,4 @@
 /** Public surface of the verifiable audit log. Other modules import only from here. */
-export {
-  type AuditLogCliDeps,
-  exitCodes as auditLogExitCodes,
-  registerAuditLogCommands,
-} from "./tlog.cli.ts";
 export type { SqlClient } from "./tlog.repo.ts";
 export {
   type ConsistencyProof,

@@ -159,10 +159,19 @@ const expected: Record<string, Role[] | typeof PUBLIC> = {
   "POST /api/v1/ingest/github-audit": PUBLIC,
   "POST /api/v1/ingest/gitlab-audit": PUBLIC,
   "GET /api/v1/sources/status": ["admin", "security", "auditor"],
-  "GET /api/v1/keys": ["admin", "security", "auditor"],
-  "GET /api/v1/keys/rotations/{id}": ["admin", "security", "auditor"],
-  "POST /api/v1/keys/kek/rotate": ["admin"],
-  "POST /api/v1/keys/data/rotate": ["admin"],
+  "GET /api/v1/events": ["admin", "security", "auditor"],
+  "GET /api/v1/events/export": ["admin", "security", "auditor"],
+  "GET /api/v1/events/heatmap": ["admin", "security", "auditor"],
+  "GET /api/v1/events/{id}": ["admin", "security", "auditor"],
+  "GET /api/v1/events/{id}/receipt": ["admin", "security", "auditor"],
+  "GET /api/v1/log": ["admin", "security", "auditor"],
+  "GET /api/v1/log/checkpoint": ["admin", "security", "auditor"],
+  "GET /api/v1/log/proof/inclusion": ["admin", "security", "auditor"],
+  "GET /api/v1/log/proof/consistency": ["admin", "security", "auditor"],
+  "POST /api/v1/log/verify": ["admin", "security", "auditor"],
+  "GET /api/v1/log/retention": ["admin", "security", "auditor"],
+  "PUT /api/v1/log/retention": LEADS,
+  "POST /api/v1/ingest/events": LEADS,
 };
 
 let t: TestApp;

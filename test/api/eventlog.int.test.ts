@@ -17,7 +17,7 @@ async function tokenFor(user: SignedIn, scopes: string[]): Promise<string> {
   const r = await user.client.post("/api/v1/tokens", {
     name: `t-${scopes.join("-")}`,
     scopes,
-    expiresInDays: 30,
+    expiresInDays: 365,
   });
   expect(r.status).toBe(201);
   return r.body.secret as string;
@@ -397,5 +397,145 @@ describe("tampering with the stored log is detected (fresh store each)", () => {
       index: 6,
       problem: expect.stringMatching(/entry 6: its action column was changed/),
     });
+  });
+});
+
+function authEvent(i: number, at: string) {
+  return {
+    source: "ocsf",
+    event: {
+      class_uid: 3002,
+      category_uid: 3,
+      activity_id: 1,
+      type_uid: 300201,
+      time: Date.parse(at),
+      severity_id: 1,
+      status_id: i % 5 === 0 ? 2 : 1,
+      metadata: { version: "1.3.0", product: { name: "sshd" }, uid: `auth-${i}` },
+      user: { name: `user${i % 7}` },
+      src_endpoint: { ip: `192.0.2.${i % 250}` },
+    },
+  };
+}
+
+describe("retention", () => {
+  let t: TestApp;
+  let admin: SignedIn;
+  let ingest: TestClient;
+  beforeAll(async () => {
+    t = await createTestApp({ now: "2026-01-05T10:00:00Z" });
+    admin = await t.signIn("admin");
+    ingest = t.client();
+    ingest.bearer = await tokenFor(admin, ["ingest"]);
+  });
+  afterAll(async () => t?.close());
+
+  it("prunes whole bundles past their class's retention and keeps proofs for what remains", async () => {
+    const old = Array.from({ length: 600 }, (_, i) => authEvent(i, "2026-01-05T09:00:00Z"));
+    expect((await post(ingest, ndjson(old))).status).toBe(200);
+    const verifier = parseVerifierKey(String((await admin.client.get("/log/key")).body).trim());
+    const kept = String((await admin.client.get("/log/checkpoint")).body);
+    const oldId = (await admin.client.get("/api/v1/events?source=ocsf&limit=1&beforeIndex=100")).body.items[0]
+      .id;
+
+    const put = await admin.client.put("/api/v1/log/retention", {
+      defaultDays: 30,
+      classes: [{ classUid: 3002, days: 30 }],
+    });
+    expect(put.status).toBe(200);
+    t.clock.set(new Date("2026-02-20T10:00:00Z"));
+    admin = await t.signIn("admin");
+    const fresh = Array.from({ length: 20 }, (_, i) => authEvent(1000 + i, "2026-02-20T09:00:00Z"));
+    expect((await post(ingest, ndjson(fresh))).status).toBe(200);
+
+    const run = await t.app.scheduler.runNow("log.retention");
+    expect(run.outcome).toBe("ok");
+    const info = (await admin.client.get("/api/v1/log")).body;
+    expect(info.prunedBefore).toBe(512);
+    const r = (await admin.client.get("/api/v1/log/retention")).body;
+    expect(r.prunes[0]).toMatchObject({ before: 512 });
+    expect(openCheckpoint(r.prunes[0].checkpoint, verifier).size).toBe(512);
+
+    // What was pruned is gone, from search and from the tiles.
+    expect((await admin.client.get(`/api/v1/events/${oldId}`)).status).toBe(404);
+    expect((await admin.client.get("/log/tile/entries/000")).status).toBe(404);
+    expect((await admin.client.get("/log/tile/0/001")).status).toBe(404);
+
+    // What remains still proves against the current checkpoint, and extends the pruned range's checkpoint.
+    const now = openCheckpoint(String((await admin.client.get("/log/checkpoint")).body), verifier);
+    const remaining = (await admin.client.get("/api/v1/events?source=ocsf&limit=1")).body.items[0];
+    const d = (await admin.client.get(`/api/v1/events/${remaining.id}`)).body;
+    expect(
+      verifyInclusion(
+        d.index,
+        d.proof.treeSize,
+        fromBase64(d.proof.leafHash)!,
+        d.proof.hashes.map((h: string) => fromBase64(h)!),
+        openCheckpoint(d.proof.checkpoint, verifier).root,
+      ),
+    ).toBe(true);
+    const anchor = openCheckpoint(r.prunes[0].checkpoint, verifier);
+    const c = (await admin.client.get(`/api/v1/log/proof/consistency?from=512&to=${now.size}`)).body;
+    expect(
+      verifyConsistency(
+        512,
+        now.size,
+        anchor.root,
+        now.root,
+        c.hashes.map((h: string) => fromBase64(h)!),
+      ),
+    ).toBe(true);
+
+    // The store still verifies from the pruned point, against the checkpoint kept before pruning too.
+    const v = (await admin.client.post("/api/v1/log/verify", { checkpoints: [kept] })).body;
+    expect(v.problems).toEqual([]);
+    expect(v.ok).toBe(true);
+    expect(v.start).toBe(512);
+    const pruned = await admin.client.get("/api/v1/audit/events?action=log.retention.pruned");
+    expect(pruned.body.items[0].summary).toMatchObject({ from: 0, before: 512 });
+
+    // And tampering with a remaining entry is still caught.
+    await t.store.tx(async (q) => {
+      await q.query("alter table log_events disable trigger log_events_no_update");
+      await q.query("update log_events set entry = replace(entry, 'user1', 'userX') where idx = 530");
+      await q.query("alter table log_events enable trigger log_events_no_update");
+    });
+    const bad = (await admin.client.post("/api/v1/log/verify", {})).body;
+    expect(bad.firstBad.index).toBe(530);
+  });
+});
+
+describe("overload", () => {
+  let t: TestApp;
+  let ingest: TestClient;
+  beforeAll(async () => {
+    t = await createTestApp({ env: { WARDEN_INGEST_MAX_QUEUED: "100" } });
+    const admin = await t.signIn("admin");
+    ingest = t.client();
+    ingest.bearer = await tokenFor(admin, ["ingest"]);
+  });
+  afterAll(async () => t?.close());
+
+  it("answers 429 with Retry-After while the queue is full, and takes the same batch once it drains", async () => {
+    // A slow consumer (inline alert rules) keeps the first batch in flight until released.
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const off = t.app.eventLog.onAppended(() => held);
+    const a = ndjson(Array.from({ length: 80 }, (_, i) => authEvent(i, "2026-11-02T09:00:00Z")));
+    const b = ndjson(Array.from({ length: 80 }, (_, i) => authEvent(100 + i, "2026-11-02T09:00:00Z")));
+    const ra = await post(ingest, a);
+    expect(ra.status).toBe(200); // durable, acknowledged; its listeners are still running
+    const rb = await post(ingest, b);
+    expect(rb.status).toBe(429);
+    expect(rb.headers["retry-after"]).toBe("1");
+    expect(rb.body.code).toBe("rate_limited");
+    release();
+    await t.app.eventLog.writer.idle();
+    off();
+    const retry = await post(ingest, b);
+    expect(retry.status).toBe(200);
+    expect(retry.body.accepted).toBe(80);
   });
 });

@@ -4,6 +4,8 @@ import { RequireSession, StaffOnly } from "./layout.tsx";
 import { AccountPage } from "./pages/account.tsx";
 import { AgreementPage, AgreementsPage } from "./pages/agreements.tsx";
 import { AuditPage } from "./pages/audit.tsx";
+import { AlertRulesPage } from "./pages/alert-rules.tsx";
+import { AlertPage, AlertsPage } from "./pages/alerts.tsx";
 import { DashboardPage } from "./pages/dashboard.tsx";
 import { DeveloperPage, DevelopersPage, NewDeveloperPage } from "./pages/developers.tsx";
 import { EngagementPage, EngagementsPage } from "./pages/engagements.tsx";
@@ -14,6 +16,7 @@ import { KeysPage } from "./pages/keys.tsx";
 import { PortalPage } from "./pages/portal.tsx";
 import { SettingsPage } from "./pages/settings.tsx";
 import { SetupPage } from "./pages/setup.tsx";
+import { SiemPage } from "./pages/siem.tsx";
 import { SignInPage } from "./pages/sign-in.tsx";
 import { TlsScansPage, TlsTargetPage } from "./pages/tls-scans.tsx";
 import { TrainingPage } from "./pages/training.tsx";
@@ -72,6 +75,10 @@ export function App() {
             <Route path="/scans/tls" element={staff(<TlsScansPage />)} />
             <Route path="/scans/tls/:id" element={staff(<TlsTargetPage />)} />
             <Route path="/settings/keys" element={staff(<KeysPage />)} />
+            <Route path="/alerts" element={staff(<AlertsPage />)} />
+            <Route path="/alerts/rules" element={staff(<AlertRulesPage />)} />
+            <Route path="/alerts/forwarding" element={staff(<SiemPage />)} />
+            <Route path="/alerts/:id" element={staff(<AlertPage />)} />
             <Route path="/account" element={<AccountPage />} />
             <Route path="/me" element={<PortalPage />} />
             <Route path="*" element={staff(<NotFound />)} />

@@ -17,6 +17,7 @@ const nav: NavItem[] = [
   { to: "/engagements", label: "Engagements", show: staff },
   { to: "/agreements", label: "Agreements", show: staff },
   { to: "/training", label: "Training", show: staff },
+  { to: "/alerts", label: "Alerts", show: can.readAlerts },
   { to: "/users", label: "Users", show: can.readUsers },
   { to: "/audit", label: "Audit", show: can.readAudit },
   { to: "/settings", label: "Settings", show: can.readSettings },

@@ -103,4 +103,6 @@ export const can = {
   scheduleScans: (u: User) => (staffWrite.leads as readonly string[]).includes(u.role),
   readKeys: (u: User) => ["admin", "security", "auditor"].includes(u.role),
   rotateKeys: (u: User) => u.role === "admin",
+  readAlerts: (u: User) => ["admin", "security", "auditor"].includes(u.role),
+  writeAlerts: (u: User) => (staffWrite.leads as readonly string[]).includes(u.role),
 };

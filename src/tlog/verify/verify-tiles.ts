@@ -53,6 +53,8 @@ export interface VerifyTilesOptions {
   previousDir?: string;
   origin?: string;
   onProgress?: (done: number) => void;
+  /** The export starts at this entry (a multiple of 256): entries before it are absent by design. */
+  start?: number;
 }
 
 export async function verifyTiles(
@@ -74,6 +76,7 @@ export async function verifyTiles(
       { size: current.size, root: current.root, label: `the export's checkpoint (size ${current.size})` },
     ],
     onProgress: options.onProgress,
+    ...(options.start ? { start: options.start } : {}),
   });
   const range = report.firstBadRange;
   if (options.previousDir && range && range.end - range.start > 1) {
