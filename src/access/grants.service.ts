@@ -410,7 +410,11 @@ export function createGrantsService(deps: GrantsDeps) {
       const connector = await resources.connectorFor(resource);
       await connector.revoke(await connectorGrantFor(grant));
     } catch (e) {
-      return recordFailure(grant, "revoke", e);
+      // A grant that was never provisioned has nothing to remove; when the connector cannot even
+      // address it (no Git username, no SSH key: not retryable), that is the end of it. Anything that
+      // was provisioned is retried until the access is really gone.
+      const neverProvisioned = grant.provisioned_at === null && isConnectorError(e) && !e.retryable;
+      if (!neverProvisioned) return recordFailure(grant, "revoke", e);
     }
     const now = clock.now();
     await store.tx(async (q) => {
