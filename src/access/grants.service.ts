@@ -1,5 +1,10 @@
 import type { AuditService } from "../audit/index.ts";
-import { type ConnectorGrant, isConnectorError, type ProvisionResult } from "../connectors/index.ts";
+import {
+  type CheckResult,
+  type ConnectorGrant,
+  isConnectorError,
+  type ProvisionResult,
+} from "../connectors/index.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Ctx } from "../core/context.ts";
 import { systemCtx } from "../core/context.ts";
@@ -671,11 +676,25 @@ export function createGrantsService(deps: GrantsDeps) {
     return get(grantId);
   }
 
+  /**
+   * What the target system reports about a grant's access right now (open sessions, invitation
+   * state), without changing anything. Used by the reviews feature's least-privilege hints.
+   */
+  async function check(grantId: string): Promise<CheckResult> {
+    const grant = await repo.byId(store, grantId);
+    if (!grant) throw notFound("grant");
+    const resource = await resourcesRepo.byId(store, grant.resource_id);
+    if (!resource) throw notFound("resource");
+    const connector = await resources.connectorFor(resource);
+    return connector.check(await connectorGrantFor(grant));
+  }
+
   return {
     present,
     get,
     list,
     listLive,
+    check,
     listMine,
     beginEnd,
     revoke,
