@@ -114,6 +114,7 @@ const expected: Record<string, Role[] | typeof PUBLIC> = {
   "GET /api/v1/me/access/requests/{id}": ["developer"],
   "POST /api/v1/me/access/requests/{id}/cancel": ["developer"],
   "POST /api/v1/me/access/break-glass": ["developer"],
+  "GET /api/v1/reviews/hints": STAFF,
   "GET /api/v1/reviews/campaigns": STAFF,
   "POST /api/v1/reviews/campaigns": LEADS,
   "GET /api/v1/reviews/campaigns/{id}": STAFF,
