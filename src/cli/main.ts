@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { registerPolicyCommands } from "../policy/index.ts";
 import { registerScanFilesCommands } from "../scan-files/index.ts";
 import { registerScanTlsCommands } from "../scan-tls/index.ts";
+import { registerAccessCommands, registerSshCommands } from "./access.cli.ts";
 import { registerAuditCommands } from "./audit.cli.ts";
 import { registerGateCommands } from "./gate.cli.ts";
 import { registerLoginCommands } from "./login.cli.ts";
@@ -31,6 +32,8 @@ export function buildProgram(): Command {
   registerGateCommands(program);
   registerAuditCommands(program);
   registerPolicyCommands(program);
+  registerAccessCommands(program);
+  registerSshCommands(program);
   const scan = program
     .command("scan")
     .description("Scanners: TLS and plaintext endpoints; secrets in files and repositories");

@@ -31,8 +31,8 @@ async function connectAs(user: string, password: string) {
 
 /** pg_hba here is trust: the password is proven against the role's SCRAM-SHA-256 verifier instead. */
 async function passwordMatches(role: string, password: string) {
-  const verifier = (await dbAdmin.query("select rolpassword from pg_authid where rolname = $1", [role])).rows[0]
-    ?.rolpassword as string | null;
+  const verifier = (await dbAdmin.query("select rolpassword from pg_authid where rolname = $1", [role]))
+    .rows[0]?.rolpassword as string | null;
   const m = verifier && /^SCRAM-SHA-256\$(\d+):([^$]+)\$([^:]+):(.+)$/.exec(verifier);
   if (!m) return false;
   const salted = pbkdf2Sync(password, Buffer.from(m[2]!, "base64"), Number(m[1]), 32, "sha256");
@@ -105,9 +105,10 @@ describe("a PostgreSQL grant", () => {
     expect(again.status).toBe(410);
     expect(again.body.detail).toMatch(/already revealed/);
     const row = (
-      await t.store.query<{ payload: Uint8Array | null }>("select payload from access_credentials where grant_id = $1", [
-        grant.id,
-      ])
+      await t.store.query<{ payload: Uint8Array | null }>(
+        "select payload from access_credentials where grant_id = $1",
+        [grant.id],
+      )
     ).rows[0]!;
     expect(row.payload).toBeNull();
 
