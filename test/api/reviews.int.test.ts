@@ -1,13 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  ask,
-  buildResource,
-  type EligibleDeveloper,
-  eligibleDeveloper,
-  relaxGate,
-} from "../access-fixtures.ts";
+import { buildResource, relaxGate } from "../access-fixtures.ts";
 import { type GithubFake, startGithubFake } from "../fakes/github-fake.ts";
-import { createTestApp, type SignedIn, type TestApp, totpCode } from "../harness.ts";
+import { createTestApp, type SignedIn, type TestApp } from "../harness.ts";
+import { liveGrant as grantOn, type Live, again as signInAgain } from "../reviews-fixtures.ts";
 
 /**
  * Access reviews through the API on a real store, with a local server that follows GitHub's documented
@@ -41,44 +36,9 @@ const github = (owners: string[]) => ({
   name: `review-repo-${++n}`,
 });
 
-interface Live {
-  dev: EligibleDeveloper;
-  login: string;
-  grantId: string;
-}
-
-/** An eligible developer with an active grant on the resource (the owner approves; org member: no invite). */
-async function liveGrant(
-  resource: { id: string },
-  approver: SignedIn,
-  developer: Record<string, unknown> = {},
-) {
-  const login = `rev-dev-${++n}`;
-  gh.orgMembers.add(login);
-  const dev = await eligibleDeveloper(t, { developer: { gitUsernames: { github: login }, ...developer } });
-  const req = await ask(dev, {
-    resourceId: resource.id,
-    durationMinutes: 120 * 24 * 60,
-    reason: "Quarter's work",
-  });
-  const ok = await approver.client.post(`/api/v1/access/requests/${req.id}/approve`, {
-    reason: "Planned work",
-  });
-  expect(ok.status).toBe(200);
-  expect(gh.collaborators.has(login)).toBe(true);
-  return { dev, login, grantId: ok.body.grantId as string } satisfies Live;
-}
-
-/** Signs an existing account in again (sessions idle out when a test moves the clock). */
-async function again(s: SignedIn): Promise<SignedIn> {
-  const login = await s.client.post("/api/v1/auth/login", { email: s.email, password: s.password });
-  expect(login.status).toBe(200);
-  if (login.body.mfa === "required") {
-    const mfa = await s.client.post("/api/v1/auth/mfa", { code: totpCode(s.totpSecret!, t.clock.now()) });
-    expect(mfa.status).toBe(200);
-  }
-  return s;
-}
+const liveGrant = (resource: { id: string }, approver: SignedIn, developer: Record<string, unknown> = {}) =>
+  grantOn(t, gh, resource, approver, { developer });
+const again = (s: SignedIn) => signInAgain(t, s);
 
 const campaign = (who: SignedIn, body: Record<string, unknown>) =>
   who.client.post("/api/v1/reviews/campaigns", {
