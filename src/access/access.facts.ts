@@ -60,7 +60,7 @@ export async function loadSubjects(
     : [];
   const vendorOf = new Map(developers.map((d) => [d.id, d.vendor_id]));
   const rolesOf = new Map(engagements.map((e) => [e.id, e.roles]));
-  const eligibilities = await gate.checkMany(keys, at);
+  const eligibilities = await gate.checkMany(keys, at, q);
   const scope = await resourcesRepo.scopePairs(q, engagementIds);
   const subjects = new Map<string, Subject>();
   for (const k of keys) {

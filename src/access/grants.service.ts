@@ -1,5 +1,10 @@
 import type { AuditService } from "../audit/index.ts";
-import { type ConnectorGrant, isConnectorError, type ProvisionResult } from "../connectors/index.ts";
+import {
+  type CheckResult,
+  type ConnectorGrant,
+  isConnectorError,
+  type ProvisionResult,
+} from "../connectors/index.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Ctx } from "../core/context.ts";
 import { systemCtx } from "../core/context.ts";
@@ -410,7 +415,11 @@ export function createGrantsService(deps: GrantsDeps) {
       const connector = await resources.connectorFor(resource);
       await connector.revoke(await connectorGrantFor(grant));
     } catch (e) {
-      return recordFailure(grant, "revoke", e);
+      // A grant that was never provisioned has nothing to remove; when the connector cannot even
+      // address it (no Git username, no SSH key: not retryable), that is the end of it. Anything that
+      // was provisioned is retried until the access is really gone.
+      const neverProvisioned = grant.provisioned_at === null && isConnectorError(e) && !e.retryable;
+      if (!neverProvisioned) return recordFailure(grant, "revoke", e);
     }
     const now = clock.now();
     await store.tx(async (q) => {
@@ -667,11 +676,25 @@ export function createGrantsService(deps: GrantsDeps) {
     return get(grantId);
   }
 
+  /**
+   * What the target system reports about a grant's access right now (open sessions, invitation
+   * state), without changing anything. Used by the reviews feature's least-privilege hints.
+   */
+  async function check(grantId: string): Promise<CheckResult> {
+    const grant = await repo.byId(store, grantId);
+    if (!grant) throw notFound("grant");
+    const resource = await resourcesRepo.byId(store, grant.resource_id);
+    if (!resource) throw notFound("resource");
+    const connector = await resources.connectorFor(resource);
+    return connector.check(await connectorGrantFor(grant));
+  }
+
   return {
     present,
     get,
     list,
     listLive,
+    check,
     listMine,
     beginEnd,
     revoke,

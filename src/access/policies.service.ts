@@ -13,23 +13,23 @@ import {
   testPolicies,
   validatePolicySet,
 } from "../policy/index.ts";
-import type { Store } from "../store/store.ts";
+import type { SqlClient, Store } from "../store/store.ts";
 
 const SETTINGS_KEY = "access.policies";
 
 /**
  * The running Cedar policy set, kept in settings so every node decides alike. The set is parsed once
- * and reused; each use compares the stored row's `updated_at` (one indexed read) and re-parses only
- * when another node saved a new set. Saving validates first: the running set never becomes invalid.
+ * and reused; each use reads the stored text (one primary-key read) and re-parses only when it
+ * differs, i.e. when this or another node saved a new set. Saving validates first: the running set never becomes invalid.
  */
 export function createAccessPolicies(deps: { store: Store; clock: Clock; audit: AuditService }) {
   const { store, clock, audit } = deps;
   const engine: PolicyEngine = createPolicyEngine();
-  let loadedVersion: string | null = null;
+  let refused: string | null = null;
 
-  async function stored() {
+  async function stored(q: SqlClient = store) {
     return (
-      await store.query<{ value: { text: string }; updated_at: Date }>(
+      await q.query<{ value: { text: string }; updated_at: Date }>(
         "select value, updated_at from settings where key = $1",
         [SETTINGS_KEY],
       )
@@ -37,15 +37,13 @@ export function createAccessPolicies(deps: { store: Store; clock: Clock; audit: 
   }
 
   /** The engine with the stored set installed (the default set until one is saved). */
-  async function current(): Promise<PolicyEngine> {
-    const row = await stored();
-    const version = row ? new Date(row.updated_at).toISOString() : null;
-    if (version !== loadedVersion) {
-      const text = row?.value.text ?? defaultPolicyText;
-      const validation = engine.replace(text);
-      // A stored set was valid when saved; if a newer Warden's schema refuses it, keep deciding with the
-      // last good set rather than with nothing (and say so at the next save).
-      if (validation.valid) loadedVersion = version;
+  async function current(q: SqlClient = store): Promise<PolicyEngine> {
+    const text = (await stored(q))?.value.text ?? defaultPolicyText;
+    // Compared by content, not time: two saves within one clock tick must still both take effect.
+    if (text !== engine.text && text !== refused) {
+      // A stored set was valid when saved; if a newer Warden's schema refuses it, keep deciding with
+      // the last good set rather than with nothing (the next save says why).
+      if (!engine.replace(text).valid) refused = text;
     }
     return engine;
   }

@@ -169,7 +169,7 @@ export function createRequestsService(deps: {
     const key = { developerId: r.developerId, engagementId: r.engagementId };
     const { subjects, inScope } = await loadSubjects(q, gate, [key], clock.now());
     const subject = subjects.get(subjectKey(key)) as Subject;
-    const engine = await policies.current();
+    const engine = await policies.current(q);
     const base = {
       level: r.level,
       subject,

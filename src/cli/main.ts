@@ -3,6 +3,7 @@ import { registerHooksCommands } from "../ingest/index.ts";
 import { registerPolicyCommands } from "../policy/index.ts";
 import { registerScanFilesCommands } from "../scan-files/index.ts";
 import { registerScanTlsCommands } from "../scan-tls/index.ts";
+import { registerAccessCommands, registerSshCommands } from "./access.cli.ts";
 import { registerAuditCommands } from "./audit.cli.ts";
 import { registerGateCommands } from "./gate.cli.ts";
 import { registerKeysCommands } from "./keys.cli.ts";
@@ -36,6 +37,8 @@ export function buildProgram(): Command {
   registerShareCommands(program);
   registerPolicyCommands(program);
   registerKeysCommands(program);
+  registerAccessCommands(program);
+  registerSshCommands(program);
   const scan = program
     .command("scan")
     .description("Scanners: TLS and plaintext endpoints; secrets in files and repositories");

@@ -7,9 +7,11 @@ import type { Api } from "../http/server.ts";
 import type { NotifyService } from "../notify/index.ts";
 import type { Scheduler } from "../scheduler/index.ts";
 import type { Store } from "../store/store.ts";
+import { createHintsService } from "./hints.service.ts";
 import { reviewsRoutes } from "./reviews.routes.ts";
 import { createReviewsService } from "./reviews.service.ts";
 
+export type { HintsService } from "./hints.service.ts";
 export { campaignCsv, campaignReportHtml, csvCell } from "./reviews.export.ts";
 export type { Campaign, CampaignDetail, ReviewItem } from "./reviews.schemas.ts";
 export type { ReviewsService } from "./reviews.service.ts";
@@ -22,7 +24,7 @@ export interface ReviewsFeatureDeps {
   config: Config;
   notify: Pick<NotifyService, "enqueue">;
   scheduler: Scheduler;
-  grants: Pick<GrantsService, "listLive" | "revoke">;
+  grants: Pick<GrantsService, "listLive" | "revoke" | "check">;
 }
 
 /**
@@ -51,7 +53,12 @@ export function createReviewsFeature(deps: ReviewsFeatureDeps) {
       run: async ({ at }) => ({ opened: (await service.openScheduled(at)) ? 1 : 0 }),
     });
   }
-  return { service, routes: [reviewsRoutes(service, deps.clock)] as ((api: Api) => Promise<void>)[] };
+  const hints = createHintsService(deps);
+  return {
+    service,
+    hints,
+    routes: [reviewsRoutes(service, hints, deps.clock)] as ((api: Api) => Promise<void>)[],
+  };
 }
 
 export type ReviewsFeature = ReturnType<typeof createReviewsFeature>;

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Clock } from "../core/clock.ts";
 import { idParam, pageOf } from "../http/pagination.ts";
 import type { Api } from "../http/server.ts";
+import type { HintsService } from "./hints.service.ts";
 import { campaignCsv, campaignReportHtml } from "./reviews.export.ts";
 import {
   campaignDetailSchema,
@@ -11,6 +12,8 @@ import {
   campaignSchema,
   cancelInput,
   decisionInput,
+  hintsQuery,
+  hintsSchema,
   itemListQuery,
   itemParams,
   itemSchema,
@@ -34,8 +37,21 @@ const download = (reply: FastifyReply, type: string, filename: string, body: str
     .header("cache-control", "no-store")
     .send(body);
 
-export function reviewsRoutes(reviews: ReviewsService, clock: Clock) {
+export function reviewsRoutes(reviews: ReviewsService, hints: HintsService, clock: Clock) {
   return async (api: Api) => {
+    api.get(
+      "/reviews/hints",
+      {
+        config: { access: { permission: "reviews:read" } },
+        schema: {
+          tags,
+          summary: "Least-privilege hints: live grants unused for N days, or wider than the use seen",
+          querystring: hintsQuery,
+          response: { 200: hintsSchema },
+        },
+      },
+      async (req) => hints.list(req.ctx, req.query),
+    );
     api.get(
       "/reviews/campaigns",
       {

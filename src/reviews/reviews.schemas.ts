@@ -130,13 +130,7 @@ export const itemParams = z.object({ id: z.uuid(), itemId: z.uuid() }).strict();
 
 // ---- least-privilege hints ----
 
-export const hintKinds = [
-  "unused",
-  "write_unused",
-  "admin_level",
-  "production_write",
-  "break_glass_open",
-] as const;
+export const hintKinds = ["unused", "write_unused", "admin_level"] as const;
 export type HintKind = (typeof hintKinds)[number];
 
 export const hintsQuery = z
@@ -144,6 +138,8 @@ export const hintsQuery = z
     /** A grant with no sign of use for this many days is listed as unused. */
     unusedDays: z.coerce.number().int().min(1).max(365).default(30),
     resourceId: z.uuid().optional(),
+    /** Also ask the connectors (PostgreSQL: open sessions now). Network calls: opt in. */
+    connectors: z.enum(["true", "false"]).default("false"),
   })
   .strict();
 
@@ -160,11 +156,22 @@ export const hintSchema = z.object({
   kind: z.enum(hintKinds),
   /** In plain words: why this grant looks wider than needed. */
   message: z.string(),
-  /** The suggestion: revoke, or ask for a narrower level. */
+  /** The suggestion: revoke it, or replace it with a narrower level. */
   suggestion: z.enum(["revoke", "narrow"]),
   lastSeenAt: z.string().nullable(),
-  /** Where the usage facts came from: "audit trail", "postgres pg_stat_activity", … */
+  /** Where the usage facts came from: "audit trail", "postgres: open sessions". */
   evidence: z.array(z.string()),
+  /** Whether the signed-in user may revoke it (an owner of the resource, or a lead). */
   canRevoke: z.boolean(),
 });
 export type Hint = z.infer<typeof hintSchema>;
+
+export const hintsSchema = z.object({
+  items: z.array(hintSchema),
+  unusedDays: z.number().int(),
+  checkedAt: z.string(),
+  /** Each usage source and how many grants it could speak for. */
+  sources: z.array(z.object({ name: z.string(), grants: z.number().int(), errors: z.number().int() })),
+  /** Live grants looked at. */
+  grants: z.number().int(),
+});

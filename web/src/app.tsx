@@ -1,6 +1,7 @@
 import { BrowserRouter, Navigate, Route, Routes } from "react-router-dom";
 import { Page } from "./components/page.tsx";
 import { RequireSession, StaffOnly } from "./layout.tsx";
+import { ApprovalsPage, BreakGlassPage, GrantsPage } from "./pages/access.tsx";
 import { AccountPage } from "./pages/account.tsx";
 import { AgreementPage, AgreementsPage } from "./pages/agreements.tsx";
 import { AuditPage } from "./pages/audit.tsx";
@@ -10,10 +11,14 @@ import { DashboardPage } from "./pages/dashboard.tsx";
 import { DeveloperPage, DevelopersPage, NewDeveloperPage } from "./pages/developers.tsx";
 import { EngagementPage, EngagementsPage } from "./pages/engagements.tsx";
 import { EnrolPage } from "./pages/enrol.tsx";
+import { HintsPage } from "./pages/hints.tsx";
 import { InvitePage } from "./pages/invite.tsx";
 import { JobsPage } from "./pages/jobs.tsx";
 import { KeysPage } from "./pages/keys.tsx";
+import { MyAccessPage } from "./pages/my-access.tsx";
 import { PortalPage } from "./pages/portal.tsx";
+import { ResourcePage, ResourcesPage } from "./pages/resources.tsx";
+import { NewReviewPage, ReviewPage, ReviewsPage } from "./pages/reviews.tsx";
 import { SettingsPage } from "./pages/settings.tsx";
 import { SetupPage } from "./pages/setup.tsx";
 import { SiemPage } from "./pages/siem.tsx";
@@ -80,7 +85,19 @@ export function App() {
             <Route path="/alerts/forwarding" element={staff(<SiemPage />)} />
             <Route path="/alerts/:id" element={staff(<AlertPage />)} />
             <Route path="/account" element={<AccountPage />} />
+            <Route path="/access" element={<Navigate to="/access/approvals" replace />} />
+            <Route path="/access/approvals" element={staff(<ApprovalsPage />)} />
+            <Route path="/access/grants" element={staff(<GrantsPage />)} />
+            <Route path="/access/resources" element={staff(<ResourcesPage />)} />
+            <Route path="/access/resources/new" element={staff(<ResourcePage />)} />
+            <Route path="/access/resources/:id" element={staff(<ResourcePage />)} />
+            <Route path="/access/break-glass" element={staff(<BreakGlassPage />)} />
+            <Route path="/access/hints" element={staff(<HintsPage />)} />
+            <Route path="/reviews" element={staff(<ReviewsPage />)} />
+            <Route path="/reviews/new" element={staff(<NewReviewPage />)} />
+            <Route path="/reviews/:id" element={staff(<ReviewPage />)} />
             <Route path="/me" element={<PortalPage />} />
+            <Route path="/me/access" element={<MyAccessPage />} />
             <Route path="*" element={staff(<NotFound />)} />
           </Route>
         </Routes>

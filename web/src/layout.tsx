@@ -18,12 +18,14 @@ const nav: NavItem[] = [
   { to: "/agreements", label: "Agreements", show: staff },
   { to: "/training", label: "Training", show: staff },
   { to: "/alerts", label: "Alerts", show: can.readAlerts },
+  { to: "/access", label: "Access", show: staff },
   { to: "/users", label: "Users", show: can.readUsers },
   { to: "/audit", label: "Audit", show: can.readAudit },
   { to: "/settings", label: "Settings", show: can.readSettings },
   { to: "/scans/tls", label: "TLS scans", show: staff },
   { to: "/settings/keys", label: "Keys", show: can.readKeys },
   { to: "/me", label: "My profile", show: (u) => u.role === "developer" },
+  { to: "/me/access", label: "My access", show: (u) => u.role === "developer" },
 ];
 
 /** Requires a fully signed-in session (second factor done); otherwise sends to the right step. */
@@ -58,7 +60,7 @@ function Shell({ user }: { user: User }) {
               .filter((n) => n.show(user))
               .map((n) => (
                 <li key={n.to}>
-                  <NavLink to={n.to} end={n.to === "/"}>
+                  <NavLink to={n.to} end={n.to === "/" || n.to === "/me"}>
                     {n.label}
                   </NavLink>
                 </li>

@@ -105,4 +105,9 @@ export const can = {
   rotateKeys: (u: User) => u.role === "admin",
   readAlerts: (u: User) => ["admin", "security", "auditor"].includes(u.role),
   writeAlerts: (u: User) => (staffWrite.leads as readonly string[]).includes(u.role),
+  /** The resource catalog and break-glass reviews (access:admin). */
+  adminAccess: (u: User) => (staffWrite.leads as readonly string[]).includes(u.role),
+  /** Approve, deny and revoke (managers only on resources they own: the server says per record). */
+  decideAccess: (u: User) => ["admin", "security", "manager"].includes(u.role),
+  writeReviews: (u: User) => (staffWrite.leads as readonly string[]).includes(u.role),
 };

@@ -3,6 +3,7 @@ import { Link } from "react-router-dom";
 import { ApiError, api } from "../api.ts";
 import { Page } from "../components/page.tsx";
 import { dateTime, Empty, ErrorBox, Loading, Tag } from "../components/status.tsx";
+import { duration, relative } from "../components/time.ts";
 import { useResource } from "../hooks.ts";
 import { can, useUser } from "../session.tsx";
 
@@ -28,33 +29,6 @@ interface TaskRun {
   outcome: "ok" | "failed";
   summary: Record<string, string | number | boolean>;
   error?: string;
-}
-
-const units: [number, string][] = [
-  [86_400_000, "d"],
-  [3_600_000, "h"],
-  [60_000, "min"],
-  [1000, "s"],
-];
-
-/** 90000 → "1 min 30 s"; keeps the two largest units. */
-export function duration(ms: number): string {
-  let rest = Math.abs(ms);
-  const parts: string[] = [];
-  for (const [size, unit] of units) {
-    if (rest >= size && parts.length < 2) {
-      parts.push(`${Math.floor(rest / size)} ${unit}`);
-      rest %= size;
-    }
-  }
-  return parts.join(" ") || `${Math.round(ms)} ms`;
-}
-
-/** "in 5 min" / "3 h ago" / "now", relative to `now`. */
-export function relative(iso: string, now: number): string {
-  const d = Date.parse(iso) - now;
-  if (Math.abs(d) < 1000) return "now";
-  return d > 0 ? `in ${duration(d)}` : `${duration(d)} ago`;
 }
 
 const REFRESH_MS = 10_000;
