@@ -14,7 +14,7 @@ import { loadConfig } from "../src/core/config.ts";
 import type { Role } from "../src/core/context.ts";
 import { createSealer, kekFromBytes } from "../src/crypto/keyring.ts";
 import { hashPassword } from "../src/crypto/passwords.ts";
-import { createHttpServer } from "../src/http/server.ts";
+import { createHttpServer, defaultWebRoot } from "../src/http/server.ts";
 import { loadOrCreateTls } from "../src/http/tls.ts";
 import { openStore, type Store } from "../src/store/store.ts";
 
@@ -200,7 +200,7 @@ export function multipart(
 const TEST_PW_PARAMS = { ln: 10, r: 8, p: 1 } as const;
 
 export async function createTestApp(
-  opts: { now?: string; env?: Record<string, string>; https?: boolean } = {},
+  opts: { now?: string; env?: Record<string, string>; https?: boolean; web?: boolean } = {},
 ): Promise<TestApp> {
   const store = await openTestStore();
   const clock = manualClock(opts.now ?? "2026-11-02T10:00:00Z");
@@ -216,7 +216,8 @@ export async function createTestApp(
     : undefined;
   const server = await createHttpServer(app, {
     logger,
-    webRoot: "",
+    // `web`: serve the built UI (dist/web) too, for browser tests.
+    webRoot: opts.web ? defaultWebRoot() : "",
     ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
   });
   await server.ready();

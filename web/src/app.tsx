@@ -8,8 +8,10 @@ import { DeveloperPage, DevelopersPage, NewDeveloperPage } from "./pages/develop
 import { EngagementPage, EngagementsPage } from "./pages/engagements.tsx";
 import { EnrolPage } from "./pages/enrol.tsx";
 import { InvitePage } from "./pages/invite.tsx";
+import { MySharesPage } from "./pages/my-shares.tsx";
 import { PortalPage } from "./pages/portal.tsx";
 import { SetupPage } from "./pages/setup.tsx";
+import { ShareDetailPage, SharesPage } from "./pages/shares.tsx";
 import { SignInPage } from "./pages/sign-in.tsx";
 import { TrainingPage } from "./pages/training.tsx";
 import { UsersPage } from "./pages/users.tsx";
@@ -63,6 +65,9 @@ export function App() {
             <Route path="/users" element={staff(<UsersPage />)} />
             <Route path="/account" element={<AccountPage />} />
             <Route path="/me" element={<PortalPage />} />
+            <Route path="/me/shares" element={<MySharesPage />} />
+            <Route path="/shares" element={staff(<SharesPage />)} />
+            <Route path="/shares/:id" element={staff(<ShareDetailPage />)} />
             <Route path="*" element={staff(<NotFound />)} />
           </Route>
         </Routes>

@@ -18,7 +18,9 @@ const nav: NavItem[] = [
   { to: "/agreements", label: "Agreements", show: staff },
   { to: "/training", label: "Training", show: staff },
   { to: "/users", label: "Users", show: can.readUsers },
+  { to: "/shares", label: "Shares", show: staff },
   { to: "/me", label: "My profile", show: (u) => u.role === "developer" },
+  { to: "/me/shares", label: "My shares", show: (u) => u.role === "developer" },
 ];
 
 /** Requires a fully signed-in session (second factor done); otherwise sends to the right step. */
