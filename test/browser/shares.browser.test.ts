@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,6 +23,10 @@ let ana: Recipient;
 let leadPage: Page;
 let anaPage: Page;
 let anaIdentity = "";
+/** Screenshots of each step, for a human to look at. */
+const shots = path.join(os.tmpdir(), "warden-browser-shares");
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
 const fileBytes = Buffer.alloc(300_000, 7).map((_, i) => (i * 31) % 256);
 
 async function signInPage(who: SignedIn): Promise<Page> {
@@ -89,6 +94,7 @@ describe("shares in the browser", () => {
     expect(anaIdentity).toMatch(/^AGE-SECRET-KEY-1[0-9A-Z]+$/m);
     await anaPage.getByRole("button", { name: "Register the public key" }).click();
     await anaPage.getByRole("status").filter({ hasText: "Your public key is registered" }).waitFor();
+    await shot(anaPage, "01-key-registered");
     const profile = await ana.client.get("/api/v1/me/profile");
     expect(profile.body.ageRecipients).toContain(recipient);
     // The secret half never reached the server: no stored column holds it.
@@ -134,6 +140,7 @@ describe("shares in the browser", () => {
     expect(before.every((s: { downloads: number }) => s.downloads === 0)).toBe(true);
     await text.getByRole("button", { name: /^Download and decrypt/ }).click();
     await text.locator(".secret pre").filter({ hasText: "postgres://app:hunter2@db/prod" }).waitFor();
+    await shot(anaPage, "02-inbox-revealed");
 
     const file = anaPage.locator(".share-item", { hasText: "schema.sql" });
     await file.getByRole("button", { name: "Open" }).click();
@@ -152,6 +159,7 @@ describe("shares in the browser", () => {
     await leadPage.getByRole("heading", { level: 1, name: "schema.sql" }).waitFor();
     await leadPage.locator("table").getByText("completed").waitFor();
     expect(await leadPage.locator("figure.timeline svg circle").count()).toBe(1);
+    await shot(leadPage, "03-share-detail");
     leadPage.once("dialog", (d) => d.accept());
     await leadPage.getByRole("button", { name: "Revoke" }).click();
     await leadPage.getByText("ciphertext deleted").waitFor();

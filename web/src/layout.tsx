@@ -55,7 +55,7 @@ function Shell({ user }: { user: User }) {
               .filter((n) => n.show(user))
               .map((n) => (
                 <li key={n.to}>
-                  <NavLink to={n.to} end={n.to === "/"}>
+                  <NavLink to={n.to} end={n.to === "/" || n.to === "/me"}>
                     {n.label}
                   </NavLink>
                 </li>

@@ -194,12 +194,16 @@ function KeySetup({ me, onSaved }: { me: Developer; onSaved(): void }) {
   return (
     <>
       {me.ageRecipients.length > 0 ? (
-        <p>
-          Registered:{" "}
-          {me.ageRecipients.map((r) => (
-            <code key={r}>{r}</code>
-          ))}
-        </p>
+        <>
+          <p>Your registered age keys (shares are encrypted to all of them, and to your ssh-ed25519 keys):</p>
+          <ul className="key-list">
+            {me.ageRecipients.map((r) => (
+              <li key={r}>
+                <code>{r}</code>
+              </li>
+            ))}
+          </ul>
+        </>
       ) : (
         <p>You have no age key registered yet: nobody can send you a share until you do.</p>
       )}
