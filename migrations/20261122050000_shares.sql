@@ -48,6 +48,8 @@ create index share_recipients_developer_idx on share_recipients (developer_id);
 -- A download counts while in progress and once completed; a transfer that broke off gives it back.
 create table share_downloads (
   id uuid primary key,
+  -- The order attempts happened in, even within one clock tick.
+  seq bigint generated always as identity,
   share_id uuid not null references shares (id),
   developer_id uuid references developers (id),
   user_id uuid references users (id),
@@ -59,5 +61,5 @@ create table share_downloads (
   ip text,
   user_agent text
 );
-create index share_downloads_share_idx on share_downloads (share_id, started_at);
+create index share_downloads_share_idx on share_downloads (share_id, seq);
 create index share_downloads_open_idx on share_downloads (started_at) where outcome = 'in_progress';

@@ -32,6 +32,13 @@ await build({
   logLevel: "warning",
   banner: { js: "#!/usr/bin/env node" },
 });
+// `warden share …` gets its own small bundle (bin/warden.js picks it): streaming a 4 GiB share must
+// stay under 150 MiB resident, and the full CLI loads the server, the store and Cedar (~115 MiB).
+await build({
+  ...common,
+  entryPoints: ["src/cli/share-entry.ts"],
+  outfile: "dist/warden-share.js",
+});
 if (existsSync("web/index.html") && process.argv[2] !== "--server-only") {
   const r = spawnSync(
     process.execPath,

@@ -14,7 +14,7 @@ import { loadConfig } from "../src/core/config.ts";
 import type { Role } from "../src/core/context.ts";
 import { createKeyring, type Keyring, localKek } from "../src/crypto/keyring.ts";
 import { hashPassword } from "../src/crypto/passwords.ts";
-import { createHttpServer } from "../src/http/server.ts";
+import { createHttpServer, defaultWebRoot } from "../src/http/server.ts";
 import { loadOrCreateTls } from "../src/http/tls.ts";
 import type { KeySource } from "../src/keys/index.ts";
 import { openStore, type Store } from "../src/store/store.ts";
@@ -212,6 +212,8 @@ export async function createTestApp(
     /** The keyring to seal with (default: a fresh random master key). */
     sealer?: (store: Store) => Keyring;
     keySource?: KeySource;
+    /** Serve the built UI (dist/web) too, for browser tests. */
+    web?: boolean;
   } = {},
 ): Promise<TestApp> {
   const store: Store & { drop(): Promise<void> } = opts.store
@@ -237,7 +239,8 @@ export async function createTestApp(
     : undefined;
   const server = await createHttpServer(app, {
     logger,
-    webRoot: "",
+    // `web`: serve the built UI (dist/web) too, for browser tests.
+    webRoot: opts.web ? defaultWebRoot() : "",
     ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
   });
   await server.ready();

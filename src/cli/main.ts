@@ -8,13 +8,13 @@ import { registerAuditCommands } from "./audit.cli.ts";
 import { registerGateCommands } from "./gate.cli.ts";
 import { registerKeysCommands } from "./keys.cli.ts";
 import { registerLoginCommands } from "./login.cli.ts";
-import { CliError, EXIT } from "./output.ts";
 import { registerDeveloperCommands, registerPeopleCommands } from "./people.cli.ts";
 import {
   registerAgreementCommands,
   registerTrainingCommands,
   registerVettingCommands,
 } from "./records.cli.ts";
+import { runProgram } from "./run.ts";
 import { registerServerCommands } from "./server.cli.ts";
 import { registerShareCommands } from "./shares.cli.ts";
 
@@ -53,22 +53,5 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv = process.argv): Promise<number> {
-  const program = buildProgram();
-  try {
-    await program.parseAsync(argv);
-    return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.exitCode === 0)
-        return EXIT.ok;
-      return EXIT.usage;
-    }
-    if (e instanceof CliError) {
-      process.stderr.write(`error: ${e.message}\n`);
-      if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
-      return e.exitCode;
-    }
-    process.stderr.write(`error: ${(e as Error).message ?? String(e)}\n`);
-    return EXIT.failure;
-  }
+  return runProgram(buildProgram(), argv);
 }

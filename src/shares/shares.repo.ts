@@ -117,7 +117,7 @@ export const sharesRepo = {
         `select x.id, x.share_id, x.developer_id, d.full_name as developer_name, x.outcome, x.reason,
            x.bytes_sent, x.started_at, x.finished_at, x.ip
          from share_downloads x left join developers d on d.id = x.developer_id
-         where x.share_id = $1 order by x.started_at, x.id`,
+         where x.share_id = $1 order by x.seq`,
         [shareId],
       )
     ).rows;

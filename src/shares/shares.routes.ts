@@ -119,7 +119,7 @@ export function sharesRoutes(shares: SharesService) {
             response: { 200: shareDetailSchema },
           },
         },
-        async (req) => {
+        async (req, reply) => {
           const type = String(req.headers["content-type"] ?? "")
             .split(";")[0]!
             .trim();
@@ -129,12 +129,19 @@ export function sharesRoutes(shares: SharesService) {
               "Send the age ciphertext as the request body with Content-Type: application/age",
             );
           const length = req.headers["content-length"];
-          return shares.upload(
-            req.ctx,
-            req.params.id,
-            req.body as AsyncIterable<Uint8Array>,
-            length === undefined ? undefined : Number(length),
-          );
+          try {
+            return await shares.upload(
+              req.ctx,
+              req.params.id,
+              req.body as AsyncIterable<Uint8Array>,
+              length === undefined ? undefined : Number(length),
+            );
+          } catch (e) {
+            // A refusal can come before the body is read (a bad header, a wrong size): close the
+            // connection after answering rather than read and discard gigabytes.
+            reply.header("connection", "close");
+            throw e;
+          }
         },
       );
     });

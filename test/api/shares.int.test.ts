@@ -335,8 +335,12 @@ describe("receiving a share", () => {
     const share = await sendShare(Buffer.from("once"), { oneTime: true });
     expect((await storedFiles()).some((f) => f.startsWith(share.id))).toBe(true);
     expect((await download(ana, share.id)).status).toBe(200);
+    // The share ends with the download's record; its file is deleted right after that commits.
     await vi.waitFor(async () =>
-      expect((await sender.client.get(`/api/v1/shares/${share.id}`)).body.status).toBe("used_up"),
+      expect((await sender.client.get(`/api/v1/shares/${share.id}`)).body).toMatchObject({
+        status: "used_up",
+        contentDeleted: true,
+      }),
     );
     expect((await storedFiles()).some((f) => f.startsWith(share.id))).toBe(false);
     const again = await download(ana, share.id);

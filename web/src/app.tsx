@@ -16,12 +16,14 @@ import { InvitePage } from "./pages/invite.tsx";
 import { JobsPage } from "./pages/jobs.tsx";
 import { KeysPage } from "./pages/keys.tsx";
 import { MyAccessPage } from "./pages/my-access.tsx";
+import { MySharesPage } from "./pages/my-shares.tsx";
 import { PortalPage } from "./pages/portal.tsx";
 import { ResourcePage, ResourcesPage } from "./pages/resources.tsx";
 import { NewReviewPage, ReviewPage, ReviewsPage } from "./pages/reviews.tsx";
 import { SettingsPage } from "./pages/settings.tsx";
 import { SetupPage } from "./pages/setup.tsx";
 import { SiemPage } from "./pages/siem.tsx";
+import { ShareDetailPage, SharesPage } from "./pages/shares.tsx";
 import { SignInPage } from "./pages/sign-in.tsx";
 import { TlsScansPage, TlsTargetPage } from "./pages/tls-scans.tsx";
 import { TrainingPage } from "./pages/training.tsx";
@@ -98,6 +100,9 @@ export function App() {
             <Route path="/reviews/:id" element={staff(<ReviewPage />)} />
             <Route path="/me" element={<PortalPage />} />
             <Route path="/me/access" element={<MyAccessPage />} />
+            <Route path="/me/shares" element={<MySharesPage />} />
+            <Route path="/shares" element={staff(<SharesPage />)} />
+            <Route path="/shares/:id" element={staff(<ShareDetailPage />)} />
             <Route path="*" element={staff(<NotFound />)} />
           </Route>
         </Routes>

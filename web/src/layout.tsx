@@ -26,6 +26,9 @@ const nav: NavItem[] = [
   { to: "/settings/keys", label: "Keys", show: can.readKeys },
   { to: "/me", label: "My profile", show: (u) => u.role === "developer" },
   { to: "/me/access", label: "My access", show: (u) => u.role === "developer" },
+  { to: "/shares", label: "Shares", show: staff },
+  { to: "/me", label: "My profile", show: (u) => u.role === "developer" },
+  { to: "/me/shares", label: "My shares", show: (u) => u.role === "developer" },
 ];
 
 /** Requires a fully signed-in session (second factor done); otherwise sends to the right step. */
