@@ -118,6 +118,7 @@ const expected: Record<string, Role[] | typeof PUBLIC> = {
   "GET /api/v1/me/ssh/certificates": ["developer"],
   "GET /api/v1/ssh/ca.pub": PUBLIC,
   "GET /api/v1/ssh/krl": PUBLIC,
+  "GET /api/v1/me/agreements/{id}/document": ["developer"],
 };
 
 let t: TestApp;
