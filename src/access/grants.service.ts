@@ -348,9 +348,13 @@ export function createGrantsService(deps: GrantsDeps) {
       ).rows[0]?.age_recipients ?? [];
     const credential = await sealSecret(grant, result, recipients);
     const now = clock.now();
+    let endedMeanwhile = false;
     await store.tx(async (q) => {
       const cur = await repo.byId(q, grant.id, { forUpdate: true });
-      if (cur?.state !== "provisioning") return; // ended meanwhile: the revoke path cleans up
+      if (cur?.state !== "provisioning") {
+        endedMeanwhile = true;
+        return;
+      }
       await repo.setState(
         q,
         grant.id,
@@ -404,7 +408,47 @@ export function createGrantsService(deps: GrantsDeps) {
         refs: [grant.id],
       });
     });
+    if (endedMeanwhile) {
+      // The grant was revoked while the connector was creating the access (its removal may even have
+      // finished first): remove what was just created, or hand it to the retried revoke path.
+      await undoLateProvision(grant);
+      return "denied";
+    }
     return "active";
+  }
+
+  async function undoLateProvision(grant: GrantRow) {
+    try {
+      const resource = await resourcesRepo.byId(store, grant.resource_id);
+      if (!resource) return;
+      await (await resources.connectorFor(resource)).revoke(await connectorGrantFor(grant));
+    } catch (e) {
+      const now = clock.now();
+      await store.tx(async (q) => {
+        const cur = await repo.byId(q, grant.id, { forUpdate: true });
+        if (!cur || (cur.state !== "revoked" && cur.state !== "expired" && cur.state !== "expiring")) return;
+        // Not really gone: back to a failed revoke, retried like any other.
+        await repo.setState(
+          q,
+          grant.id,
+          {
+            state: "failed",
+            failedOp: "revoke",
+            attempts: 1,
+            lastError: (isConnectorError(e) ? e.message : "internal error").slice(0, 2000),
+            lastAttemptAt: now,
+            nextAttemptAt: new Date(now.getTime() + connectorBackoffMs(1, "revoke")),
+          },
+          now,
+        );
+        await audit.record(q, systemCtx("access.revoke"), {
+          action: "access.grant.failed",
+          target: { type: "access_grant", id: grant.id },
+          outcome: "failure",
+          summary: { from: cur.state, to: "failed", op: "revoke", attempt: 1, late: true },
+        });
+      });
+    }
   }
 
   async function revokeOne(grant: GrantRow): Promise<"removed" | "failed"> {

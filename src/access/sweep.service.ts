@@ -85,6 +85,8 @@ export function createAccessSweep(deps: {
     const { subjects, inScope } = await loadSubjects(store, gate, keys, at);
     const engine = await policies.current();
     const failing: Failing[] = [];
+    // Grants the gate already closes need no policy decision; the rest are decided in one batch.
+    const toDecide: { grantId: string; request: ReturnType<typeof decisionRequestFor> }[] = [];
     for (const g of live) {
       const resource = resources.get(g.resource_id);
       const subject = subjects.get(
@@ -111,8 +113,9 @@ export function createAccessSweep(deps: {
         });
         continue;
       }
-      const decision = engine.decide(
-        decisionRequestFor({
+      toDecide.push({
+        grantId: g.id,
+        request: decisionRequestFor({
           action: "provision",
           level: g.level,
           subject,
@@ -122,15 +125,17 @@ export function createAccessSweep(deps: {
           breakGlass: g.break_glass,
           inEngagementScope: inScope(g.engagement_id, g.resource_id),
         }),
-      );
-      if (!decision.allowed) {
-        failing.push({
-          grantId: g.id,
-          reason: "policy",
-          detail: `No longer allowed: ${decision.policies.length ? `denied by ${decision.policies.join(", ")}` : "no policy permits it"}`,
-        });
-      }
+      });
     }
+    const decisions = engine.decideMany(toDecide.map((d) => d.request));
+    decisions.forEach((decision, i) => {
+      if (decision.allowed) return;
+      failing.push({
+        grantId: toDecide[i]!.grantId,
+        reason: "policy",
+        detail: `No longer allowed: ${decision.policies.length ? `denied by ${decision.policies.join(", ")}` : "no policy permits it"}`,
+      });
+    });
     return { checked: live.length, failing };
   }
 

@@ -85,6 +85,23 @@ describe("the access sweep", () => {
     );
   });
 
+  it("starts a grant with a scheduled start when its time comes", async () => {
+    const dev = await developer();
+    const res = await resource();
+    const startsAt = new Date(new Date(START).getTime() + 3600_000).toISOString();
+    const req = await ask(dev, { resourceId: res.id, durationMinutes: 60, startsAt });
+    const ok = await owner.client.post(`/api/v1/access/requests/${req.id}/approve`, {
+      reason: "tomorrow's deploy",
+    });
+    const id = ok.body.grantId as string;
+    expect(await grant(id)).toMatchObject({ state: "approved", startsAt });
+    expect(onGitHub(`sweep-dev-${n - 1}`)).toBe(false);
+    t.clock.set(startsAt);
+    await sweep();
+    expect(await grant(id)).toMatchObject({ state: "active" });
+    expect(onGitHub(`sweep-dev-${n - 1}`)).toBe(true);
+  });
+
   it("expires a pending request nobody decided within a day", async () => {
     const dev = await developer();
     const res = await resource();

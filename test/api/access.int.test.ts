@@ -1,4 +1,6 @@
+import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifyWebhookSignature } from "../../src/connectors/index.ts";
 import {
   ask,
   auditActions,
@@ -426,5 +428,65 @@ describe("break-glass", () => {
     });
     expect(reviewed.status).toBe(200);
     expect(reviewed.body.reviewedAt).not.toBeNull();
+  });
+});
+
+describe("a generic resource", () => {
+  const SECRET = "webhook-secret-0123456789-abcdefghij";
+  let receiver: Server;
+  let url = "";
+  const received: { type: string; grantId: string; signed: boolean }[] = [];
+
+  beforeAll(async () => {
+    receiver = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => {
+        body += c;
+      });
+      req.on("end", () => {
+        const event = JSON.parse(body) as { type: string; grant: { id: string } };
+        received.push({
+          type: event.type,
+          grantId: event.grant.id,
+          signed: verifyWebhookSignature({
+            header: req.headers["warden-signature"] as string,
+            body,
+            secret: SECRET,
+            now: t.clock.now(),
+          }),
+        });
+        res
+          .writeHead(200, { "content-type": "application/json" })
+          .end('{"state":"active","externalRef":"ticket-1"}');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/warden`;
+  });
+  afterAll(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+
+  it("is provisioned and revoked through signed webhook calls", async () => {
+    const dev = await developer();
+    const res = await buildResource(t, {
+      name: `app-${++n}`,
+      kind: "generic",
+      environment: "development",
+      dataClass: "internal",
+      owners: [owner.userId],
+      connector: { url, secret: SECRET, maxAttempts: 1 },
+    });
+    expect(res.connector).toMatchObject({ type: "webhook", secretsSet: ["secret"] });
+    const req = await ask(dev, { resourceId: res.id });
+    const ok = await owner.client.post(`/api/v1/access/requests/${req.id}/approve`, { reason: "ok" });
+    const grantId = ok.body.grantId as string;
+    expect((await owner.client.get(`/api/v1/access/grants/${grantId}`)).body).toMatchObject({
+      state: "active",
+      externalRef: "ticket-1",
+    });
+    await owner.client.post(`/api/v1/access/grants/${grantId}/revoke`, { reason: "done" });
+    expect(received.filter((r) => r.grantId === grantId)).toEqual([
+      { type: "grant.provision", grantId, signed: true },
+      { type: "grant.revoke", grantId, signed: true },
+    ]);
   });
 });
