@@ -181,12 +181,14 @@ export async function searchRows(
   q: SqlClient,
   f: EventFilter,
   limit: number,
-  order: "desc" | "asc" = "desc",
+  order: "desc" | "asc" | "time" = "desc",
 ): Promise<EventRow[]> {
   const { where, params } = whereOf(f);
   params.push(limit);
+  // Log order (newest appended first) by default; "time" is by when it happened, for timelines.
+  const by = order === "time" ? "e.at desc, e.idx desc" : `e.idx ${order}`;
   const { rows } = await q.query<EventRow>(
-    `${SELECT} ${where} order by e.idx ${order} limit $${params.length}`,
+    `${SELECT} ${where} order by ${by} limit $${params.length}`,
     params,
   );
   return rows;

@@ -7,6 +7,7 @@ import { DashboardPage } from "./pages/dashboard.tsx";
 import { DeveloperPage, DevelopersPage, NewDeveloperPage } from "./pages/developers.tsx";
 import { EngagementPage, EngagementsPage } from "./pages/engagements.tsx";
 import { EnrolPage } from "./pages/enrol.tsx";
+import { DeveloperActivityPage, EventPage, EventsPage, LogPage } from "./pages/events.tsx";
 import { InvitePage } from "./pages/invite.tsx";
 import { PortalPage } from "./pages/portal.tsx";
 import { SetupPage } from "./pages/setup.tsx";
@@ -53,6 +54,10 @@ export function App() {
             <Route path="/developers/new" element={staff(<NewDeveloperPage />)} />
             <Route path="/developers/:id" element={staff(<DeveloperPage />)} />
             <Route path="/developers/:id/vetting" element={staff(<VettingPage />)} />
+            <Route path="/developers/:id/activity" element={staff(<DeveloperActivityPage />)} />
+            <Route path="/events" element={staff(<EventsPage />)} />
+            <Route path="/events/log" element={staff(<LogPage />)} />
+            <Route path="/events/:id" element={staff(<EventPage />)} />
             <Route path="/engagements" element={staff(<EngagementsPage />)} />
             <Route path="/engagements/new" element={staff(<EngagementPage />)} />
             <Route path="/engagements/:id" element={staff(<EngagementPage />)} />

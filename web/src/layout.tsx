@@ -18,6 +18,7 @@ const nav: NavItem[] = [
   { to: "/agreements", label: "Agreements", show: staff },
   { to: "/training", label: "Training", show: staff },
   { to: "/users", label: "Users", show: can.readUsers },
+  { to: "/events", label: "Events", show: (u) => ["admin", "security", "auditor"].includes(u.role) },
   { to: "/me", label: "My profile", show: (u) => u.role === "developer" },
 ];
 
