@@ -20,6 +20,12 @@ await build({
   entryPoints: ["src/scan-files/scan-files.worker.ts"],
   outfile: "dist/scan-files.worker.js",
 });
+// So is the audit log verifier's hashing worker.
+await build({
+  ...common,
+  entryPoints: ["src/tlog/verify/bundle-hash.worker.ts"],
+  outfile: "dist/tlog-hash.worker.js",
+});
 await build({
   entryPoints: ["src/cli/entry.ts"],
   outfile: "dist/warden.js",

@@ -160,8 +160,12 @@ export function createEventLogService(deps: EventLogServiceDeps) {
   }
   const tlog = async () => (await log()).tlog;
 
-  async function search(f: EventFilter, limit: number): Promise<EventSummary[]> {
-    return (await searchRows(store, f, limit)).map(summaryOf);
+  async function search(
+    f: EventFilter,
+    limit: number,
+    order: "log" | "time" = "log",
+  ): Promise<EventSummary[]> {
+    return (await searchRows(store, f, limit, order === "time" ? "time" : "desc")).map(summaryOf);
   }
 
   async function get(id: string): Promise<EventDetail> {

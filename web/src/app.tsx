@@ -12,6 +12,7 @@ import { DeveloperPage, DevelopersPage, NewDeveloperPage } from "./pages/develop
 import { EngagementPage, EngagementsPage } from "./pages/engagements.tsx";
 import { EnrolPage } from "./pages/enrol.tsx";
 import { HintsPage } from "./pages/hints.tsx";
+import { DeveloperActivityPage, EventPage, EventsPage, LogPage } from "./pages/events.tsx";
 import { InvitePage } from "./pages/invite.tsx";
 import { JobsPage } from "./pages/jobs.tsx";
 import { KeysPage } from "./pages/keys.tsx";
@@ -68,6 +69,10 @@ export function App() {
             <Route path="/developers/new" element={staff(<NewDeveloperPage />)} />
             <Route path="/developers/:id" element={staff(<DeveloperPage />)} />
             <Route path="/developers/:id/vetting" element={staff(<VettingPage />)} />
+            <Route path="/developers/:id/activity" element={staff(<DeveloperActivityPage />)} />
+            <Route path="/events" element={staff(<EventsPage />)} />
+            <Route path="/events/log" element={staff(<LogPage />)} />
+            <Route path="/events/:id" element={staff(<EventPage />)} />
             <Route path="/engagements" element={staff(<EngagementsPage />)} />
             <Route path="/engagements/new" element={staff(<EngagementPage />)} />
             <Route path="/engagements/:id" element={staff(<EngagementPage />)} />

@@ -36,11 +36,18 @@ export function SettingsPage() {
   return (
     <Page
       title="Settings"
-      lead="What the gate requires, and Warden's background work."
+      lead="What the gate requires, Warden's keys, and its background work."
       actions={
-        <Link className="button" to="/settings/jobs">
-          Background jobs
-        </Link>
+        <>
+          {can.readKeys(user) && (
+            <Link className="button" to="/settings/keys">
+              Keys
+            </Link>
+          )}
+          <Link className="button" to="/settings/jobs">
+            Background jobs
+          </Link>
+        </>
       }
     >
       <Section title="Gate requirements">
