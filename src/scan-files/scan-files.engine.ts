@@ -46,15 +46,10 @@ const AFTER = 4096;
 const MULTILINE_AFTER = 17_000;
 
 /**
- * Adds [ws, we) to a rule's sorted list of disjoint windows (flat [start, end, start, end…]), merging
+ * Adds [ws, we) to a sorted list of disjoint windows (flat [start, end, start, end…]), merging
  * overlaps. Hits arrive in order of their keyword's end, so a window nearly always goes last.
  */
-function addWindow(windows: Map<number, number[]>, ri: number, ws: number, we: number): void {
-  const w = windows.get(ri);
-  if (!w) {
-    windows.set(ri, [ws, we]);
-    return;
-  }
+function addWindow(w: number[], ws: number, we: number): void {
   let i = w.length;
   if (ws > w[i - 1]!) {
     w.push(ws, we);
@@ -88,6 +83,7 @@ export function createMatcher(rules: SecretRule[], allowlists: CompiledAllowlist
   // rules that listed that keyword, and only those rules' patterns run, in windows around the hits.
   const automaton = buildKeywordAutomaton([...byKeyword.keys()]);
   const rulesOf = automaton.keywords.map((k) => byKeyword.get(k)!);
+  const windowsOf: (number[] | null)[] = rules.map(() => null);
   const globals = rules.map(
     (r) => new RegExp(r.regex.source, r.regex.flags.includes("g") ? r.regex.flags : `${r.regex.flags}g`),
   );
@@ -123,31 +119,46 @@ export function createMatcher(rules: SecretRule[], allowlists: CompiledAllowlist
     rules,
     scan(text: string, path: string): TextMatch[] {
       const isLockfile = LOCKFILE.test(path);
-      // rule index -> merged windows [start, end) in which its pattern is run
-      const windows = new Map<number, number[]>();
-      for (const ri of alwaysRun) addWindow(windows, ri, 0, text.length);
+      // Per rule, the merged windows [start, end) in which its pattern runs (arrays reused across calls).
+      const touched: number[] = [];
+      const windowsFor = (ri: number): number[] => {
+        let w = windowsOf[ri];
+        if (!w) {
+          w = windowsOf[ri] = [];
+          touched.push(ri);
+        }
+        return w;
+      };
+      for (const ri of alwaysRun) windowsFor(ri).push(0, text.length);
+      const n = automaton.scan(text, 0, text.length);
+      const hits = automaton.hits();
       let lineStart = -1;
       let lineEnd = -1;
-      automaton.scan(text, 0, text.length, (p, kw) => {
+      for (let h = 0; h < n; h++) {
+        const p = hits[2 * h]!;
         if (p < lineStart || p >= lineEnd) {
           lineStart = text.lastIndexOf("\n", p) + 1;
           const e = text.indexOf("\n", p);
           lineEnd = e < 0 ? text.length : e;
         }
-        for (const ri of rulesOf[kw]!) {
+        for (const ri of rulesOf[hits[2 * h + 1]!]!) {
+          const w = windowsFor(ri);
           if (rules[ri]!.multiline)
-            addWindow(windows, ri, Math.max(0, p - 64), Math.min(text.length, p + MULTILINE_AFTER));
-          else addWindow(windows, ri, Math.max(lineStart, p - BEFORE), Math.min(lineEnd, p + AFTER));
+            addWindow(w, Math.max(0, p - 64), Math.min(text.length, p + MULTILINE_AFTER));
+          else addWindow(w, Math.max(lineStart, p - BEFORE), Math.min(lineEnd, p + AFTER));
         }
-      });
+      }
       const out: TextMatch[] = [];
-      const order = [...windows.keys()].sort((a, b) => a - b);
-      for (const ri of order) {
+      touched.sort((a, b) => a - b);
+      const windows = touched.map((ri) => windowsOf[ri]!);
+      for (const ri of touched) windowsOf[ri] = null;
+      for (let t = 0; t < touched.length; t++) {
+        const ri = touched[t]!;
+        const w = windows[t]!;
         const rule = rules[ri]!;
         if (rule.generic && isLockfile) continue;
         if (rule.path && !rule.path.test(path)) continue;
         const re = globals[ri]!;
-        const w = windows.get(ri)!;
         for (let i = 0; i < w.length; i += 2) {
           const ws = w[i]!;
           const slice = text.slice(ws, w[i + 1]!);
