@@ -3,8 +3,7 @@ import { createHash } from "node:crypto";
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
-import tarStream from "tar-stream";
-import yauzl from "yauzl";
+import type yauzlModule from "yauzl";
 import type { Matcher } from "./scan-files.engine.ts";
 import type { Severity } from "./scan-files.rules.ts";
 import {
@@ -100,6 +99,13 @@ export const secretFingerprint = (ruleId: string, secret: string): string =>
   createHash("sha256").update(`warden-scan-v1\0${ruleId}\0${secret}`).digest("hex").slice(0, 32);
 
 class BombError extends Error {}
+
+// The archive readers load on the first archive: most trees have none, and each worker thread would
+// otherwise pay for loading them at start-up.
+let yauzlPromise: Promise<typeof yauzlModule> | null = null;
+const loadYauzl = () => (yauzlPromise ??= import("yauzl").then((m) => m.default));
+let tarPromise: Promise<typeof import("tar-stream")> | null = null;
+const loadTarStream = () => (tarPromise ??= import("tar-stream").then((m) => m.default));
 
 interface Budget {
   remaining: number;
@@ -608,7 +614,8 @@ async function scanZip(
   ctx: Ctx,
   out: SourceOutcome,
 ): Promise<void> {
-  let zip: yauzl.ZipFile;
+  const yauzl = await loadYauzl();
+  let zip: yauzlModule.ZipFile;
   const opts = { lazyEntries: true, autoClose: true, validateEntrySizes: true, strictFileNames: false };
   if (ctx.filePath && ctx.depth === 0) {
     zip = await yauzl.openPromise(ctx.filePath, opts);
@@ -724,7 +731,7 @@ async function scanGzip(
 }
 
 async function scanTar(source: AsyncIterable<Buffer>, ctx: Ctx, out: SourceOutcome): Promise<void> {
-  const extract = tarStream.extract();
+  const extract = (await loadTarStream()).extract();
   const feeding = (async () => {
     try {
       for await (const b of source) {

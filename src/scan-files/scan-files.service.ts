@@ -1,5 +1,5 @@
 import { type Dirent, readFileSync } from "node:fs";
-import { lstat, opendir, stat } from "node:fs/promises";
+import { lstat, readdir, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
@@ -8,7 +8,7 @@ import { Piscina } from "piscina";
 import type { Clock } from "../core/clock.ts";
 import { systemClock } from "../core/clock.ts";
 import { AppError } from "../core/errors.ts";
-import { loadConfig } from "./scan-files.config.ts";
+import { readConfigSource } from "./scan-files.config.ts";
 import { gitAddedText, gitRevExists, gitTopLevel } from "./scan-files.git.ts";
 import {
   type CommitInfo,
@@ -18,6 +18,7 @@ import {
   type Skip,
 } from "./scan-files.reader.ts";
 import type { Severity } from "./scan-files.rules.ts";
+import { type ConfigSource, compileConfig } from "./scan-files.ruleset.ts";
 import { type ReportFinding, type ScanReport, scanReportSchema } from "./scan-files.schemas.ts";
 import {
   type FileItem,
@@ -146,8 +147,9 @@ interface Pool {
   close(): Promise<void>;
 }
 
-function createPool(workers: number): Pool {
-  if (workers <= 0) return { run: (t) => runTask(t) as Promise<TextOutcome>, size: 1, close: async () => {} };
+function createPool(workers: number, config: ConfigSource): Pool {
+  if (workers <= 0)
+    return { run: (t) => runTask({ ...t, config }) as Promise<TextOutcome>, size: 1, close: async () => {} };
   // The worker is TypeScript: when this module runs from source, the worker needs the same loader.
   const needsTsx = workerFile.endsWith(".ts") && !process.execArgv.some((a) => a.includes("tsx"));
   const piscina = new Piscina({
@@ -156,6 +158,7 @@ function createPool(workers: number): Pool {
     maxThreads: workers,
     idleTimeout: 1000,
     execArgv: needsTsx ? [...process.execArgv, "--import", tsxLoader()] : process.execArgv,
+    workerData: { config },
   });
   return {
     run: (t) => piscina.run(t) as Promise<TextOutcome>,
@@ -219,7 +222,7 @@ async function* walk(
       if (excluded(`${shown}/`)) continue;
       try {
         const children: Entry[] = [];
-        for await (const d of await opendir(abs))
+        for (const d of await readdir(abs, { withFileTypes: true }))
           if (d.name !== ".git") children.push({ abs: join(abs, d.name), kind: kindOf(d), root: false });
         children.sort((x, y) => (x.abs < y.abs ? 1 : x.abs > y.abs ? -1 : 0));
         stack.push(...children);
@@ -256,14 +259,14 @@ export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> 
   if (options.since && !options.gitHistory) throw new AppError("bad_request", "--since needs --git-history");
   if (options.staged && options.gitHistory)
     throw new AppError("bad_request", "Use either --staged or --git-history, not both");
-  const config = loadConfig(options.configPath);
+  const configSource = readConfigSource(options.configPath ? resolve(cwd, options.configPath) : undefined);
+  const config = compileConfig(configSource);
   const baseline = options.baselinePath ? loadBaseline(options.baselinePath) : new Set<string>();
   const limits: ReaderLimits = { ...defaultLimits, ...options.limits };
-  const configPath = options.configPath ? resolve(cwd, options.configPath) : undefined;
   const workers = options.workers ?? Math.max(1, availableParallelism());
   // Worker threads cost a start-up (compiling rules, loading modules): small scans stay on this thread,
   // and the pool starts once the tree turns out to be large.
-  const inline = createPool(0);
+  const inline = createPool(0, configSource);
   let threaded: Pool | null = null;
   let inlineBytes = 0;
   const pool: Pool = {
@@ -275,7 +278,7 @@ export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> 
           inlineBytes += r.bytes;
           return r;
         });
-      threaded ??= createPool(workers);
+      threaded ??= createPool(workers, configSource);
       return threaded.run(task);
     },
     close: async () => {
@@ -339,12 +342,11 @@ export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> 
         batch.push(item);
         // Sizes are not known here (no stat per file): the worker reads each file's size as it opens it.
         if (batch.length >= FILES_PER_TASK) {
-          await submit({ kind: "files", ...(configPath ? { configPath } : {}), limits, items: batch });
+          await submit({ kind: "files", limits, items: batch });
           batch = [];
         }
       }
-      if (batch.length)
-        await submit({ kind: "files", ...(configPath ? { configPath } : {}), limits, items: batch });
+      if (batch.length) await submit({ kind: "files", limits, items: batch });
     } else {
       const repos = [...new Set(roots.map((r) => gitTopLevel(r)))];
       for (const repo of repos) {
@@ -365,13 +367,12 @@ export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> 
           batch.push(item);
           size += item.text.length;
           if (size >= 512 * 1024 || batch.length >= 256) {
-            await submit({ kind: "texts", ...(configPath ? { configPath } : {}), limits, items: batch });
+            await submit({ kind: "texts", limits, items: batch });
             batch = [];
             size = 0;
           }
         }
-        if (batch.length)
-          await submit({ kind: "texts", ...(configPath ? { configPath } : {}), limits, items: batch });
+        if (batch.length) await submit({ kind: "texts", limits, items: batch });
       }
     }
     await Promise.all(inFlight);
