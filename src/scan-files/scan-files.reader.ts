@@ -94,6 +94,8 @@ const OVERLAP = 40_000;
 /** Matches ending this close to a chunk's end wait for the next chunk (they may continue). */
 const DEFER = 17_000;
 const MAX_LINE = 1024 * 1024;
+/** Secrets listed per file (or archive entry, or added text of a commit). */
+const MAX_FINDINGS_PER_SOURCE = 1000;
 
 export const secretFingerprint = (ruleId: string, secret: string): string =>
   createHash("sha256").update(`warden-scan-v1\0${ruleId}\0${secret}`).digest("hex").slice(0, 32);
@@ -457,6 +459,7 @@ function createTextScanner(head: Buffer, ctx: Ctx, out: SourceOutcome, isDb: boo
   let sawNewline = false;
   let bytes = 0;
   let stopped = false;
+  const findingsBefore = out.findings.length;
 
   const process = (text: string, final: boolean) => {
     const full = carry + text;
@@ -497,6 +500,16 @@ function createTextScanner(head: Buffer, ctx: Ctx, out: SourceOutcome, isDb: boo
       }
     }
     process(text, final);
+    if (out.findings.length - findingsBefore > MAX_FINDINGS_PER_SOURCE) {
+      // Thousands of secrets in one file is a data dump: say so rather than hold them all in memory.
+      out.findings.length = findingsBefore + MAX_FINDINGS_PER_SOURCE;
+      stopped = true;
+      out.skipped.push({
+        path,
+        reason: `more than ${MAX_FINDINGS_PER_SOURCE} secrets: the first ${MAX_FINDINGS_PER_SOURCE} are listed, the rest of the file is not scanned`,
+      });
+      return false;
+    }
     return true;
   };
 

@@ -144,12 +144,25 @@ const workerFile = fileURLToPath(
 interface Pool {
   run(task: WorkerTask): Promise<TextOutcome>;
   size: number;
+  /** Tasks waiting for a thread. */
+  backlog(): number;
   close(): Promise<void>;
 }
 
+/**
+ * Heap limits of a worker thread: far above what a scan needs (one 1 MiB chunk and its text at a time),
+ * low enough that a runaway worker fails its task instead of taking the machine's memory.
+ */
+const WORKER_HEAP = { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16 };
+
 function createPool(workers: number, config: ConfigSource): Pool {
   if (workers <= 0)
-    return { run: (t) => runTask({ ...t, config }) as Promise<TextOutcome>, size: 1, close: async () => {} };
+    return {
+      run: (t) => runTask({ ...t, config }) as Promise<TextOutcome>,
+      size: 1,
+      backlog: () => 0,
+      close: async () => {},
+    };
   // The worker is TypeScript: when this module runs from source, the worker needs the same loader.
   const needsTsx = workerFile.endsWith(".ts") && !process.execArgv.some((a) => a.includes("tsx"));
   const piscina = new Piscina({
@@ -159,11 +172,27 @@ function createPool(workers: number, config: ConfigSource): Pool {
     idleTimeout: 1000,
     execArgv: needsTsx ? [...process.execArgv, "--import", tsxLoader()] : process.execArgv,
     workerData: { config },
+    resourceLimits: WORKER_HEAP,
   });
   return {
     run: (t) => piscina.run(t) as Promise<TextOutcome>,
     size: workers,
+    backlog: () => piscina.queueSize,
     close: () => piscina.destroy(),
+  };
+}
+
+/** A task whose worker died (out of memory, killed): its files are reported as skipped, the scan goes on. */
+function failedTask(task: WorkerTask, e: unknown): TextOutcome {
+  const reason = `not scanned: the scanner thread failed (${(e as Error)?.message ?? e})`.slice(0, 300);
+  return {
+    findings: [],
+    skipped: task.items.map((i) => ({ path: i.display, reason })),
+    bytes: 0,
+    files: 0,
+    binary: 0,
+    encrypted: 0,
+    commits: [],
   };
 }
 
@@ -240,6 +269,8 @@ async function* walk(
 
 /** Files per worker message: enough to amortise the message, few enough to keep both workers busy. */
 const FILES_PER_TASK = 64;
+/** Bytes scanned on the calling thread before worker threads start. */
+const INLINE_BYTES = 1024 * 1024;
 
 /** Runs a scan and returns the report (redacted unless `redact: false`). Throws AppError on usage errors. */
 export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> {
@@ -264,22 +295,25 @@ export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> 
   const baseline = options.baselinePath ? loadBaseline(options.baselinePath) : new Set<string>();
   const limits: ReaderLimits = { ...defaultLimits, ...options.limits };
   const workers = options.workers ?? Math.max(1, availableParallelism());
-  // Worker threads cost a start-up (compiling rules, loading modules): small scans stay on this thread,
-  // and the pool starts once the tree turns out to be large.
+  // Small scans stay on this thread (a worker costs a thread start and compiling the rules); past
+  // INLINE_BYTES the pool starts, and while its threads start or are busy with queued tasks, this
+  // thread scans the next batch of files itself.
   const inline = createPool(0, configSource);
   let threaded: Pool | null = null;
   let inlineBytes = 0;
+  const runInline = (task: WorkerTask) =>
+    inline.run(task).then((r) => {
+      inlineBytes += r.bytes;
+      return r;
+    });
   const pool: Pool = {
     size: workers,
+    backlog: () => threaded?.backlog() ?? 0,
     run(task) {
-      const small = task.kind === "files" && inlineBytes < 8 * 1024 * 1024;
-      if (workers <= 0 || (small && !threaded))
-        return inline.run(task).then((r) => {
-          inlineBytes += r.bytes;
-          return r;
-        });
+      if (workers <= 0 || (!threaded && inlineBytes < INLINE_BYTES)) return runInline(task);
       threaded ??= createPool(workers, configSource);
-      return threaded.run(task);
+      if (task.kind === "files" && threaded.backlog() >= workers) return runInline(task);
+      return threaded.run(task).catch((e) => failedTask(task, e));
     },
     close: async () => {
       await threaded?.close();
