@@ -173,6 +173,8 @@ function createPool(workers: number, config: ConfigSource): Pool {
     execArgv: needsTsx ? [...process.execArgv, "--import", tsxLoader()] : process.execArgv,
     workerData: { config },
     resourceLimits: WORKER_HEAP,
+    // Each worker holds its next task, so it does not wait for this thread between two tasks.
+    concurrentTasksPerWorker: 2,
   });
   return {
     run: (t) => piscina.run(t) as Promise<TextOutcome>,
@@ -295,11 +297,13 @@ export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> 
   const baseline = options.baselinePath ? loadBaseline(options.baselinePath) : new Set<string>();
   const limits: ReaderLimits = { ...defaultLimits, ...options.limits };
   const workers = options.workers ?? Math.max(1, availableParallelism());
-  // Small scans stay on this thread (a worker costs a thread start and compiling the rules); past
-  // INLINE_BYTES the pool starts, and while its threads start or are busy with queued tasks, this
-  // thread scans the next batch of files itself.
+  // Small scans stay on this thread (a worker costs a thread start and compiling the rules). Past
+  // INLINE_BYTES the pool starts, and until its first task comes back (threads starting), this thread
+  // scans the batches the pool cannot take yet. After that it only walks and dispatches: the pool's
+  // queue lives on this thread, so scanning here would leave the workers waiting for their next task.
   const inline = createPool(0, configSource);
   let threaded: Pool | null = null;
+  let threadsReady = false;
   let inlineBytes = 0;
   const runInline = (task: WorkerTask) =>
     inline.run(task).then((r) => {
@@ -312,8 +316,14 @@ export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> 
     run(task) {
       if (workers <= 0 || (!threaded && inlineBytes < INLINE_BYTES)) return runInline(task);
       threaded ??= createPool(workers, configSource);
-      if (task.kind === "files" && threaded.backlog() >= workers) return runInline(task);
-      return threaded.run(task).catch((e) => failedTask(task, e));
+      if (!threadsReady && task.kind === "files" && threaded.backlog() >= workers) return runInline(task);
+      return threaded.run(task).then(
+        (r) => {
+          threadsReady = true;
+          return r;
+        },
+        (e) => failedTask(task, e),
+      );
     },
     close: async () => {
       await threaded?.close();
@@ -327,7 +337,8 @@ export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> 
   let binary = 0;
   let encrypted = 0;
   const inFlight = new Set<Promise<void>>();
-  const maxInFlight = Math.max(2, pool.size * 3);
+  // Two tasks held by each worker (one running, one next) and two queued here per worker.
+  const maxInFlight = Math.max(2, pool.size * 4);
 
   const submit = async (task: WorkerTask) => {
     const p = pool.run(task).then((r) => {
