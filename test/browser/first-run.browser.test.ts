@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
  * The first run, as a person does it in a real browser against a real `warden serve`: create the first
  * admin with an authenticator, record a vendor, a developer, an engagement, an NDA with its signed PDF
  * (and the other agreements and training the default gate asks for), vet the developer, and watch the
- * gate turn green. Screenshots of each step land in the temp directory for a human to look at.
+ * gate turn green; then read a file scan report sent for the vendor. Screenshots of each step land in
+ * the temp directory for a human to look at.
  */
 
 const CHROMIUM = process.env.WARDEN_CHROMIUM ?? "/usr/bin/chromium";
@@ -340,6 +341,85 @@ describe("first run in a browser", () => {
     await heading("Dashboard").waitFor();
     await visible(page.getByText("Every developer meets the requirements today."));
     await shot("08-dashboard-green");
+  });
+
+  it("lists a file scan report sent for the vendor and shows its findings, redacted", async () => {
+    // What `warden scan files . --report --vendor ID` sends, posted from the signed-in page itself.
+    const sent = await page.evaluate(async () => {
+      const session = await (await fetch("/api/v1/auth/session")).json();
+      const vendors = await (await fetch("/api/v1/vendors?q=Acme")).json();
+      const now = new Date().toISOString();
+      const res = await fetch("/api/v1/scans/files/reports", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-csrf-token": session.csrfToken },
+        body: JSON.stringify({
+          schema: "warden.scan.files/v1",
+          tool: { name: "warden", version: "0.1.0" },
+          startedAt: now,
+          finishedAt: now,
+          targets: ["checkout-service"],
+          mode: "files",
+          redacted: true,
+          vendorId: vendors.items[0].id,
+          stats: {
+            files: 412,
+            bytes: 3_145_728,
+            binarySkipped: 3,
+            encrypted: 1,
+            rules: 253,
+            durationMs: 80,
+            baselineSuppressed: 0,
+          },
+          findings: [
+            {
+              type: "secret",
+              ruleId: "github-pat",
+              title: "GitHub personal access token",
+              severity: "high",
+              path: "src/config.ts",
+              line: 12,
+              column: 18,
+              secret: "ghp_********…(40 chars)",
+              snippet: 'const token = "ghp_********…(40 chars)";',
+              fingerprint: "0123456789abcdef0123456789abcdef",
+            },
+            {
+              type: "sensitive-file",
+              ruleId: "dotenv-file",
+              title: "Environment file with secret values",
+              severity: "medium",
+              path: ".env",
+              line: 1,
+              column: 1,
+              secret: "",
+              snippet: "",
+              fingerprint: "fedcba9876543210fedcba9876543210",
+              detail: "2 secret-like variables with values (DB_PASSWORD, API_KEY)",
+            },
+          ],
+          skipped: [
+            {
+              path: "vendor/bundle.min.js",
+              reason: "single line longer than 1 MiB (generated or minified): not scanned",
+            },
+          ],
+        }),
+      });
+      return res.status;
+    });
+    expect(sent).toBe(201);
+    await page.getByRole("link", { name: "Scans", exact: true }).click();
+    await heading("File scans").waitFor();
+    const row = page.getByRole("row", { name: /Acme Outsourcing/ });
+    await hasText(row, "checkout-service");
+    await hasText(row, "1 high");
+    await row.getByRole("link").first().click();
+    await heading("Scan of checkout-service").waitFor();
+    await visible(page.getByRole("img", { name: "Findings by severity: 1 high, 1 medium, 0 low" }));
+    await visible(page.getByText("ghp_********…(40 chars)"));
+    await visible(page.getByText("src/config.ts:12"));
+    await hasText(page.locator("section.panel", { hasText: "Not scanned" }), "vendor/bundle.min.js");
+    await shot("09-scan-report");
   });
 });
 

@@ -9,6 +9,7 @@ import { EngagementPage, EngagementsPage } from "./pages/engagements.tsx";
 import { EnrolPage } from "./pages/enrol.tsx";
 import { InvitePage } from "./pages/invite.tsx";
 import { PortalPage } from "./pages/portal.tsx";
+import { ScanReportPage, ScansPage } from "./pages/scans.tsx";
 import { SetupPage } from "./pages/setup.tsx";
 import { SignInPage } from "./pages/sign-in.tsx";
 import { TrainingPage } from "./pages/training.tsx";
@@ -60,6 +61,8 @@ export function App() {
             <Route path="/agreements/new" element={staff(<AgreementPage />)} />
             <Route path="/agreements/:id" element={staff(<AgreementPage />)} />
             <Route path="/training" element={staff(<TrainingPage />)} />
+            <Route path="/scans" element={staff(<ScansPage />)} />
+            <Route path="/scans/:id" element={staff(<ScanReportPage />)} />
             <Route path="/users" element={staff(<UsersPage />)} />
             <Route path="/account" element={<AccountPage />} />
             <Route path="/me" element={<PortalPage />} />

@@ -17,6 +17,7 @@ const nav: NavItem[] = [
   { to: "/engagements", label: "Engagements", show: staff },
   { to: "/agreements", label: "Agreements", show: staff },
   { to: "/training", label: "Training", show: staff },
+  { to: "/scans", label: "Scans", show: staff },
   { to: "/users", label: "Users", show: can.readUsers },
   { to: "/me", label: "My profile", show: (u) => u.role === "developer" },
 ];
