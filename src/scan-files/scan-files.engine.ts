@@ -12,24 +12,38 @@ export interface TextMatch {
   entropy: number;
 }
 
+/**
+ * An allowlist (gitleaks semantics): with `condition` OR a finding is allowed when any criterion given
+ * holds, with AND when every criterion given holds. `regexes` are tried on the secret, the whole match
+ * or the whole line (`regexTarget`).
+ */
 export interface CompiledAllowlist {
   description?: string;
-  /** Secrets matching any of these are not findings. */
+  condition: "OR" | "AND";
+  regexTarget: "secret" | "match" | "line";
   regexes: RegExp[];
-  /** Secrets containing any of these (lower case) are not findings. */
+  /** Secrets containing any of these (lower case). */
   stopwords: string[];
-  /** Files whose path matches any of these are not scanned. */
+  /** File paths. */
   paths: RegExp[];
-  /** Exact secrets that are not findings. */
+  /** Commit SHAs (history scans). */
+  commits: string[];
+  /** Exact secrets (warden extension). */
   values: Set<string>;
   /** Limit to these rule ids (empty: all rules). */
   ruleIds: string[];
 }
 
+/** An allowlist that holds for whole files, whatever their content: paths alone, or paths or anything. */
+export const allowsWholeFiles = (a: CompiledAllowlist): boolean =>
+  a.paths.length > 0 &&
+  (a.condition === "OR" ||
+    (a.regexes.length === 0 && a.stopwords.length === 0 && a.commits.length === 0 && a.values.size === 0));
+
 export interface Matcher {
   rules: SecretRule[];
-  /** Finds secrets in `text`; `path` picks path-dependent behaviour (lockfiles). */
-  scan(text: string, path: string): TextMatch[];
+  /** Finds secrets in `text`; `path` picks path-dependent behaviour (lockfiles), `commit` is for allowlists. */
+  scan(text: string, path: string, commit?: string): TextMatch[];
 }
 
 /** Same-line markers (the ones gitleaks, secretlint and detect-secrets users already write are honoured). */
@@ -90,15 +104,41 @@ export function createMatcher(rules: SecretRule[], allowlists: CompiledAllowlist
   const globalAllow = allowlists.filter((a) => a.ruleIds.length === 0);
   const ruleAllow = rules.map((r) => allowlists.filter((a) => a.ruleIds.includes(r.id)));
 
-  function allowed(secret: string, lists: CompiledAllowlist[], path: string): boolean {
+  /** Whether an allowlist lets this match pass; the line is cut out only when a list asks for it. */
+  function allowed(
+    lists: CompiledAllowlist[],
+    secret: string,
+    match: string,
+    text: string,
+    start: number,
+    path: string,
+    commit: string | undefined,
+  ): boolean {
     for (const a of lists) {
-      for (const re of a.paths) if (re.test(path)) return true;
-      if (a.values.has(secret)) return true;
-      for (const re of a.regexes) if (re.test(secret)) return true;
+      let any = false;
+      let all = true;
+      const criterion = (holds: boolean) => {
+        any ||= holds;
+        all &&= holds;
+      };
+      if (a.commits.length) criterion(commit !== undefined && a.commits.includes(commit));
+      if (a.paths.length) criterion(a.paths.some((re) => re.test(path)));
+      if (a.values.size) criterion(a.values.has(secret));
+      if (a.regexes.length) {
+        let target = secret;
+        if (a.regexTarget === "match") target = match;
+        else if (a.regexTarget === "line") {
+          const ls = text.lastIndexOf("\n", start - 1) + 1;
+          const le = text.indexOf("\n", start);
+          target = text.slice(ls, le < 0 ? text.length : le);
+        }
+        criterion(a.regexes.some((re) => re.test(target)));
+      }
       if (a.stopwords.length) {
         const lower = secret.toLowerCase();
-        for (const w of a.stopwords) if (lower.includes(w)) return true;
+        criterion(a.stopwords.some((w) => lower.includes(w)));
       }
+      if (a.condition === "AND" ? any && all : any) return true;
     }
     return false;
   }
@@ -117,7 +157,7 @@ export function createMatcher(rules: SecretRule[], allowlists: CompiledAllowlist
 
   return {
     rules,
-    scan(text: string, path: string): TextMatch[] {
+    scan(text: string, path: string, commit?: string): TextMatch[] {
       const isLockfile = LOCKFILE.test(path);
       // Per rule, the merged windows [start, end) in which its pattern runs (arrays reused across calls).
       const touched: number[] = [];
@@ -184,7 +224,11 @@ export function createMatcher(rules: SecretRule[], allowlists: CompiledAllowlist
             const entropy = shannonEntropy(secret.length > 4096 ? secret.slice(0, 4096) : secret);
             if (rule.entropy !== undefined && entropy < rule.entropy) continue;
             if (rule.validate && !rule.validate(secret, m)) continue;
-            if (allowed(secret, globalAllow, path) || allowed(secret, ruleAllow[ri]!, path)) continue;
+            if (
+              allowed(globalAllow, secret, m[0], text, start, path, commit) ||
+              allowed(ruleAllow[ri]!, secret, m[0], text, start, path, commit)
+            )
+              continue;
             if (out.some((o) => start < o.end && o.start < end)) continue;
             if (lineIgnored(text, start)) continue;
             out.push({ rule, start, end, secret, entropy });

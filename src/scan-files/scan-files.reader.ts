@@ -120,6 +120,8 @@ interface Ctx {
   path: string;
   depth: number;
   budget: Budget | null;
+  /** The commit the text comes from (history), for allowlists naming commits. */
+  commit?: string;
   /** A path on disk, when the source is a whole file (zip needs random access). */
   filePath?: string;
   size?: number;
@@ -258,6 +260,7 @@ export function scanAddedText(
   displayPath: string,
   matcher: Matcher,
   limits: ReaderLimits = defaultLimits,
+  commit?: string,
 ): SourceOutcome {
   const out = emptyOutcome();
   const head = Buffer.from(text.slice(0, HEAD_BYTES), "utf8");
@@ -277,7 +280,14 @@ export function scanAddedText(
     out.binary = 1;
     return out;
   }
-  const ctx: Ctx = { matcher, limits, path: displayPath, depth: 0, budget: null };
+  const ctx: Ctx = {
+    matcher,
+    limits,
+    path: displayPath,
+    depth: 0,
+    budget: null,
+    ...(commit ? { commit } : {}),
+  };
   const scanner = createTextScanner(head, ctx, out, false);
   if (!scanner) return out;
   scanner.pushText(text, true);
@@ -465,7 +475,7 @@ function createTextScanner(head: Buffer, ctx: Ctx, out: SourceOutcome, isDb: boo
     const full = carry + text;
     const acceptFrom = carry.length === 0 ? 0 : Math.max(0, carry.length - DEFER);
     const acceptTo = final ? Number.POSITIVE_INFINITY : full.length - DEFER;
-    emitMatches(full, acceptFrom, acceptTo, carryLine, path, ctx.matcher, out.findings);
+    emitMatches(full, acceptFrom, acceptTo, carryLine, path, ctx.matcher, out.findings, ctx.commit);
     if (pii) pii.feed(text, carryLine + countNewlines(full, 0, carry.length));
     if (lineAnalysers.length) {
       const lines = (pendingLine + text).split("\n");
@@ -590,8 +600,9 @@ function emitMatches(
   path: string,
   matcher: Matcher,
   out: RawFinding[],
+  commit?: string,
 ): void {
-  const matches = matcher.scan(full, path);
+  const matches = matcher.scan(full, path, commit);
   let cursor = 0;
   let line = lineAtStart;
   for (const m of matches) {

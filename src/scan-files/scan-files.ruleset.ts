@@ -75,9 +75,13 @@ function compileAllowlist(
 ): CompiledAllowlist {
   return {
     ...(a.description ? { description: a.description } : {}),
+    // gitleaks accepts AND/&& and OR/|| in any case; OR is its default.
+    condition: a.condition && /^(?:and|&&)$/i.test(a.condition) ? "AND" : "OR",
+    regexTarget: a.regexTarget ?? "secret",
     regexes: a.regexes.map((r, i) => compileRegex(r, `${where} regexes[${i}]`)),
     stopwords: a.stopwords.map((w) => w.toLowerCase()),
     paths: a.paths.map((r, i) => compileRegex(r, `${where} paths[${i}]`)),
+    commits: a.commits.map((c) => c.toLowerCase()),
     values: new Set(a.values),
     ruleIds,
   };

@@ -9,6 +9,7 @@ import type { Clock } from "../core/clock.ts";
 import { systemClock } from "../core/clock.ts";
 import { AppError } from "../core/errors.ts";
 import { readConfigSource } from "./scan-files.config.ts";
+import { allowsWholeFiles } from "./scan-files.engine.ts";
 import { gitAddedText, gitRevExists, gitTopLevel } from "./scan-files.git.ts";
 import {
   type CommitInfo,
@@ -364,7 +365,10 @@ export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> 
   const mode: ScanReport["mode"] = options.gitHistory ? "git-history" : options.staged ? "staged" : "files";
   try {
     if (mode === "files") {
-      const globalPaths = config.allowlists.filter((a) => a.ruleIds.length === 0).flatMap((a) => a.paths);
+      // Files that a global allowlist allows whatever they hold are not even read.
+      const globalPaths = config.allowlists
+        .filter((a) => a.ruleIds.length === 0 && allowsWholeFiles(a))
+        .flatMap((a) => a.paths);
       const excluded = (p: string) => globalPaths.some((re) => re.test(p));
       let batch: FileItem[] = [];
       for await (const item of walk(roots, cwd, skipped, excluded)) {

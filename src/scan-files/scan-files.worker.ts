@@ -26,6 +26,8 @@ export interface TextItem {
   lines: number[];
   /** Index of the commit this text came from, in the caller's list. */
   commit: number;
+  /** Its SHA, for allowlists that name commits. */
+  sha?: string;
 }
 
 /**
@@ -81,7 +83,7 @@ export async function runTask(task: WorkerTask): Promise<SourceOutcome | TextOut
     return out;
   }
   for (const item of task.items) {
-    const r = scanAddedText(item.text, item.display, matcher, limits);
+    const r = scanAddedText(item.text, item.display, matcher, limits, item.sha);
     for (const f of r.findings) {
       f.line = item.lines[f.line - 1] ?? f.line;
       out.findings.push(f);
