@@ -7,8 +7,10 @@ import type { Logger } from "./core/logger.ts";
 import type { Sealer } from "./crypto/keyring.ts";
 import { createGateFeature } from "./gate/index.ts";
 import type { Api } from "./http/server.ts";
+import { createNotifyFeature } from "./notify/index.ts";
 import { createPeopleFeature } from "./people/index.ts";
 import { createScanReportsFeature } from "./scan-reports/index.ts";
+import { createScheduler, schedulerRoutes } from "./scheduler/index.ts";
 import type { Store } from "./store/store.ts";
 import { createTrainingFeature } from "./training/index.ts";
 import { createVettingFeature } from "./vetting/index.ts";
@@ -26,8 +28,11 @@ export interface AppDeps {
  * offline commands and the tests all call this; nothing else wires features together.
  */
 export function createApp(deps: AppDeps) {
-  const { store, clock, config, sealer } = deps;
+  const { store, clock, config, sealer, logger } = deps;
   const audit = createAuditService({ store, clock });
+  // Features register their background tasks here; `serve` starts it, tests call `tick()`.
+  const scheduler = createScheduler({ store, clock, logger });
+  const notify = createNotifyFeature({ store, clock, config, logger, scheduler, audit });
   const people = createPeopleFeature({ store, clock, audit });
   const agreements = createAgreementsFeature({ store, clock, audit, sealer });
   const vetting = createVettingFeature({ store, clock, audit });
@@ -51,6 +56,8 @@ export function createApp(deps: AppDeps) {
     ...training.routes,
     ...gate.routes,
     ...scanReports.routes,
+    schedulerRoutes(scheduler, audit),
+    ...notify.routes,
   ];
   return {
     deps,
@@ -62,6 +69,8 @@ export function createApp(deps: AppDeps) {
     training,
     gate: gate.service,
     scanReports: scanReports.service,
+    scheduler,
+    notify: notify.service,
     routes,
   };
 }

@@ -52,6 +52,7 @@ export async function serve(config: Config, print: (line: string) => void): Prom
     });
     const server = await createHttpServer(app, { https: { key: tls.key, cert: tls.cert }, logger });
     await server.listen({ host: config.host, port: config.port });
+    app.scheduler.start();
     const addr = server.server.address();
     const port = typeof addr === "object" && addr ? addr.port : config.port;
     const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
@@ -78,6 +79,8 @@ export async function serve(config: Config, print: (line: string) => void): Prom
       store,
       url,
       async stop() {
+        await app.scheduler.stop();
+        app.notify.close();
         await server.close();
         await store.close();
       },

@@ -45,6 +45,12 @@ export const configSchema = z.object({
     .default(15),
   WARDEN_UPLOAD_MAX_MB: z.coerce.number().int().min(1).max(1024).default(20),
   WARDEN_TRUST_PROXY: boolFromEnv.default(false),
+  WARDEN_SMTP_URL: z
+    .url({ protocol: /^smtps?$/, error: "an smtp:// (STARTTLS when offered) or smtps:// URL" })
+    .optional(),
+  WARDEN_SMTP_FROM: z.email({ error: "an e-mail address" }).optional(),
+  WARDEN_NOTIFY_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: "an https:// URL" }).optional(),
+  WARDEN_NOTIFY_WEBHOOK_SECRET: z.string().min(16, "at least 16 characters").optional(),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -63,6 +69,10 @@ export interface Config {
   login: { maxFailures: number; lockoutMinutes: number };
   uploadMaxBytes: number;
   trustProxy: boolean;
+  notify: {
+    smtp: { url: string; from: string } | undefined;
+    webhook: { url: string; secret: string } | undefined;
+  };
 }
 
 export class ConfigError extends Error {
@@ -96,6 +106,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (c && (c.WARDEN_TLS_CERT === undefined) !== (c.WARDEN_TLS_KEY === undefined)) {
     problems.push("WARDEN_TLS_CERT and WARDEN_TLS_KEY: set both (PEM file paths) or neither");
   }
+  if (c && (c.WARDEN_SMTP_URL === undefined) !== (c.WARDEN_SMTP_FROM === undefined)) {
+    problems.push("WARDEN_SMTP_URL and WARDEN_SMTP_FROM: set both (relay URL and sender address) or neither");
+  }
+  if (c && (c.WARDEN_NOTIFY_WEBHOOK_URL === undefined) !== (c.WARDEN_NOTIFY_WEBHOOK_SECRET === undefined)) {
+    problems.push("WARDEN_NOTIFY_WEBHOOK_URL and WARDEN_NOTIFY_WEBHOOK_SECRET: set both or neither");
+  }
   if (problems.length > 0 || !c) throw new ConfigError(problems);
   return {
     dataDir: path.resolve(c.WARDEN_DATA_DIR),
@@ -114,5 +130,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     login: { maxFailures: c.WARDEN_LOGIN_MAX_FAILURES, lockoutMinutes: c.WARDEN_LOGIN_LOCKOUT_MINUTES },
     uploadMaxBytes: c.WARDEN_UPLOAD_MAX_MB * 1024 * 1024,
     trustProxy: c.WARDEN_TRUST_PROXY,
+    notify: {
+      smtp:
+        c.WARDEN_SMTP_URL && c.WARDEN_SMTP_FROM
+          ? { url: c.WARDEN_SMTP_URL, from: c.WARDEN_SMTP_FROM }
+          : undefined,
+      webhook:
+        c.WARDEN_NOTIFY_WEBHOOK_URL && c.WARDEN_NOTIFY_WEBHOOK_SECRET
+          ? { url: c.WARDEN_NOTIFY_WEBHOOK_URL, secret: c.WARDEN_NOTIFY_WEBHOOK_SECRET }
+          : undefined,
+    },
   };
 }

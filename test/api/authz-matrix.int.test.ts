@@ -83,6 +83,12 @@ const expected: Record<string, Role[] | typeof PUBLIC> = {
   "GET /api/v1/scans/files/reports": STAFF,
   "GET /api/v1/scans/files/reports/{id}": STAFF,
   "GET /api/v1/audit/verify": ["admin", "security", "auditor"],
+  "GET /api/v1/scheduler/tasks": ["admin", "security", "auditor"],
+  "POST /api/v1/scheduler/tasks/{name}/run": LEADS,
+  "GET /api/v1/notifications/deliveries": ["admin", "security", "auditor"],
+  "POST /api/v1/notifications/deliveries/{id}/redrive": LEADS,
+  "POST /api/v1/notifications/test": LEADS,
+  "GET /api/v1/me/agreements/{id}/document": ["developer"],
 };
 
 let t: TestApp;
