@@ -14,7 +14,9 @@ function bruteForce(keywords: readonly string[], text: string): string[] {
 function hits(keywords: string[], text: string, from = 0, to = text.length): string[] {
   const a = buildKeywordAutomaton(keywords);
   const out: string[] = [];
-  a.scan(text, from, to, (start, k) => out.push(`${start}:${k}`));
+  const n = a.scan(text, from, to);
+  const h = a.hits();
+  for (let i = 0; i < n; i++) out.push(`${h[2 * i]}:${h[2 * i + 1]}`);
   return out.sort();
 }
 
@@ -56,6 +58,10 @@ describe("keyword automaton", () => {
       const text = word(0, 200);
       expect(hits(kws, text), `${kws} / ${text}`).toEqual(bruteForce(kws, text));
     }
+  });
+
+  it("reports more hits than its initial buffer holds", () => {
+    expect(hits(["a"], "a".repeat(10_000))).toHaveLength(10_000);
   });
 
   it("is empty without keywords", () => {

@@ -13,10 +13,12 @@ export interface KeywordAutomaton {
   /** The keywords, lower case, in the order given (duplicates removed). */
   readonly keywords: readonly string[];
   /**
-   * Calls `onHit(start, keywordIndex)` for every occurrence starting at or after `from` and ending at or
-   * before `to`, in order of end position (for equal ends, longer keywords first).
+   * Finds every occurrence starting at or after `from` and ending at or before `to`, in order of end
+   * position (for equal ends, longer keywords first). Returns their number n; `hits()` then holds
+   * start, keyword index pairs in its first 2n entries, until the next call.
    */
-  scan(text: string, from: number, to: number, onHit: (start: number, keyword: number) => void): void;
+  scan(text: string, from: number, to: number): number;
+  hits(): Int32Array;
 }
 
 /** Builds the automaton. Keywords are matched case-insensitively (ASCII letters fold; others fold to non-ASCII only, like `/i`). */
@@ -109,10 +111,14 @@ export function buildKeywordAutomaton(input: readonly string[]): KeywordAutomato
   const lengths = Int32Array.from(keywords.map((k) => k.length));
   const outputThreshold = firstOutput * K;
 
+  // Hits go to a reused array (grown when full) rather than to a callback: the loop stays monomorphic.
+  let hits = new Int32Array(4096);
   return {
     keywords,
-    scan(text, from, to, onHit) {
-      if (keywords.length === 0) return;
+    hits: () => hits,
+    scan(text, from, to) {
+      let n = 0;
+      if (keywords.length === 0) return 0;
       let s = rank[0]! * K;
       for (let i = from; i < to; i++) {
         s = delta[s + classOf[text.charCodeAt(i)]!]!;
@@ -121,10 +127,19 @@ export function buildKeywordAutomaton(input: readonly string[]): KeywordAutomato
           for (let j = outStart[r]!, e = outStart[r + 1]!; j < e; j++) {
             const kw = outs[j]!;
             const start = i + 1 - lengths[kw]!;
-            if (start >= from) onHit(start, kw);
+            if (start < from) continue;
+            if (2 * n + 2 > hits.length) {
+              const bigger = new Int32Array(hits.length * 2);
+              bigger.set(hits);
+              hits = bigger;
+            }
+            hits[2 * n] = start;
+            hits[2 * n + 1] = kw;
+            n++;
           }
         }
       }
+      return n;
     },
   };
 }

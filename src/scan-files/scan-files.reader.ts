@@ -3,8 +3,7 @@ import { createHash } from "node:crypto";
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
-import tarStream from "tar-stream";
-import yauzl from "yauzl";
+import type yauzlModule from "yauzl";
 import type { Matcher } from "./scan-files.engine.ts";
 import type { Severity } from "./scan-files.rules.ts";
 import {
@@ -95,11 +94,20 @@ const OVERLAP = 40_000;
 /** Matches ending this close to a chunk's end wait for the next chunk (they may continue). */
 const DEFER = 17_000;
 const MAX_LINE = 1024 * 1024;
+/** Secrets listed per file (or archive entry, or added text of a commit). */
+const MAX_FINDINGS_PER_SOURCE = 1000;
 
 export const secretFingerprint = (ruleId: string, secret: string): string =>
   createHash("sha256").update(`warden-scan-v1\0${ruleId}\0${secret}`).digest("hex").slice(0, 32);
 
 class BombError extends Error {}
+
+// The archive readers load on the first archive: most trees have none, and each worker thread would
+// otherwise pay for loading them at start-up.
+let yauzlPromise: Promise<typeof yauzlModule> | null = null;
+const loadYauzl = () => (yauzlPromise ??= import("yauzl").then((m) => m.default));
+let tarPromise: Promise<typeof import("tar-stream")> | null = null;
+const loadTarStream = () => (tarPromise ??= import("tar-stream").then((m) => m.default));
 
 interface Budget {
   remaining: number;
@@ -112,6 +120,8 @@ interface Ctx {
   path: string;
   depth: number;
   budget: Budget | null;
+  /** The commit the text comes from (history), for allowlists naming commits. */
+  commit?: string;
   /** A path on disk, when the source is a whole file (zip needs random access). */
   filePath?: string;
   size?: number;
@@ -250,6 +260,7 @@ export function scanAddedText(
   displayPath: string,
   matcher: Matcher,
   limits: ReaderLimits = defaultLimits,
+  commit?: string,
 ): SourceOutcome {
   const out = emptyOutcome();
   const head = Buffer.from(text.slice(0, HEAD_BYTES), "utf8");
@@ -269,7 +280,14 @@ export function scanAddedText(
     out.binary = 1;
     return out;
   }
-  const ctx: Ctx = { matcher, limits, path: displayPath, depth: 0, budget: null };
+  const ctx: Ctx = {
+    matcher,
+    limits,
+    path: displayPath,
+    depth: 0,
+    budget: null,
+    ...(commit ? { commit } : {}),
+  };
   const scanner = createTextScanner(head, ctx, out, false);
   if (!scanner) return out;
   scanner.pushText(text, true);
@@ -451,12 +469,13 @@ function createTextScanner(head: Buffer, ctx: Ctx, out: SourceOutcome, isDb: boo
   let sawNewline = false;
   let bytes = 0;
   let stopped = false;
+  const findingsBefore = out.findings.length;
 
   const process = (text: string, final: boolean) => {
     const full = carry + text;
     const acceptFrom = carry.length === 0 ? 0 : Math.max(0, carry.length - DEFER);
     const acceptTo = final ? Number.POSITIVE_INFINITY : full.length - DEFER;
-    emitMatches(full, acceptFrom, acceptTo, carryLine, path, ctx.matcher, out.findings);
+    emitMatches(full, acceptFrom, acceptTo, carryLine, path, ctx.matcher, out.findings, ctx.commit);
     if (pii) pii.feed(text, carryLine + countNewlines(full, 0, carry.length));
     if (lineAnalysers.length) {
       const lines = (pendingLine + text).split("\n");
@@ -491,6 +510,16 @@ function createTextScanner(head: Buffer, ctx: Ctx, out: SourceOutcome, isDb: boo
       }
     }
     process(text, final);
+    if (out.findings.length - findingsBefore > MAX_FINDINGS_PER_SOURCE) {
+      // Thousands of secrets in one file is a data dump: say so rather than hold them all in memory.
+      out.findings.length = findingsBefore + MAX_FINDINGS_PER_SOURCE;
+      stopped = true;
+      out.skipped.push({
+        path,
+        reason: `more than ${MAX_FINDINGS_PER_SOURCE} secrets: the first ${MAX_FINDINGS_PER_SOURCE} are listed, the rest of the file is not scanned`,
+      });
+      return false;
+    }
     return true;
   };
 
@@ -571,8 +600,9 @@ function emitMatches(
   path: string,
   matcher: Matcher,
   out: RawFinding[],
+  commit?: string,
 ): void {
-  const matches = matcher.scan(full, path);
+  const matches = matcher.scan(full, path, commit);
   let cursor = 0;
   let line = lineAtStart;
   for (const m of matches) {
@@ -608,7 +638,8 @@ async function scanZip(
   ctx: Ctx,
   out: SourceOutcome,
 ): Promise<void> {
-  let zip: yauzl.ZipFile;
+  const yauzl = await loadYauzl();
+  let zip: yauzlModule.ZipFile;
   const opts = { lazyEntries: true, autoClose: true, validateEntrySizes: true, strictFileNames: false };
   if (ctx.filePath && ctx.depth === 0) {
     zip = await yauzl.openPromise(ctx.filePath, opts);
@@ -724,7 +755,7 @@ async function scanGzip(
 }
 
 async function scanTar(source: AsyncIterable<Buffer>, ctx: Ctx, out: SourceOutcome): Promise<void> {
-  const extract = tarStream.extract();
+  const extract = (await loadTarStream()).extract();
   const feeding = (async () => {
     try {
       for await (const b of source) {

@@ -22,6 +22,7 @@ import { PortalPage } from "./pages/portal.tsx";
 import { ResourcePage, ResourcesPage } from "./pages/resources.tsx";
 import { NewReviewPage, ReviewPage, ReviewsPage } from "./pages/reviews.tsx";
 import { SettingsPage } from "./pages/settings.tsx";
+import { ScanReportPage, ScansPage } from "./pages/scans.tsx";
 import { SetupPage } from "./pages/setup.tsx";
 import { SiemPage } from "./pages/siem.tsx";
 import { ShareDetailPage, SharesPage } from "./pages/shares.tsx";
@@ -80,6 +81,8 @@ export function App() {
             <Route path="/agreements/new" element={staff(<AgreementPage />)} />
             <Route path="/agreements/:id" element={staff(<AgreementPage />)} />
             <Route path="/training" element={staff(<TrainingPage />)} />
+            <Route path="/scans" element={staff(<ScansPage />)} />
+            <Route path="/scans/:id" element={staff(<ScanReportPage />)} />
             <Route path="/users" element={staff(<UsersPage />)} />
             <Route path="/audit" element={staff(<AuditPage />)} />
             <Route path="/settings" element={staff(<SettingsPage />)} />

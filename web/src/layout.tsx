@@ -23,6 +23,7 @@ const nav: NavItem[] = [
   { to: "/events", label: "Events", show: can.readAudit },
   { to: "/audit", label: "Audit", show: can.readAudit },
   { to: "/scans/tls", label: "TLS scans", show: staff },
+  { to: "/scans", label: "Scans", show: staff },
   { to: "/users", label: "Users", show: can.readUsers },
   { to: "/settings", label: "Settings", show: can.readSettings },
   { to: "/me", label: "My profile", show: (u) => u.role === "developer" },
