@@ -22,8 +22,8 @@ const nav: NavItem[] = [
   { to: "/alerts", label: "Alerts", show: can.readAlerts },
   { to: "/events", label: "Events", show: can.readAudit },
   { to: "/audit", label: "Audit", show: can.readAudit },
+  { to: "/scans", label: "File scans", show: staff },
   { to: "/scans/tls", label: "TLS scans", show: staff },
-  { to: "/scans", label: "Scans", show: staff },
   { to: "/users", label: "Users", show: can.readUsers },
   { to: "/settings", label: "Settings", show: can.readSettings },
   { to: "/me", label: "My profile", show: (u) => u.role === "developer" },
@@ -63,7 +63,7 @@ function Shell({ user }: { user: User }) {
               .filter((n) => n.show(user))
               .map((n) => (
                 <li key={n.to}>
-                  <NavLink to={n.to} end={n.to === "/" || n.to === "/me"}>
+                  <NavLink to={n.to} end={n.to === "/" || n.to === "/me" || n.to === "/scans"}>
                     {n.label}
                   </NavLink>
                 </li>
