@@ -24,6 +24,13 @@ export interface SealedColumn {
 export const SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: "users", column: "totp_secret", purpose: "totp" },
   { table: "documents", column: "content", purpose: "documents" },
+  { table: "access_resources", column: "connector_secrets", purpose: "connector" },
+  { table: "access_credentials", column: "payload", purpose: "connector", idColumn: "grant_id" },
+  { table: "access_ssh_ca", column: "private_key", purpose: "ssh_ca" },
+  { table: "log_signing_keys", column: "private_key", purpose: "signing" },
+  { table: "shares", column: "filename", purpose: "share_note" },
+  { table: "shares", column: "note", purpose: "share_note" },
+  { table: "siem_destinations", column: "secret_headers", purpose: "webhook" },
 ];
 
 /** `bytea` columns that hold no secret: hashes, public Merkle-tree data, wrapped (not plain) keys. */
@@ -31,6 +38,9 @@ export const NOT_SEALED_BYTEA: readonly string[] = [
   "data_keys.wrapped",
   "audit_events.leaf_hash",
   "audit_events.chain_hash",
+  // The foundation's hash-chained trail, kept read-only after its entries moved into the Merkle log.
+  "audit_events_legacy.leaf_hash",
+  "audit_events_legacy.chain_hash",
   "tlog_state.root",
   "tlog_tiles.nodes",
   "tlog_bundles.data",
