@@ -437,7 +437,7 @@ for (let c = 1; c <= COMMITS; c++) {
     lines.push(`const leaked = "${builtinRules.find((r) => r.id === "github-pat")!.sample!()}";`);
     planted++;
   }
-  body = (body.split("\n").slice(-400).join("\n") + "\n" + lines.join("\n")).trimStart();
+  body = `${body.split("\n").slice(-400).join("\n")}\n${lines.join("\n")}`.trimStart();
   if (c % 400 === 5) body = body.replace(/const leaked = .*\n?/g, "");
   content.set(f, body);
   const data = Buffer.from(`${body}\n`);

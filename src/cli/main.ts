@@ -1,4 +1,4 @@
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
 import { registerHooksCommands } from "../ingest/index.ts";
 import { registerPolicyCommands } from "../policy/index.ts";
 import { registerScanFilesCommands } from "../scan-files/index.ts";
