@@ -1,12 +1,58 @@
-import { multipart, pdfBytes, type SignedIn, type TestApp } from "./harness.ts";
+import { randomUUID } from "node:crypto";
+import { authRepo } from "../src/auth/auth.repo.ts";
+import type { Role } from "../src/core/context.ts";
+import { hashPassword } from "../src/crypto/passwords.ts";
+import { multipart, pdfBytes, type TestApp, type TestClient } from "./harness.ts";
+
+/** An account that calls the API with a long-lived API token: no sign-in (and its rate limit), no
+ * session to idle out when a test moves the clock. */
+export interface TokenAccount {
+  client: TestClient;
+  userId: string;
+  developerId?: string;
+}
+
+export async function tokenAccount(t: TestApp, role: Role, developerId?: string): Promise<TokenAccount> {
+  const userId = randomUUID();
+  await authRepo.insertUser(t.store, {
+    id: userId,
+    email: `${role}-${userId.slice(0, 8)}@example.test`,
+    displayName: `${role} ${userId.slice(0, 4)}`,
+    role,
+    developerId: developerId ?? null,
+    passwordHash: await hashPassword(randomUUID(), { ln: 10, r: 8, p: 1 }),
+    at: t.clock.now(),
+  });
+  const { secret } = await t.app.auth.createToken(
+    {
+      actor: { kind: "user", userId, role, label: role, ...(developerId ? { developerId } : {}) },
+      meta: {},
+    },
+    { name: "test", scopes: ["read", "write"], expiresInDays: 365 },
+  );
+  const client = t.client();
+  client.bearer = secret;
+  return { client, userId, ...(developerId ? { developerId } : {}) };
+}
 
 /**
  * Builders for the access suites: a gate that asks for an NDA and a decided vetting only (so a
  * developer becomes eligible in a few calls), an eligible developer with an engagement and a signed-in
  * developer account, staff who own resources, and resources.
  */
+const admins = new WeakMap<TestApp, Promise<TestClient>>();
+/** An admin with an API token, one per test app. */
+export function adminClient(t: TestApp): Promise<TestClient> {
+  let a = admins.get(t);
+  if (!a) {
+    a = tokenAccount(t, "admin").then((x) => x.client);
+    admins.set(t, a);
+  }
+  return a;
+}
+
 export async function relaxGate(t: TestApp) {
-  const admin = await t.admin();
+  const admin = await adminClient(t);
   const r = await admin.put("/api/v1/gate/requirements", {
     alwaysRequired: ["nda"],
     personalDataRequired: [],
@@ -25,7 +71,7 @@ export interface EligibleDeveloper {
   id: string;
   engagementId: string;
   agreementId: string;
-  account: SignedIn;
+  account: TokenAccount;
 }
 
 export async function eligibleDeveloper(
@@ -37,7 +83,7 @@ export async function eligibleDeveloper(
     developer?: Record<string, unknown>;
   } = {},
 ): Promise<EligibleDeveloper> {
-  const admin = await t.admin();
+  const admin = await adminClient(t);
   const dev = await t.buildDeveloper(o.developer ?? {});
   const engagement = await t.buildEngagement({
     developerId: dev.id,
@@ -67,12 +113,12 @@ export async function eligibleDeveloper(
   if (dec.status !== 200) throw new Error(`decision: ${JSON.stringify(dec.body)}`);
   const elig = await admin.get(`/api/v1/developers/${dev.id}/eligibility`);
   if (!elig.body.eligible) throw new Error(`not eligible: ${JSON.stringify(elig.body.reasons)}`);
-  const account = await t.signIn("developer", { developerId: dev.id, email: dev.email });
+  const account = await tokenAccount(t, "developer", dev.id);
   return { id: dev.id, engagementId: engagement.id, agreementId: nda.id, account };
 }
 
 export async function buildResource(t: TestApp, body: Record<string, unknown>) {
-  const r = await (await t.admin()).post("/api/v1/access/resources", {
+  const r = await (await adminClient(t)).post("/api/v1/access/resources", {
     description: "",
     levels: ["read", "write"],
     maxDurationMinutes: 480,
@@ -83,7 +129,7 @@ export async function buildResource(t: TestApp, body: Record<string, unknown>) {
 }
 
 export async function setScope(t: TestApp, engagementId: string, resourceIds: string[]) {
-  const r = await (await t.admin()).put(`/api/v1/access/engagements/${engagementId}/resources`, {
+  const r = await (await adminClient(t)).put(`/api/v1/access/engagements/${engagementId}/resources`, {
     resourceIds,
   });
   if (r.status !== 200) throw new Error(`scope: ${JSON.stringify(r.body)}`);

@@ -288,6 +288,7 @@ export function createRequestsService(deps: {
           durationMinutes: input.durationMinutes,
           startsAt: startsAt?.toISOString() ?? null,
           extendsGrant: live?.id ?? null,
+          reason: input.reason.slice(0, 500),
           requiredApprovals,
           needsSecurity,
           policies: record.policies,

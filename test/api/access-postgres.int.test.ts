@@ -3,8 +3,15 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgresRoleName } from "../../src/connectors/index.ts";
 import { decryptText, generateKeyPair } from "../../src/crypto/age/index.ts";
-import { ask, buildResource, eligibleDeveloper, relaxGate } from "../access-fixtures.ts";
-import { createTestApp, type SignedIn, type TestApp } from "../harness.ts";
+import {
+  ask,
+  buildResource,
+  eligibleDeveloper,
+  relaxGate,
+  type TokenAccount,
+  tokenAccount,
+} from "../access-fixtures.ts";
+import { createTestApp, type TestApp } from "../harness.ts";
 
 /**
  * A grant on the real PostgreSQL at 127.0.0.1:5432, end to end through Warden's API: the developer's
@@ -15,7 +22,7 @@ import { createTestApp, type SignedIn, type TestApp } from "../harness.ts";
 const server = { host: "127.0.0.1", port: 5432, user: "postgres", database: "test" };
 const database = `warden_access_${randomBytes(4).toString("hex")}`;
 let t: TestApp;
-let owner: SignedIn;
+let owner: TokenAccount;
 let dbAdmin: pg.Client;
 let resourceId = "";
 const roles: string[] = [];
@@ -64,7 +71,7 @@ beforeAll(async () => {
   // VALID UNTIL is judged by the server's real clock: Warden's clock starts at real time here.
   t = await createTestApp({ now: new Date().toISOString() });
   await relaxGate(t);
-  owner = await t.signIn("manager");
+  owner = await tokenAccount(t, "manager");
   resourceId = (
     await buildResource(t, {
       name: "orders-db",

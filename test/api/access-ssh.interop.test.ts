@@ -4,8 +4,15 @@ import { createServer, Socket } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ask, buildResource, eligibleDeveloper, relaxGate } from "../access-fixtures.ts";
-import { createTestApp, type SignedIn, type TestApp } from "../harness.ts";
+import {
+  ask,
+  buildResource,
+  eligibleDeveloper,
+  relaxGate,
+  type TokenAccount,
+  tokenAccount,
+} from "../access-fixtures.ts";
+import { createTestApp, type TestApp } from "../harness.ts";
 
 /**
  * SSH access through Warden's grant flow against a real OpenSSH server (Debian's sshd on a loopback
@@ -25,7 +32,7 @@ const serverLog = () => (existsSync(logPath) ? readFileSync(logPath, "utf8") : "
 let sshd: ChildProcess | undefined;
 let port = 0;
 let t: TestApp;
-let owner: SignedIn;
+let owner: TokenAccount;
 let resourceId = "";
 
 async function freePort(): Promise<number> {
@@ -132,7 +139,7 @@ async function certificateFor(name: string) {
 beforeAll(async () => {
   t = await createTestApp({ now: new Date().toISOString() });
   await relaxGate(t);
-  owner = await t.signIn("manager");
+  owner = await tokenAccount(t, "manager");
   resourceId = (
     await buildResource(t, {
       name: "web-staging hosts",

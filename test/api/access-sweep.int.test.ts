@@ -1,9 +1,18 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ACCESS_SWEEP_EVERY_MS } from "../../src/access/index.ts";
 import { systemCtx } from "../../src/core/context.ts";
-import { ask, auditActions, buildResource, eligibleDeveloper, relaxGate } from "../access-fixtures.ts";
+import {
+  adminClient,
+  ask,
+  auditActions,
+  buildResource,
+  eligibleDeveloper,
+  relaxGate,
+  type TokenAccount,
+  tokenAccount,
+} from "../access-fixtures.ts";
 import { type GithubFake, startGithubFake } from "../fakes/github-fake.ts";
-import { createTestApp, type SignedIn, type TestApp } from "../harness.ts";
+import { createTestApp, type TestApp } from "../harness.ts";
 
 /**
  * The access sweep with an injected clock: grants end on time, a lapsed agreement or an ended
@@ -13,7 +22,7 @@ import { createTestApp, type SignedIn, type TestApp } from "../harness.ts";
  */
 let t: TestApp;
 let gh: GithubFake;
-let owner: SignedIn;
+let owner: TokenAccount;
 let n = 0;
 const TOKEN = "ghp_sweep_token_0123456789";
 const START = "2026-11-02T10:00:00.000Z";
@@ -46,11 +55,11 @@ beforeAll(async () => {
   t = await createTestApp({ now: START });
   gh = await startGithubFake({ token: TOKEN, owner: "acme", repo: "web" });
   await relaxGate(t);
+  owner = await tokenAccount(t, "manager");
 }, 120_000);
-beforeEach(async () => {
-  // Each test starts at the same instant with fresh sessions (earlier tests moved the clock).
+beforeEach(() => {
+  // Each test starts at the same instant (earlier tests moved the clock).
   t.clock.set(START);
-  owner = await t.signIn("manager");
 });
 afterAll(async () => {
   await gh?.close();
@@ -60,7 +69,7 @@ afterAll(async () => {
 describe("the access sweep", () => {
   it("runs often enough that every cause takes effect within a minute", async () => {
     expect(ACCESS_SWEEP_EVERY_MS).toBeLessThanOrEqual(30_000);
-    const tasks = await (await t.admin()).get("/api/v1/scheduler/tasks");
+    const tasks = await (await adminClient(t)).get("/api/v1/scheduler/tasks");
     expect(tasks.body.items.find((x: { name: string }) => x.name === "access.sweep").everyMs).toBe(
       ACCESS_SWEEP_EVERY_MS,
     );
@@ -145,7 +154,7 @@ describe("the access sweep", () => {
     const dev = await developer();
     const res = await resource();
     const id = await approved(dev, res.id, 120);
-    const r = await (await t.admin()).patch(`/api/v1/developers/${dev.id}`, { status: "offboarded" });
+    const r = await (await adminClient(t)).patch(`/api/v1/developers/${dev.id}`, { status: "offboarded" });
     expect(r.status).toBe(200);
     await sweep();
     expect(await grant(id)).toMatchObject({ state: "revoked", endReason: "offboarded" });
@@ -155,7 +164,7 @@ describe("the access sweep", () => {
     const dev = await developer();
     const res = await resource();
     const id = await approved(dev, res.id, 120);
-    const admin = await t.admin();
+    const admin = await adminClient(t);
     const text = (await admin.get("/api/v1/access/policies")).body.text as string;
     const saved = await admin.put("/api/v1/access/policies", {
       text: `${text}\n@id("no-git")\nforbid (principal, action, resource is Warden::Resource) when { resource.kind == Warden::ResourceKind::"github" };\n`,

@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyWebhookSignature } from "../../src/connectors/index.ts";
 import {
+  adminClient,
   ask,
   auditActions,
   buildResource,
@@ -10,9 +11,11 @@ import {
   notificationTopics,
   relaxGate,
   setScope,
+  type TokenAccount,
+  tokenAccount,
 } from "../access-fixtures.ts";
 import { type GithubFake, startGithubFake } from "../fakes/github-fake.ts";
-import { createTestApp, type SignedIn, type TestApp } from "../harness.ts";
+import { createTestApp, type TestApp } from "../harness.ts";
 
 /**
  * Least-privilege access through the API on a real store, with a local server that follows GitHub's
@@ -22,10 +25,10 @@ import { createTestApp, type SignedIn, type TestApp } from "../harness.ts";
  */
 let t: TestApp;
 let gh: GithubFake;
-let owner: SignedIn;
-let owner2: SignedIn;
-let security: SignedIn;
-let outsider: SignedIn;
+let owner: TokenAccount;
+let owner2: TokenAccount;
+let security: TokenAccount;
+let outsider: TokenAccount;
 let n = 0;
 const TOKEN = "ghp_test_token_0123456789abcdef";
 
@@ -45,10 +48,10 @@ beforeAll(async () => {
   t = await createTestApp();
   gh = await startGithubFake({ token: TOKEN, owner: "acme", repo: "api" });
   await relaxGate(t);
-  owner = await t.signIn("manager");
-  owner2 = await t.signIn("manager");
-  security = await t.signIn("security");
-  outsider = await t.signIn("manager");
+  owner = await tokenAccount(t, "manager");
+  owner2 = await tokenAccount(t, "manager");
+  security = await tokenAccount(t, "security");
+  outsider = await tokenAccount(t, "manager");
 }, 120_000);
 afterAll(async () => {
   await gh?.close();
@@ -70,10 +73,10 @@ describe("the resource catalog", () => {
     ).rows[0]!;
     expect(JSON.stringify(row.connector_settings)).not.toContain(TOKEN);
     expect(Buffer.from(row.connector_secrets).toString("latin1")).not.toContain(TOKEN);
-    const list = await (await t.admin()).get("/api/v1/access/resources?limit=200");
+    const list = await (await adminClient(t)).get("/api/v1/access/resources?limit=200");
     expect(JSON.stringify(list.body)).not.toContain(TOKEN);
     // Changing other settings keeps the sealed token (the grant below still reaches the fake).
-    const patched = await (await t.admin()).patch(`/api/v1/access/resources/${r.id}`, {
+    const patched = await (await adminClient(t)).patch(`/api/v1/access/resources/${r.id}`, {
       connector: { apiUrl: gh.url, owner: "acme", repo: "api", permissions: { read: "triage" } },
     });
     expect(patched.status).toBe(200);
@@ -82,15 +85,15 @@ describe("the resource catalog", () => {
   });
 
   it("names the field at fault in invalid connector settings and owners", async () => {
-    const bad = await (await t.admin()).post("/api/v1/access/resources", {
+    const bad = await (await adminClient(t)).post("/api/v1/access/resources", {
       ...github({ connector: { apiUrl: gh.url, owner: "acme corp", repo: "api", token: TOKEN } }),
       levels: ["read"],
     });
     expect(bad.status).toBe(400);
     expect(bad.headers["content-type"]).toContain("application/problem+json");
     expect(bad.body.errors[0].field).toBe("body/connector/owner");
-    const auditor = await t.signIn("auditor");
-    const notOwner = await (await t.admin()).post("/api/v1/access/resources", {
+    const auditor = await tokenAccount(t, "auditor");
+    const notOwner = await (await adminClient(t)).post("/api/v1/access/resources", {
       ...github({ owners: [auditor.userId] }),
       levels: ["read"],
     });
@@ -333,7 +336,7 @@ describe("the default policies decide, and say which policy did", () => {
   });
 
   it("refuses an invalid policy set with Cedar's position and keeps deciding with the running one", async () => {
-    const admin = await t.admin();
+    const admin = await adminClient(t);
     const bad = await admin.put("/api/v1/access/policies", {
       text: '@id("x")\nforbid (principal, action, resource is Warden::Resource)\nwhen { resource.environment == Warden::Environment::"prod" };\n',
     });
