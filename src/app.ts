@@ -8,6 +8,7 @@ import type { Sealer } from "./crypto/keyring.ts";
 import { createEventLogFeature } from "./eventlog/index.ts";
 import { createGateFeature } from "./gate/index.ts";
 import type { Api } from "./http/server.ts";
+import { createNotifyFeature } from "./notify/index.ts";
 import { createPeopleFeature } from "./people/index.ts";
 import { createScanReportsFeature } from "./scan-reports/index.ts";
 import { createScheduler, schedulerRoutes } from "./scheduler/index.ts";
@@ -34,6 +35,7 @@ export function createApp(deps: AppDeps) {
   // One verifiable log: every audit record and every ingested event is a leaf of its Merkle tree.
   const eventLog = createEventLogFeature({ store, clock, config, logger, sealer, scheduler });
   const audit = createAuditService({ store, log: eventLog.auditLog });
+  const notify = createNotifyFeature({ store, clock, config, logger, scheduler, audit });
   const people = createPeopleFeature({ store, clock, audit });
   const agreements = createAgreementsFeature({ store, clock, audit, sealer });
   const vetting = createVettingFeature({ store, clock, audit });
@@ -59,6 +61,7 @@ export function createApp(deps: AppDeps) {
     ...scanReports.routes,
     schedulerRoutes(scheduler, audit),
     ...eventLog.routes,
+    ...notify.routes,
   ];
   return {
     deps,
@@ -72,6 +75,7 @@ export function createApp(deps: AppDeps) {
     gate: gate.service,
     scanReports: scanReports.service,
     scheduler,
+    notify: notify.service,
     routes,
     /** Routes outside /api (the public /log endpoints of the transparency log). */
     rootRoutes: [...eventLog.rootRoutes],

@@ -82,6 +82,7 @@ export async function serve(config: Config, print: (line: string) => void): Prom
       url,
       async stop() {
         await app.scheduler.stop();
+        app.notify.close();
         await server.close();
         await store.close();
       },

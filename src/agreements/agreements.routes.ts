@@ -1,4 +1,5 @@
 import contentDisposition from "content-disposition";
+import type { FastifyReply } from "fastify";
 import { z } from "zod";
 import { badRequest } from "../core/errors.ts";
 import { idParam, pageOf, pageQuery } from "../http/pagination.ts";
@@ -13,7 +14,7 @@ import {
   myAgreementSchema,
   terminateInput,
 } from "./agreements.schemas.ts";
-import type { AgreementsService } from "./agreements.service.ts";
+import type { AgreementsService, DocumentDownload } from "./agreements.service.ts";
 
 const tags = ["agreements"];
 const read = { permission: "agreements:read" } as const;
@@ -153,22 +154,7 @@ export function agreementsRoutes(agreements: AgreementsService) {
           produces: ["application/pdf"],
         },
       },
-      async (req, reply) => {
-        const doc = await agreements.readDocument(req.ctx, req.params.id);
-        return reply
-          .type(doc.mediaType)
-          .header(
-            "content-disposition",
-            contentDisposition(doc.filename, {
-              type: "attachment",
-              // RFC 6266: a plain-ASCII filename= for old clients, the exact name in filename*= (UTF-8).
-              fallback: doc.filename.replace(/[^\x20-\x7e]/g, "_"),
-            }),
-          )
-          .header("cache-control", "no-store")
-          .header("repr-digest", `sha-256=:${Buffer.from(doc.sha256, "hex").toString("base64")}:`)
-          .send(doc.bytes);
-      },
+      async (req, reply) => sendDocument(reply, await agreements.readDocument(req.ctx, req.params.id)),
     );
 
     api.get(
@@ -183,5 +169,34 @@ export function agreementsRoutes(agreements: AgreementsService) {
       },
       async (req) => ({ items: await agreements.listMine(req.ctx) }),
     );
+    api.get(
+      "/me/agreements/:id/document",
+      {
+        config: { access: { roles: ["developer"] } },
+        schema: {
+          tags: ["me"],
+          summary: "Download my signed copy of an agreement that binds me (audited)",
+          params: idParam,
+          produces: ["application/pdf"],
+        },
+      },
+      async (req, reply) => sendDocument(reply, await agreements.readMyDocument(req.ctx, req.params.id)),
+    );
   };
+}
+
+function sendDocument(reply: FastifyReply, doc: DocumentDownload) {
+  return reply
+    .type(doc.mediaType)
+    .header(
+      "content-disposition",
+      contentDisposition(doc.filename, {
+        type: "attachment",
+        // RFC 6266: a plain-ASCII filename= for old clients, the exact name in filename*= (UTF-8).
+        fallback: doc.filename.replace(/[^\x20-\x7e]/g, "_"),
+      }),
+    )
+    .header("cache-control", "no-store")
+    .header("repr-digest", `sha-256=:${Buffer.from(doc.sha256, "hex").toString("base64")}:`)
+    .send(doc.bytes);
 }

@@ -368,6 +368,18 @@ export function createAgreementsService(deps: {
     return (await repo.bindingDeveloper(store, ctx.actor.developerId)).map((r) => presentMine(r, d));
   }
 
+  /**
+   * The signed copy of an agreement that binds the developer (their own or their vendor's, not a
+   * draft); anything else answers 404, as another party's record would. Audited like a staff read.
+   */
+  async function readMyDocument(ctx: Ctx, id: string): Promise<DocumentDownload> {
+    if (ctx.actor.role !== "developer" || !ctx.actor.developerId)
+      throw forbidden("Only developer accounts have agreements");
+    const mine = await repo.bindingDeveloper(store, ctx.actor.developerId);
+    if (!mine.some((r) => r.id === id)) throw notFound("agreement");
+    return readDocument(ctx, id);
+  }
+
   return {
     create,
     get,
@@ -379,6 +391,7 @@ export function createAgreementsService(deps: {
     remove,
     attachDocument,
     readDocument,
+    readMyDocument,
     listMine,
   };
 }

@@ -51,6 +51,12 @@ export const configSchema = z.object({
     .max(200)
     .optional(),
   WARDEN_INGEST_MAX_QUEUED: z.coerce.number().int().min(100).max(10_000_000).default(50_000),
+  WARDEN_SMTP_URL: z
+    .url({ protocol: /^smtps?$/, error: "an smtp:// (STARTTLS when offered) or smtps:// URL" })
+    .optional(),
+  WARDEN_SMTP_FROM: z.email({ error: "an e-mail address" }).optional(),
+  WARDEN_NOTIFY_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: "an https:// URL" }).optional(),
+  WARDEN_NOTIFY_WEBHOOK_SECRET: z.string().min(16, "at least 16 characters").optional(),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -72,6 +78,10 @@ export interface Config {
   /** Origin line of the audit log's checkpoints (and its key name), fixed when the key is generated. */
   logOrigin: string | undefined;
   ingest: { maxQueuedEvents: number };
+  notify: {
+    smtp: { url: string; from: string } | undefined;
+    webhook: { url: string; secret: string } | undefined;
+  };
 }
 
 export class ConfigError extends Error {
@@ -105,6 +115,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (c && (c.WARDEN_TLS_CERT === undefined) !== (c.WARDEN_TLS_KEY === undefined)) {
     problems.push("WARDEN_TLS_CERT and WARDEN_TLS_KEY: set both (PEM file paths) or neither");
   }
+  if (c && (c.WARDEN_SMTP_URL === undefined) !== (c.WARDEN_SMTP_FROM === undefined)) {
+    problems.push("WARDEN_SMTP_URL and WARDEN_SMTP_FROM: set both (relay URL and sender address) or neither");
+  }
+  if (c && (c.WARDEN_NOTIFY_WEBHOOK_URL === undefined) !== (c.WARDEN_NOTIFY_WEBHOOK_SECRET === undefined)) {
+    problems.push("WARDEN_NOTIFY_WEBHOOK_URL and WARDEN_NOTIFY_WEBHOOK_SECRET: set both or neither");
+  }
   if (problems.length > 0 || !c) throw new ConfigError(problems);
   return {
     dataDir: path.resolve(c.WARDEN_DATA_DIR),
@@ -125,5 +141,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: c.WARDEN_TRUST_PROXY,
     logOrigin: c.WARDEN_LOG_ORIGIN,
     ingest: { maxQueuedEvents: c.WARDEN_INGEST_MAX_QUEUED },
+    notify: {
+      smtp:
+        c.WARDEN_SMTP_URL && c.WARDEN_SMTP_FROM
+          ? { url: c.WARDEN_SMTP_URL, from: c.WARDEN_SMTP_FROM }
+          : undefined,
+      webhook:
+        c.WARDEN_NOTIFY_WEBHOOK_URL && c.WARDEN_NOTIFY_WEBHOOK_SECRET
+          ? { url: c.WARDEN_NOTIFY_WEBHOOK_URL, secret: c.WARDEN_NOTIFY_WEBHOOK_SECRET }
+          : undefined,
+    },
   };
 }

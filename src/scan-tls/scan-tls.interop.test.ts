@@ -2,7 +2,7 @@
  * Interop: Warden's scanner and testssl.sh (Debian package testssl.sh) on the same throwaway servers must
  * agree on protocols, cipher categories, forward secrecy and certificate problems. Slow (testssl.sh needs
  * one to two minutes per server), so it is run by the CI's interop suite, not by `npm test`:
- *   npx vitest run --config src/scan-tls/vitest.interop.config.ts
+ *   npm run test:interop -- src/scan-tls
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";

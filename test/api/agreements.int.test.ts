@@ -314,4 +314,21 @@ describe("developer self-service agreements", { timeout: 120_000 }, () => {
     expect((await me.client.get(`/api/v1/agreements/${mine.id}/document`)).status).toBe(403);
     expect((await security.get("/api/v1/me/agreements")).status).toBe(403);
   });
+
+  it("lets a developer download the signed copy of an agreement that binds them, audited, and no other", async () => {
+    const vendor = await t.buildVendor();
+    const dev = await t.buildDeveloper({ vendorId: vendor.id });
+    const me = await t.signIn("developer", { developerId: dev.id, email: dev.email });
+    const vendors = await signedActive({ vendorId: vendor.id, type: "msa" });
+    const draft = await t.buildAgreement({ developerId: dev.id });
+    const other = await signedActive();
+    const r = await me.client.get(`/api/v1/me/agreements/${vendors.id}/document`);
+    expect(r.status).toBe(200);
+    expect(r.headers["content-type"]).toBe("application/pdf");
+    expect(String(r.body).startsWith("%PDF-")).toBe(true);
+    const ev = await security.get(`/api/v1/audit/events?action=document.read&actorId=${me.userId}`);
+    expect(ev.body.items).toHaveLength(1);
+    expect((await me.client.get(`/api/v1/me/agreements/${other.id}/document`)).status).toBe(404);
+    expect((await me.client.get(`/api/v1/me/agreements/${draft.id}/document`)).status).toBe(404);
+  });
 });

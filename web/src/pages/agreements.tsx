@@ -91,7 +91,15 @@ export function AgreementTable({
               <td>
                 {link ? <Link to={`/agreements/${a.id}`}>{a.title}</Link> : a.title}
                 <div className="hint">
-                  {(a.document ?? a.hasDocument) ? "signed PDF on file" : "no signed PDF yet"}
+                  {a.hasDocument && !link ? (
+                    <a href={`/api/v1/me/agreements/${a.id}/document`} download>
+                      download my signed copy
+                    </a>
+                  ) : (a.document ?? a.hasDocument) ? (
+                    "signed PDF on file"
+                  ) : (
+                    "no signed PDF yet"
+                  )}
                 </div>
               </td>
               <td>{agreementTypeLabel(a.type)}</td>
