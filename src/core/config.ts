@@ -99,6 +99,12 @@ export const configSchema = z.object({
     .max(200)
     .optional(),
   WARDEN_INGEST_MAX_QUEUED: z.coerce.number().int().min(100).max(10_000_000).default(50_000),
+  WARDEN_SMTP_URL: z
+    .url({ protocol: /^smtps?$/, error: "an smtp:// (STARTTLS when offered) or smtps:// URL" })
+    .optional(),
+  WARDEN_SMTP_FROM: z.email({ error: "an e-mail address" }).optional(),
+  WARDEN_NOTIFY_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: "an https:// URL" }).optional(),
+  WARDEN_NOTIFY_WEBHOOK_SECRET: z.string().min(16, "at least 16 characters").optional(),
 });
 
 function isTimeZone(tz: string): boolean {
@@ -132,6 +138,9 @@ export interface Config {
   trustProxy: boolean;
   /** End-to-end encrypted shares: where ciphertext lives, the largest plaintext, the longest life. */
   shares: { dir: string; maxBytes: number; maxDays: number };
+  /** Origin line of the audit log's checkpoints (and its key name), fixed when the key is generated. */
+  logOrigin: string | undefined;
+  ingest: { maxQueuedEvents: number };
   notify: {
     smtp: { url: string; from: string } | undefined;
     webhook: { url: string; secret: string } | undefined;
@@ -243,6 +252,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBytes: c.WARDEN_SHARE_MAX_MB * 1024 * 1024,
       maxDays: c.WARDEN_SHARE_MAX_DAYS,
     },
+    logOrigin: c.WARDEN_LOG_ORIGIN,
+    ingest: { maxQueuedEvents: c.WARDEN_INGEST_MAX_QUEUED },
     notify: {
       smtp:
         c.WARDEN_SMTP_URL && c.WARDEN_SMTP_FROM
