@@ -112,8 +112,8 @@ export function createDetectionService(deps: DetectionDeps) {
   }
 
   /**
-   * Hits waiting to be stored, per engine alert. New alerts are stored at once (they notify); repeats are
-   * merged here and stored at most about once a second, in a few set statements whatever their number:
+   * Hits waiting to be stored, per engine alert, merged here and stored about once a second (and within
+   * a second of the rules catching up with the log), in a few set statements whatever their number:
    * under a storm, storage costs per second, not per event.
    */
   interface Pending {
@@ -235,8 +235,8 @@ export function createDetectionService(deps: DetectionDeps) {
           prune.push(id);
         row.count += p.hits;
       } else {
-        id = a.id;
-        if (byId.has(id) || (await alertsRepo.get(q, id))) id = randomUUID(); // stored before, since resolved
+        // The engine's id, unless this engine alert was stored before and has since been resolved.
+        id = known ? randomUUID() : a.id;
         const developerId = a.developerId && UUID.test(a.developerId) ? a.developerId : null;
         await alertsRepo.insert(q, {
           id,
@@ -331,9 +331,9 @@ export function createDetectionService(deps: DetectionDeps) {
     counters.events += items.length;
     if (changes.length === 0) return;
     accumulate(changes);
-    // New alerts are stored (and notify) now; repeats wait for the next flush, at most a second away.
-    if (changes.some((c) => c.kind === "new") || Date.now() - lastFlush >= FLUSH_EVERY_MS)
-      await flush(settings!);
+    // Stored (and notified) at most about a second later, in one transaction for everything pending:
+    // the store (on PGlite, its single connection) stays free for the log's appends.
+    if (Date.now() - lastFlush >= FLUSH_EVERY_MS) await flush(settings!);
   }
 
   async function run() {

@@ -56,8 +56,6 @@ export interface AlertEngine {
   processBatch(items: readonly EngineItem[]): AlertChange[];
   /** Alerts still held for grouping. */
   openAlerts(): Alert[];
-  /** Stops grouping into an alert (it was resolved): the next hit of its group opens a new alert. */
-  release(alertId: string): void;
   stateSize(): number;
 }
 
@@ -224,11 +222,6 @@ export function createAlertEngine(opts: AlertEngineOptions): AlertEngine {
           out.push(s.alert);
         }
       return out;
-    },
-    release(alertId) {
-      // Rare (a person resolved an alert): a scan beats keeping a second index on the hot path.
-      for (const g of groups.values())
-        for (const s of g.values()) if (s.alert.id === alertId) s.alert.status = "resolved";
     },
     stateSize() {
       let n = 0;

@@ -267,6 +267,10 @@ describe("the verifiable event log over HTTP", () => {
   });
 
   it("tells listeners about committed appends only, in order", async () => {
+    // Alerts the rules raised from earlier tests' events are logged asynchronously: let them land first.
+    await t.app.eventLog.writer.idle();
+    await t.app.alerts.detection.idle();
+    await t.app.eventLog.writer.idle();
     const seen: string[] = [];
     const off = t.app.eventLog.onAppended((events) => {
       for (const e of events) seen.push(String(e.event.unmapped?.action ?? e.event.metadata.uid));
