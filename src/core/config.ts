@@ -99,12 +99,6 @@ export const configSchema = z.object({
     .max(200)
     .optional(),
   WARDEN_INGEST_MAX_QUEUED: z.coerce.number().int().min(100).max(10_000_000).default(50_000),
-  WARDEN_SMTP_URL: z
-    .url({ protocol: /^smtps?$/, error: "an smtp:// (STARTTLS when offered) or smtps:// URL" })
-    .optional(),
-  WARDEN_SMTP_FROM: z.email({ error: "an e-mail address" }).optional(),
-  WARDEN_NOTIFY_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: "an https:// URL" }).optional(),
-  WARDEN_NOTIFY_WEBHOOK_SECRET: z.string().min(16, "at least 16 characters").optional(),
 });
 
 function isTimeZone(tz: string): boolean {
@@ -160,9 +154,6 @@ export interface Config {
     rfc3164TimeZone: string;
   };
   sources: { githubAuditToken: string | undefined; gitlabAuditToken: string | undefined };
-  /** Origin line of the audit log's checkpoints (and its key name), fixed when the key is generated. */
-  logOrigin: string | undefined;
-  ingest: { maxQueuedEvents: number };
 }
 
 export class ConfigError extends Error {
@@ -289,7 +280,5 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       githubAuditToken: c.WARDEN_GITHUB_AUDIT_STREAM_TOKEN,
       gitlabAuditToken: c.WARDEN_GITLAB_AUDIT_TOKEN,
     },
-    logOrigin: c.WARDEN_LOG_ORIGIN,
-    ingest: { maxQueuedEvents: c.WARDEN_INGEST_MAX_QUEUED },
   };
 }

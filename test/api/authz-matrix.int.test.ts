@@ -180,10 +180,6 @@ const expected: Record<string, Role[] | typeof PUBLIC> = {
   "GET /api/v1/log/retention": ["admin", "security", "auditor"],
   "PUT /api/v1/log/retention": LEADS,
   "POST /api/v1/ingest/events": LEADS,
-  "GET /api/v1/notifications/deliveries": ["admin", "security", "auditor"],
-  "POST /api/v1/notifications/deliveries/{id}/redrive": LEADS,
-  "POST /api/v1/notifications/test": LEADS,
-  "GET /api/v1/me/agreements/{id}/document": ["developer"],
 };
 
 let t: TestApp;
