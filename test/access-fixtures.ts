@@ -149,7 +149,7 @@ export async function ask(dev: EligibleDeveloper, body: Record<string, unknown>)
 
 export async function auditActions(t: TestApp, targetId: string): Promise<string[]> {
   const rows = await t.store.query<{ action: string }>(
-    "select action from audit_events where target_id = $1 order by seq",
+    "select action from log_events where kind = 'audit' and resource_id = $1 order by idx",
     [targetId],
   );
   return rows.rows.map((r) => r.action);

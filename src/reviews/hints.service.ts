@@ -53,11 +53,14 @@ export function createHintsService(deps: HintsDeps) {
         resource_id: string | null;
         developer_id: string | null;
       }>(
-        `select at, action, actor_id, target_id, summary->>'grantId' as grant_id,
-           summary->>'resourceId' as resource_id, summary->>'developerId' as developer_id
-         from audit_events
-         where at >= $1 and outcome = 'success'
-           and (actor_id = any($2::text[]) or summary->>'developerId' = any($3::text[]))
+        // Warden's own records in the event log (kind 'audit'): the entry is the canonical JSON record.
+        `select at, action, actor_id, resource_id as target_id,
+           (entry::jsonb)->'summary'->>'grantId' as grant_id,
+           (entry::jsonb)->'summary'->>'resourceId' as resource_id,
+           (entry::jsonb)->'summary'->>'developerId' as developer_id
+         from log_events
+         where kind = 'audit' and at >= $1 and (entry::jsonb)->>'outcome' = 'success'
+           and (actor_id = any($2::text[]) or (entry::jsonb)->'summary'->>'developerId' = any($3::text[]))
            and (action = any($4::text[]) or not (action like 'access.%' or action like 'review.%'))`,
         [from, accounts.map((a) => a.id), developerIds, USE_ACTIONS],
       )

@@ -187,7 +187,7 @@ describe("deciding", () => {
 
     const actions = (
       await t.store.query<{ action: string }>(
-        "select action from audit_events where target_id = $1 order by seq",
+        "select action from log_events where kind = 'audit' and resource_id = $1 order by idx",
         [c.id],
       )
     ).rows.map((r) => r.action);
@@ -233,7 +233,7 @@ describe("exporting a campaign", () => {
     expect(page).not.toMatch(/<script/i);
 
     const exports = await t.store.query<{ summary: { format: string } }>(
-      "select summary from audit_events where action = 'review.campaign.export' and target_id = $1 order by seq",
+      "select (entry::jsonb)->'summary' as summary from log_events where kind = 'audit' and action = 'review.campaign.export' and resource_id = $1 order by idx",
       [c.id],
     );
     expect(exports.rows.map((r) => r.summary.format)).toEqual(["csv", "html"]);
