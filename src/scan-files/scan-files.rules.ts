@@ -111,7 +111,10 @@ function assigned(
     severity,
     keywords: keywords.map((k) => k.toLowerCase()),
     regex: new RegExp(
-      `(?:${names})[\\w.\\-]{0,24}?["'\\]]{0,2}\\s{0,3}(?:=|:=|:|=>|\\?=)\\s{0,3}["'\`]?(${secret})(?![A-Za-z0-9_\\-])`,
+      `(?:${names})[\\w.\\-]{0,24}?["'\\]]{0,2}\\s{0,3}(?:=|:=|:|=>|\\?=)\\s{0,3}["'\`]?(${secret})${
+        // A base64 value must end there too: 40 characters cut from a longer token are not a key.
+        /[+/]/.test(secret) ? "(?![A-Za-z0-9_\\-+/=])" : "(?![A-Za-z0-9_\\-])"
+      }`,
       "i",
     ),
     secretGroup: 1,
