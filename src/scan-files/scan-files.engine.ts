@@ -221,7 +221,9 @@ export function createMatcher(rules: SecretRule[], allowlists: CompiledAllowlist
               looksLikePlaceholder(rule.repeatsAllowed ? secret.replace(/^A+/, "") : secret)
             )
               continue;
-            const entropy = shannonEntropy(secret.length > 4096 ? secret.slice(0, 4096) : secret);
+            // A format's own filler (X's run of A's) says nothing about the randomness of the rest.
+            const random = rule.repeatsAllowed ? secret.replace(/^A+/, "") : secret;
+            const entropy = shannonEntropy(random.length > 4096 ? random.slice(0, 4096) : random);
             if (rule.entropy !== undefined && entropy < rule.entropy) continue;
             if (rule.validate && !rule.validate(secret, m)) continue;
             if (
