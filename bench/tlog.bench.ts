@@ -17,10 +17,10 @@ import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { systemClock } from "../src/core/clock.ts";
 import { createNoteSigner, createTlog, generateNoteKey, type SqlClient } from "../src/tlog/index.ts";
+import { type BundleHasher, createWorkerHasher } from "../src/tlog/verify/bundle-hash.ts";
 import { EMPTY_ROOT, HASH_SIZE, hashChildren, hashLeaf, toBase64 } from "../src/tlog/verify/hash.ts";
 import { foldRange, perfectNodes } from "../src/tlog/verify/merkle.ts";
 import { encodeBundle, TILE_WIDTH } from "../src/tlog/verify/tiles.ts";
-import { type BundleHasher, createWorkerHasher } from "../src/tlog/verify/bundle-hash.ts";
 import { type TileSource, verifyTree } from "../src/tlog/verify/verify-tree.ts";
 
 const EVENTS = Number(process.env.TLOG_BENCH_EVENTS ?? 200_000);
