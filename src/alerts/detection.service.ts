@@ -24,8 +24,11 @@ import { buildRules, compileSettings, type RulesSettings } from "./rules.setting
 
 /** Event links kept per alert (the newest); the count says how many there were. */
 export const EVENTS_KEPT = 200;
-/** Event links stored per alert per flush (the newest). */
-const LINKS_PER_FLUSH = 50;
+/**
+ * Event links stored per alert per flush (the newest): an alert hit by every event of a storm gets a
+ * sample of its events each second, not one link row per event (the count says how many there were).
+ */
+const LINKS_PER_FLUSH = 5;
 /** Batches waiting for the rules before appends wait for us (back-pressure, not loss). */
 const HIGH_WATER = 64;
 
@@ -85,6 +88,8 @@ export function createDetectionService(deps: DetectionDeps) {
   let drained: (() => void)[] = [];
   // Engine alert id → stored alert id (they differ when a hit grew an alert opened elsewhere).
   const stored = lruMap<string, string>(50_000);
+  // Stored alert id → event links added since its last prune (approximate across nodes and restarts).
+  const linksSincePrune = lruMap<string, number>(50_000);
   const counters = { batches: 0, events: 0, alertsOpened: 0, hits: 0, errors: 0 };
 
   async function ensureEngine() {
@@ -137,8 +142,8 @@ export function createDetectionService(deps: DetectionDeps) {
           isNew: c.kind === "new",
           hits: c.hits,
           firstTime: c.firstTime,
-          refs: [...c.refs],
-          events: [...c.events],
+          refs: c.refs.slice(-LINKS_PER_FLUSH),
+          events: c.events.slice(-LINKS_PER_FLUSH),
         });
         continue;
       }
@@ -228,11 +233,6 @@ export function createDetectionService(deps: DetectionDeps) {
           if (notifies(severity, s) && !notifies(row.severity, s))
             await notifyAlert(q, { ...a, id, severity }, "alerts.alert.escalated", s);
         }
-        if (
-          Math.floor((row.count + p.hits) / EVENTS_KEPT) > Math.floor(row.count / EVENTS_KEPT) &&
-          row.count > 0
-        )
-          prune.push(id);
         row.count += p.hits;
       } else {
         // The engine's id, unless this engine alert was stored before and has since been resolved.
@@ -274,6 +274,12 @@ export function createDetectionService(deps: DetectionDeps) {
         counters.alertsOpened++;
       }
       stored.set(a.id, id);
+      // Keep the newest EVENTS_KEPT links: prune an alert after about that many more were added.
+      const added = (linksSincePrune.get(id) ?? 0) + p.refs.length;
+      if (added >= EVENTS_KEPT) {
+        prune.push(id);
+        linksSincePrune.set(id, 0);
+      } else linksSincePrune.set(id, added);
       for (let i = 0; i < p.refs.length; i++)
         links.push({
           alertId: id,

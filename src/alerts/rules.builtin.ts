@@ -174,8 +174,11 @@ export function failedLoginBurstRule(cfg: FailedLoginBurstConfig = {}): AlertRul
   // Per key: the failure times in the window (at most `threshold`) and, once it fired, one hit object
   // that later failures update in place: a storm's repeats allocate nothing (the engine reads a hit's
   // details when it stores the alert, after the batch).
-  const windows = lruMap<string, { times: number[]; hit: RuleHit | undefined }>(cfg.maxKeys ?? 10_000);
-  const windowOf = (key: string, t: number) => {
+  // Addresses are keys as they come (no string building per event); accounts are few, keyed per host.
+  type Window = { times: number[]; hit: RuleHit | undefined };
+  const byAccountKey = lruMap<string, Window>(cfg.maxKeys ?? 10_000);
+  const byIp = lruMap<string, Window>(cfg.maxKeys ?? 10_000);
+  const windowOf = (windows: typeof byIp, key: string, t: number) => {
     let w = windows.get(key);
     if (!w) {
       w = { times: [], hit: undefined };
@@ -192,7 +195,7 @@ export function failedLoginBurstRule(cfg: FailedLoginBurstConfig = {}): AlertRul
     title: "Burst of failed logins",
     severity: cfg.severity ?? "high",
     classes: [3002],
-    stateSize: () => windows.size,
+    stateSize: () => byAccountKey.size + byIp.size,
     evaluate(e) {
       // Logon failures only: sshd's separate "Invalid user" notice (activity Other) would double count.
       if (e.class_uid !== 3002 || e.activity_id !== 1 || !isFailure(e)) return undefined;
@@ -203,7 +206,7 @@ export function failedLoginBurstRule(cfg: FailedLoginBurstConfig = {}): AlertRul
       const ip = e.src_endpoint?.ip;
       if (byAccount && account) {
         const key = `account|${account}@${host}`;
-        const w = windowOf(key, e.time);
+        const w = windowOf(byAccountKey, key, e.time);
         const n = w.times.length;
         if (n >= threshold) {
           if (w.hit && w.hit.developerId === e.warden.developerId) w.hit.details!.count = n;
@@ -218,14 +221,13 @@ export function failedLoginBurstRule(cfg: FailedLoginBurstConfig = {}): AlertRul
         }
       }
       if (byAddress && ip) {
-        const key = `address|${ip}`;
-        const w = windowOf(key, e.time);
+        const w = windowOf(byIp, ip, e.time);
         const n = w.times.length;
         if (n >= threshold) {
           if (w.hit) w.hit.details!.count = n;
           else
             w.hit = {
-              groupKey: key,
+              groupKey: `address|${ip}`,
               summary: addressBurstSummary,
               details: { address: ip, count: n, windowMinutes: minutes },
             };

@@ -710,7 +710,9 @@ export function createSigmaEvaluator(set: SigmaRuleSet, opts: SigmaEvaluatorOpti
         }
         if (!rule) continue;
         const accessors = c.accessorsFor(rule);
-        let groupKey = "";
+        // The state key is the values alone (one field: the value as it comes, no string built); the
+        // readable "field=value,…" group key is built only for a hit.
+        let stateKey = "";
         let missing = false;
         for (let i = 0; i < accessors.length; i++) {
           const v = accessors[i]!(event);
@@ -718,13 +720,13 @@ export function createSigmaEvaluator(set: SigmaRuleSet, opts: SigmaEvaluatorOpti
             missing = true;
             break;
           }
-          groupKey += `${i === 0 ? "" : ","}${c.rule.groupBy[i]}=${String(v)}`;
+          stateKey = i === 0 ? String(v) : `${stateKey}\u0001${String(v)}`;
         }
         if (missing) continue; // an event without the group-by fields cannot be grouped
-        let state = c.groups.get(groupKey);
+        let state = c.groups.get(stateKey);
         if (!state) {
           state = c.rule.type === "event_count" ? [] : new Map();
-          c.groups.set(groupKey, state);
+          c.groups.set(stateKey, state);
         }
         const from = event.time - c.rule.timespanMs;
         let count: number;
@@ -748,7 +750,12 @@ export function createSigmaEvaluator(set: SigmaRuleSet, opts: SigmaEvaluatorOpti
         }
         if (test(c.rule.condition, count)) {
           const group: Record<string, string> = {};
-          for (let i = 0; i < accessors.length; i++) group[c.rule.groupBy[i]!] = String(accessors[i]!(event));
+          let groupKey = "";
+          for (let i = 0; i < accessors.length; i++) {
+            const v = String(accessors[i]!(event));
+            group[c.rule.groupBy[i]!] = v;
+            groupKey += `${i === 0 ? "" : ","}${c.rule.groupBy[i]}=${v}`;
+          }
           if (!hits) hits = [];
           hits.push({
             kind: "correlation",
