@@ -542,7 +542,7 @@ const histories = [
 say("### Git history");
 say();
 say(
-  "Each repository: `git log -p` alone (output only counted), then `warden scan files --git-history` (bundled, best of 2), which runs `git log -p -U0 --all --full-history` itself and matches the added lines in the workers.",
+  "Each repository: `git log -p` alone (output only counted), then `warden scan files --git-history` (bundled, best of 2), which runs `git log -p -U0 --all --full-history` itself and matches the added lines (on its own thread with 2 cores: git takes the other).",
 );
 say();
 say(
