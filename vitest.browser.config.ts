@@ -4,6 +4,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/browser/**/*.browser.test.ts"],
+    // The shares walk-through builds its server with the test harness (a migrated store template).
+    globalSetup: ["test/global-setup.ts"],
     pool: "forks",
     fileParallelism: false,
     testTimeout: 300_000,

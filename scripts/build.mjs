@@ -20,6 +20,12 @@ await build({
   entryPoints: ["src/scan-files/scan-files.worker.ts"],
   outfile: "dist/scan-files.worker.js",
 });
+// So is the audit log verifier's hashing worker.
+await build({
+  ...common,
+  entryPoints: ["src/tlog/verify/bundle-hash.worker.ts"],
+  outfile: "dist/tlog-hash.worker.js",
+});
 await build({
   entryPoints: ["src/cli/entry.ts"],
   outfile: "dist/warden.js",
@@ -31,6 +37,13 @@ await build({
   sourcemap: true,
   logLevel: "warning",
   banner: { js: "#!/usr/bin/env node" },
+});
+// `warden share …` gets its own small bundle (bin/warden.js picks it): streaming a 4 GiB share must
+// stay under 150 MiB resident, and the full CLI loads the server, the store and Cedar (~115 MiB).
+await build({
+  ...common,
+  entryPoints: ["src/cli/share-entry.ts"],
+  outfile: "dist/warden-share.js",
 });
 if (existsSync("web/index.html") && process.argv[2] !== "--server-only") {
   const r = spawnSync(

@@ -1,3 +1,4 @@
+import { createAccessFeature } from "./access/index.ts";
 import { createAgreementsFeature } from "./agreements/index.ts";
 import { createAlertsFeature, eventLogReader } from "./alerts/index.ts";
 import { auditRoutes, createAuditService } from "./audit/index.ts";
@@ -5,16 +6,20 @@ import { authRoutes, createAuthService } from "./auth/index.ts";
 import type { Clock } from "./core/clock.ts";
 import type { Config } from "./core/config.ts";
 import type { Logger } from "./core/logger.ts";
-import type { Sealer } from "./crypto/keyring.ts";
+import type { Keyring } from "./crypto/keyring.ts";
 import { createEventLogFeature } from "./eventlog/index.ts";
 import { createGateFeature } from "./gate/index.ts";
 import type { Api } from "./http/server.ts";
+import { createKeysFeature, type KeySource } from "./keys/index.ts";
 import { createNotifyFeature } from "./notify/index.ts";
 import { createPeopleFeature } from "./people/index.ts";
+import { createReviewsFeature } from "./reviews/index.ts";
 import { createScanReportsFeature } from "./scan-reports/index.ts";
 import { createScheduler, schedulerRoutes } from "./scheduler/index.ts";
+import { createSharesFeature } from "./shares/index.ts";
 import { createSourcesFeature } from "./sources/index.ts";
 import type { Store } from "./store/store.ts";
+import { createTlsScansFeature, type TlsTargetSource } from "./tls-scans/index.ts";
 import { createTrainingFeature } from "./training/index.ts";
 import { createVettingFeature } from "./vetting/index.ts";
 
@@ -23,7 +28,12 @@ export interface AppDeps {
   store: Store;
   clock: Clock;
   logger: Logger;
-  sealer: Sealer;
+  /** Seals values at rest; also what key management rotates. */
+  sealer: Keyring;
+  /** Catalog hooks for scheduled TLS scans (the access feature provides its resources here). */
+  tlsTargetSources?: TlsTargetSource[];
+  /** Where the master key came from (default: the environment, which Warden cannot rewrite). */
+  keySource?: KeySource;
 }
 
 /**
@@ -52,6 +62,39 @@ export function createApp(deps: AppDeps) {
   });
   const gate = createGateFeature({ store, clock, audit });
   const scanReports = createScanReportsFeature({ store, clock, audit });
+  const access = createAccessFeature({
+    store,
+    clock,
+    audit,
+    sealer,
+    logger,
+    notify: notify.service,
+    gate: gate.service,
+    scheduler,
+  });
+  const reviews = createReviewsFeature({
+    store,
+    clock,
+    audit,
+    logger,
+    config,
+    notify: notify.service,
+    scheduler,
+    grants: access.grants,
+  });
+  const shares = createSharesFeature({
+    store,
+    clock,
+    config,
+    logger,
+    audit,
+    sealer,
+    scheduler,
+    developers: people.developers,
+    gate: gate.service,
+    agreements: agreements.agreements,
+    notify: notify.service,
+  });
   // Detection: sources feed the log; rules run on every append and raise alerts; SIEMs get the log.
   const alerts = createAlertsFeature({
     store,
@@ -67,6 +110,25 @@ export function createApp(deps: AppDeps) {
     publicUrl: config.publicUrl,
   });
   const sources = createSourcesFeature({ config, clock, logger, eventLog });
+  const keys = createKeysFeature({
+    store,
+    clock,
+    logger,
+    audit,
+    keyring: sealer,
+    scheduler,
+    keySource: deps.keySource ?? { source: "env", dataDir: config.dataDir },
+  });
+  const tlsScans = createTlsScansFeature({
+    store,
+    clock,
+    logger,
+    audit,
+    scheduler,
+    notify: notify.service,
+    targetSources: deps.tlsTargetSources ?? [],
+    caFile: config.scanTlsCaFile,
+  });
   const routes: ((api: Api) => Promise<void>)[] = [
     authRoutes(auth),
     auditRoutes(audit),
@@ -76,11 +138,16 @@ export function createApp(deps: AppDeps) {
     ...training.routes,
     ...gate.routes,
     ...scanReports.routes,
+    ...shares.routes,
     schedulerRoutes(scheduler, audit),
     ...notify.routes,
+    ...access.routes,
+    ...reviews.routes,
     ...eventLog.routes,
     ...alerts.routes,
     ...sources.routes,
+    ...keys.routes,
+    ...tlsScans.routes,
   ];
   return {
     deps,
@@ -93,10 +160,15 @@ export function createApp(deps: AppDeps) {
     training,
     gate: gate.service,
     scanReports: scanReports.service,
+    shares: shares.service,
     scheduler,
     notify: notify.service,
+    access,
+    reviews: reviews.service,
+    keys: keys.service,
     alerts,
     sources: sources.service,
+    tlsScans: tlsScans.service,
     routes,
     /** Routes outside /api (the public /log endpoints of the transparency log, Splunk HEC paths). */
     rootRoutes: [...eventLog.rootRoutes, ...sources.rootRoutes],

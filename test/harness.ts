@@ -12,9 +12,11 @@ import { authRepo } from "../src/auth/auth.repo.ts";
 import { type ManualClock, manualClock } from "../src/core/clock.ts";
 import { loadConfig } from "../src/core/config.ts";
 import type { Role } from "../src/core/context.ts";
-import { createSealer, kekFromBytes } from "../src/crypto/keyring.ts";
+import { createKeyring, type Keyring, localKek } from "../src/crypto/keyring.ts";
 import { hashPassword } from "../src/crypto/passwords.ts";
-import { createHttpServer } from "../src/http/server.ts";
+import { createHttpServer, defaultWebRoot } from "../src/http/server.ts";
+import { loadOrCreateTls } from "../src/http/tls.ts";
+import type { KeySource } from "../src/keys/index.ts";
 import { openStore, type Store } from "../src/store/store.ts";
 
 export const onPostgres = () => inject("pgTemplate") !== "";
@@ -155,6 +157,9 @@ export interface TestApp {
   server: FastifyInstance;
   store: Store;
   clock: ManualClock;
+  /** With `https: true`: where the server listens, and its certificate's SHA-256 fingerprint. */
+  url?: string;
+  fingerprint?: string;
   client(opts?: { ip?: string }): TestClient;
   /** Creates an account of that role (developers get a developer record) and signs it in, TOTP included. */
   signIn(role: Role, opts?: { email?: string; developerId?: string }): Promise<SignedIn>;
@@ -197,17 +202,54 @@ export function multipart(
 const TEST_PW_PARAMS = { ln: 10, r: 8, p: 1 } as const;
 
 export async function createTestApp(
-  opts: { now?: string; env?: Record<string, string> } = {},
+  opts: {
+    now?: string;
+    env?: Record<string, string>;
+    /** Also listen on 127.0.0.1 over HTTPS, for tests that drive the CLI against it. */
+    https?: boolean;
+    /** Share another test app's store (a second node, or a restart); it is not dropped on close. */
+    store?: Store;
+    /** The keyring to seal with (default: a fresh random master key). */
+    sealer?: (store: Store) => Keyring;
+    keySource?: KeySource;
+    /** Serve the built UI (dist/web) too, for browser tests. */
+    web?: boolean;
+  } = {},
 ): Promise<TestApp> {
-  const store = await openTestStore();
+  const store: Store & { drop(): Promise<void> } = opts.store
+    ? Object.assign(Object.create(opts.store) as Store, { drop: async () => {} })
+    : await openTestStore();
   const clock = manualClock(opts.now ?? "2026-11-02T10:00:00Z");
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "warden-app-"));
   const config = loadConfig({ WARDEN_DATA_DIR: dataDir, ...opts.env });
   const logger = pino({ level: "silent" });
-  const sealer = createSealer(store, kekFromBytes(randomBytes(32)));
-  const app = createApp({ config, store, clock, logger, sealer });
-  const server = await createHttpServer(app, { logger, webRoot: "" });
+  const sealer = opts.sealer ? opts.sealer(store) : createKeyring(store, localKek(randomBytes(32)));
+  const app = createApp({
+    config,
+    store,
+    clock,
+    logger,
+    sealer,
+    ...(opts.keySource ? { keySource: opts.keySource } : {}),
+  });
+  // With `https`, the server also listens on 127.0.0.1 with a generated certificate, for tests that
+  // drive the CLI (a real client) against it.
+  const tls = opts.https
+    ? await loadOrCreateTls({ dataDir, hostnames: ["127.0.0.1"], now: clock.now() })
+    : undefined;
+  const server = await createHttpServer(app, {
+    logger,
+    // `web`: serve the built UI (dist/web) too, for browser tests.
+    webRoot: opts.web ? defaultWebRoot() : "",
+    ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
+  });
   await server.ready();
+  let url: string | undefined;
+  if (tls) {
+    await server.listen({ host: "127.0.0.1", port: 0 });
+    const addr = server.server.address();
+    url = `https://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
+  }
   let n = 0;
 
   async function signIn(role: Role, o: { email?: string; developerId?: string } = {}): Promise<SignedIn> {
@@ -302,6 +344,7 @@ export async function createTestApp(
     server,
     store,
     clock,
+    ...(url && tls ? { url, fingerprint: tls.fingerprint } : {}),
     client: (o) => httpClient(server, o),
     signIn,
     admin,

@@ -369,6 +369,20 @@ export function createAgreementsService(deps: {
   }
 
   /**
+   * The data categories a developer may receive: the union of the terms of every agreement that binds
+   * them (their own and their vendor's) and is in effect on `at`'s day.
+   */
+  async function permittedDataCategories(developerId: string, at = clock.now()): Promise<string[]> {
+    const day = dayOf(at);
+    const categories = new Map<string, string>();
+    for (const r of await repo.bindingDeveloper(store, developerId)) {
+      if (!agreementStateOn(datesOf(r), day).inEffect) continue;
+      for (const c of r.terms.dataCategories) categories.set(c.toLowerCase(), c);
+    }
+    return [...categories.values()].sort((a, b) => a.localeCompare(b));
+  }
+
+  /**
    * The signed copy of an agreement that binds the developer (their own or their vendor's, not a
    * draft); anything else answers 404, as another party's record would. Audited like a staff read.
    */
@@ -381,6 +395,7 @@ export function createAgreementsService(deps: {
   }
 
   return {
+    permittedDataCategories,
     create,
     get,
     update,

@@ -14,7 +14,7 @@ import type { OcsfEvent } from "../ingest/index.ts";
 import type { NotifyService, Severity } from "../notify/index.ts";
 import type { SqlClient, Store } from "../store/store.ts";
 import type { Alert, AlertSeverity, WorkingHours } from "./alert.types.ts";
-import { type AlertRow, alertsRepo } from "./alerts.repo.ts";
+import { alertsRepo } from "./alerts.repo.ts";
 import { alertEmail } from "./delivery.service.ts";
 import type { DetectionContext } from "./detection.context.ts";
 import { type AlertChange, type AlertEngine, createAlertEngine, severityRank } from "./engine.service.ts";

@@ -29,8 +29,26 @@ export const permissions = {
   "events:ingest": leads,
   "scans:read": staff,
   "scans:write": ["admin", "security", "manager"],
+  "reviews:read": staff,
+  "reviews:write": leads,
+  /** Managers decide only on grants of resources they own (checked by the reviews service). */
+  "reviews:decide": ["admin", "security", "manager"],
+  // Access (issue 3): the catalog, requests, grants. Deciding and revoking are further limited by
+  // the service to the resource's owners and security officers (admins and security may revoke any).
+  "access:read": staff,
+  "access:admin": leads,
+  "access:decide": ["admin", "security", "manager"],
+  "access:revoke": ["admin", "security", "manager"],
   "alerts:read": ["admin", "security", "auditor"],
   "alerts:write": leads,
+  /** Shares: managers see the ones they sent; leads and auditors see all (shares:read-all). */
+  "shares:read": staff,
+  "shares:write": ["admin", "security", "manager"],
+  "shares:read-all": ["admin", "security", "auditor"],
+  "shares:revoke-any": leads,
+  "scans:schedule": leads,
+  "keys:read": ["admin", "security", "auditor"],
+  "keys:write": ["admin"],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissions;

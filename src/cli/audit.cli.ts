@@ -1,4 +1,5 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
@@ -9,6 +10,7 @@ import { isUuid } from "../core/schemas.ts";
 import {
   checkConsistency,
   consistencyProofFromTiles,
+  createWorkerHasher,
   directorySource,
   entryBundlePath,
   entryFromTiles,
@@ -249,8 +251,10 @@ Examples:
             throw new CliError("Offline verification needs --key: the verifier key you trust", EXIT.usage);
           const key = await loadKey(o.key);
           const bar = progressBar(!o.json, "verifying");
+          const hasher = await createWorkerHasher(Math.max(1, availableParallelism()));
           try {
             report = await verifyTiles(o.tiles, kept, key, {
+              hasher,
               ...(o.previous ? { previousDir: o.previous } : {}),
               ...(o.from
                 ? { start: Math.floor(parseIndex(o.from, "--from") / TILE_WIDTH) * TILE_WIDTH }
@@ -262,6 +266,7 @@ Examples:
             throw new CliError(`Cannot verify the export: ${(e as Error).message}`, EXIT.failure);
           } finally {
             bar.stop();
+            await hasher.close();
           }
         } else {
           const { source, client } = await onlineSource(o.server);

@@ -103,43 +103,27 @@ export function createApiClient(creds: {
   if (base.protocol !== "https:")
     throw new CliError(`The server URL must be https:// (got ${creds.server})`, EXIT.usage);
 
-  function request<T = unknown>(
+  /**
+   * Opens a request and hands it over once the connection is ready (and, for a pinned server, only
+   * after the certificate's fingerprint matched): the caller writes or streams the body and ends it.
+   */
+  function open(
     method: string,
     urlPath: string,
-    body?: unknown,
-    extraHeaders: Record<string, string> = {},
-    raw?: Buffer,
-  ): Promise<ApiResponse<T>> {
+    extraHeaders: Record<string, string>,
+    onResponse: (res: http.IncomingMessage) => void,
+    timeoutMs = 60_000,
+  ): Promise<http.ClientRequest> {
     const u = new URL(urlPath, base);
-    const payload = raw ?? (body === undefined ? undefined : Buffer.from(JSON.stringify(body)));
     const headers: Record<string, string> = {
       accept: "application/json, application/problem+json",
       ...extraHeaders,
     };
-    if (payload && !raw) headers["content-type"] = "application/json";
-    if (payload) headers["content-length"] = String(payload.length);
     if (creds.token) headers.authorization = `Bearer ${creds.token}`;
     if (creds.cookie) headers.cookie = creds.cookie;
     if (creds.csrf) headers["x-csrf-token"] = creds.csrf;
     const pinned = creds.caFingerprint;
     return new Promise((resolve, reject) => {
-      const onResponse = (res: http.IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const buf = Buffer.concat(chunks);
-          const type = String(res.headers["content-type"] ?? "");
-          let parsed: unknown = buf;
-          if (type.includes("json") && buf.length) {
-            try {
-              parsed = JSON.parse(buf.toString("utf8"));
-            } catch {
-              parsed = buf.toString("utf8");
-            }
-          }
-          resolve({ status: res.statusCode ?? 0, body: parsed as T, headers: res.headers });
-        });
-      };
       const fail = (e: NodeJS.ErrnoException) => {
         const hint =
           e.code === "ECONNREFUSED"
@@ -149,11 +133,11 @@ export function createApiClient(creds: {
               : undefined;
         reject(new CliError(`Cannot reach ${base.origin}: ${e.message}`, EXIT.unavailable, hint));
       };
-      const send = (req: http.ClientRequest) => {
-        req.on("timeout", () => req.destroy(new Error("the server did not answer within 60 s")));
-        req.on("error", fail);
-        if (payload) req.write(payload);
-        req.end();
+      const ready = (req: http.ClientRequest) => {
+        req.on("timeout", () =>
+          req.destroy(new Error(`the server did not answer within ${Math.round(timeoutMs / 1000)} s`)),
+        );
+        resolve(req);
       };
       const opts = {
         host: u.hostname,
@@ -161,10 +145,10 @@ export function createApiClient(creds: {
         path: `${u.pathname}${u.search}`,
         method,
         headers,
-        timeout: 60_000,
+        timeout: timeoutMs,
       };
       if (!pinned) {
-        send(https.request(opts, onResponse));
+        ready(https.request(opts, onResponse).once("error", fail));
         return;
       }
       // A pinned (self-signed) server: Node skips checkServerIdentity when the chain does not verify,
@@ -186,14 +170,61 @@ export function createApiClient(creds: {
           return;
         }
         socket.removeListener("error", fail);
-        send(http.request({ ...opts, createConnection: () => socket }, onResponse));
+        ready(http.request({ ...opts, createConnection: () => socket }, onResponse).once("error", fail));
       });
     });
   }
-  return { request, base };
+
+  function request<T = unknown>(
+    method: string,
+    urlPath: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+    raw?: Buffer,
+  ): Promise<ApiResponse<T>> {
+    const payload = raw ?? (body === undefined ? undefined : Buffer.from(JSON.stringify(body)));
+    const headers: Record<string, string> = { ...extraHeaders };
+    if (payload && !raw) headers["content-type"] = "application/json";
+    if (payload) headers["content-length"] = String(payload.length);
+    return new Promise((resolve, reject) => {
+      const onResponse = (res: http.IncomingMessage) => {
+        readResponse<T>(res).then(resolve, reject);
+      };
+      open(method, urlPath, headers, onResponse).then((req) => {
+        req.on("error", (e: NodeJS.ErrnoException) =>
+          reject(new CliError(`Cannot reach ${base.origin}: ${e.message}`, EXIT.unavailable)),
+        );
+        if (payload) req.write(payload);
+        req.end();
+      }, reject);
+    });
+  }
+  return { request, open, base };
 }
 
 export type ApiClient = ReturnType<typeof createApiClient>;
+
+/** Reads a whole (small) response: JSON bodies parsed, anything else as bytes. */
+export function readResponse<T = unknown>(res: http.IncomingMessage): Promise<ApiResponse<T>> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on("data", (c: Buffer) => chunks.push(c));
+    res.on("error", reject);
+    res.on("end", () => {
+      const buf = Buffer.concat(chunks);
+      const type = String(res.headers["content-type"] ?? "");
+      let parsed: unknown = buf;
+      if (type.includes("json") && buf.length) {
+        try {
+          parsed = JSON.parse(buf.toString("utf8"));
+        } catch {
+          parsed = buf.toString("utf8");
+        }
+      }
+      resolve({ status: res.statusCode ?? 0, body: parsed as T, headers: res.headers });
+    });
+  });
+}
 
 /** Turns a problem+json answer into a CLI error with the right exit code. */
 export function failOnProblem(res: ApiResponse): void {

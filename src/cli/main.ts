@@ -1,19 +1,22 @@
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
 import { registerHooksCommands } from "../ingest/index.ts";
 import { registerPolicyCommands } from "../policy/index.ts";
 import { registerScanFilesCommands } from "../scan-files/index.ts";
 import { registerScanTlsCommands } from "../scan-tls/index.ts";
+import { registerAccessCommands, registerSshCommands } from "./access.cli.ts";
 import { registerAuditCommands } from "./audit.cli.ts";
 import { registerGateCommands } from "./gate.cli.ts";
+import { registerKeysCommands } from "./keys.cli.ts";
 import { registerLoginCommands } from "./login.cli.ts";
-import { CliError, EXIT } from "./output.ts";
 import { registerDeveloperCommands, registerPeopleCommands } from "./people.cli.ts";
 import {
   registerAgreementCommands,
   registerTrainingCommands,
   registerVettingCommands,
 } from "./records.cli.ts";
+import { runProgram } from "./run.ts";
 import { registerServerCommands } from "./server.cli.ts";
+import { registerShareCommands } from "./shares.cli.ts";
 
 /** The `warden` command: server and offline admin commands here; API commands talk to a server. */
 export function buildProgram(): Command {
@@ -31,7 +34,11 @@ export function buildProgram(): Command {
   registerTrainingCommands(program);
   registerGateCommands(program);
   registerAuditCommands(program);
+  registerShareCommands(program);
   registerPolicyCommands(program);
+  registerKeysCommands(program);
+  registerAccessCommands(program);
+  registerSshCommands(program);
   const scan = program
     .command("scan")
     .description("Scanners: TLS and plaintext endpoints; secrets in files and repositories");
@@ -46,22 +53,5 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv = process.argv): Promise<number> {
-  const program = buildProgram();
-  try {
-    await program.parseAsync(argv);
-    return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.exitCode === 0)
-        return EXIT.ok;
-      return EXIT.usage;
-    }
-    if (e instanceof CliError) {
-      process.stderr.write(`error: ${e.message}\n`);
-      if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
-      return e.exitCode;
-    }
-    process.stderr.write(`error: ${(e as Error).message ?? String(e)}\n`);
-    return EXIT.failure;
-  }
+  return runProgram(buildProgram(), argv);
 }

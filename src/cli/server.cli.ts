@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { openApp, serve } from "../boot.ts";
 import { ConfigError, loadConfig } from "../core/config.ts";
+import { isAppError } from "../core/errors.ts";
 import { StoreTooNewError } from "../store/migrate.ts";
 import { CliError, EXIT } from "./output.ts";
 
@@ -16,7 +17,20 @@ function config() {
 
 function storeErrors(e: unknown): never {
   if (e instanceof StoreTooNewError) throw new CliError(e.message, EXIT.failure);
+  // e.g. the store's data keys need a master key this server was not given
+  if (isAppError(e)) throw new CliError(e.message, EXIT.failure);
   const msg = (e as Error).message ?? String(e);
+  if (
+    /does not support SSL|certificate|self.signed|unable to verify|does not match|sslrootcert|sslcert|sslkey|sslmode/i.test(
+      msg,
+    )
+  ) {
+    throw new CliError(
+      `Cannot open the store over TLS: ${msg}`,
+      EXIT.unavailable,
+      "Check sslmode and sslrootcert in WARDEN_DATABASE_URL (see docs/encryption.md)",
+    );
+  }
   if (/ECONNREFUSED|ENOTFOUND|password authentication|does not exist/.test(msg)) {
     throw new CliError(
       `Cannot open the store: ${msg}`,

@@ -105,11 +105,12 @@ export function eventLogRoutes(deps: {
         async (req) => {
           const f = filterOf(req.query);
           if (req.query.beforeIndex !== undefined) f.beforeIndex = req.query.beforeIndex;
-          const items = await service.search(f, req.query.limit);
+          const items = await service.search(f, req.query.limit, req.query.order);
           const last = items.at(-1);
           return {
             items: items.map(presentSummary),
-            nextBeforeIndex: items.length === req.query.limit && last ? last.index : null,
+            nextBeforeIndex:
+              req.query.order === "log" && items.length === req.query.limit && last ? last.index : null,
           };
         },
       );

@@ -27,6 +27,8 @@ export const searchQuery = z
   .object({
     ...eventFilterQuery,
     beforeIndex: z.coerce.number().int().min(0).optional(),
+    /** `log`: newest appended first, pages with beforeIndex. `time`: by when it happened (timelines). */
+    order: z.enum(["log", "time"]).default("log"),
     limit: z.coerce.number().int().min(1).max(500).default(50),
   })
   .strict();

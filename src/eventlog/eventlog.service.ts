@@ -3,7 +3,7 @@
  * and everything an auditor needs: signed checkpoints, tlog-tiles, inclusion and consistency proofs,
  * tlog-proof receipts, tiles export and full verification of the store.
  */
-import { hostname } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import type { Clock } from "../core/clock.ts";
 import { AppError, notFound } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
@@ -12,6 +12,7 @@ import type { OcsfEvent } from "../ingest/index.ts";
 import type { Store } from "../store/store.ts";
 import {
   createTlog,
+  createWorkerHasher,
   type EntrySource,
   hashLeaf,
   openCheckpoint,
@@ -33,6 +34,8 @@ import {
 } from "./eventlog.repo.ts";
 
 const encoder = new TextEncoder();
+/** Logs at least this large are verified with hashing worker threads. */
+const WORKER_THRESHOLD = 200_000;
 
 export interface EventSummary {
   id: string;
@@ -160,8 +163,12 @@ export function createEventLogService(deps: EventLogServiceDeps) {
   }
   const tlog = async () => (await log()).tlog;
 
-  async function search(f: EventFilter, limit: number): Promise<EventSummary[]> {
-    return (await searchRows(store, f, limit)).map(summaryOf);
+  async function search(
+    f: EventFilter,
+    limit: number,
+    order: "log" | "time" = "log",
+  ): Promise<EventSummary[]> {
+    return (await searchRows(store, f, limit, order === "time" ? "time" : "desc")).map(summaryOf);
   }
 
   async function get(id: string): Promise<EventDetail> {
@@ -250,10 +257,20 @@ export function createEventLogService(deps: EventLogServiceDeps) {
   ): Promise<VerifyOutcome> {
     const t = await tlog();
     const head = await t.head();
-    const report: VerifyReport = await t.verifyAgainstStore({
-      trusted: opts.trusted ?? [],
-      onProgress: (done) => opts.onProgress?.(done, head.size),
-    });
+    // Big logs hash on one worker thread per core while this thread reads the store.
+    const threads = availableParallelism();
+    const hasher =
+      head.size >= WORKER_THRESHOLD && threads > 1 ? await createWorkerHasher(threads) : undefined;
+    let report: VerifyReport;
+    try {
+      report = await t.verifyAgainstStore({
+        trusted: opts.trusted ?? [],
+        onProgress: (done) => opts.onProgress?.(done, head.size),
+        ...(hasher ? { hasher } : {}),
+      });
+    } finally {
+      await hasher?.close();
+    }
     const problems = report.problems.map((p) => p.message);
     let firstBad: VerifyOutcome["firstBad"];
     if (report.firstBadIndex !== undefined) {

@@ -15,11 +15,15 @@ export interface DeveloperFacts {
   trainings: GateFacts["trainings"];
 }
 
-export async function loadFacts(q: SqlClient, developerId?: string): Promise<DeveloperFacts[]> {
+/** For one developer (an id), a set of developers (a list of ids: one set query each), or everyone. */
+export async function loadFacts(q: SqlClient, developerId?: string | string[]): Promise<DeveloperFacts[]> {
   const one = developerId !== undefined;
+  const many = Array.isArray(developerId);
+  if (many && developerId.length === 0) return [];
   const p = one ? [developerId] : [];
-  const devFilter = one ? "where d.id = $1" : "";
-  const by = (col: string) => (one ? `where ${col} = $1` : "");
+  const match = many ? "= any($1::uuid[])" : "= $1";
+  const devFilter = one ? `where d.id ${match}` : "";
+  const by = (col: string) => (one ? `where ${col} ${match}` : "");
 
   const devs = (
     await q.query<{
@@ -88,7 +92,7 @@ export async function loadFacts(q: SqlClient, developerId?: string): Promise<Dev
   ).rows;
   const refs = (
     await q.query<{ developer_id: string; n: number }>(
-      `select developer_id, count(*)::int8 as n from vetting_references where verified_at is not null ${one ? "and developer_id = $1" : ""} group by developer_id`,
+      `select developer_id, count(*)::int8 as n from vetting_references where verified_at is not null ${one ? `and developer_id ${match}` : ""} group by developer_id`,
       p,
     )
   ).rows;

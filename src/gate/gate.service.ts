@@ -2,7 +2,7 @@ import type { AuditService } from "../audit/index.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Ctx } from "../core/context.ts";
 import { notFound } from "../core/errors.ts";
-import type { Store } from "../store/store.ts";
+import type { SqlClient, Store } from "../store/store.ts";
 import { dayOf, type Eligibility, eligibility, type GateEngagement } from "./eligibility.ts";
 import { counts, type DeveloperFacts, expiringAgreements, loadFacts } from "./gate.repo.ts";
 import { defaultRequirements, type GateRequirements, requirementsSchema } from "./requirements.ts";
@@ -70,9 +70,9 @@ export function evaluateDeveloper(f: DeveloperFacts, req: GateRequirements, at: 
 export function createGateService(deps: { store: Store; clock: Clock; audit: AuditService }) {
   const { store, clock, audit } = deps;
 
-  async function requirements(): Promise<GateRequirements> {
+  async function requirements(q: SqlClient = store): Promise<GateRequirements> {
     const row = (
-      await store.query<{ value: unknown }>("select value from settings where key = $1", [SETTINGS_KEY])
+      await q.query<{ value: unknown }>("select value from settings where key = $1", [SETTINGS_KEY])
     ).rows[0];
     if (!row) return defaultRequirements;
     const parsed = requirementsSchema.safeParse(row.value);
@@ -113,6 +113,32 @@ export function createGateService(deps: { store: Store; clock: Clock; audit: Aud
     const engagement = facts?.engagements.find((e) => e.id === engagementId);
     if (!facts || !engagement) throw notFound("engagement");
     return eligibility({ ...facts, engagement }, await requirements(), at);
+  }
+
+  /**
+   * The gate for many (developer, engagement) pairs at once, in a fixed handful of set queries however
+   * many pairs (the access sweep re-checks every live grant this way). A null engagement is judged as
+   * "no engagement". Keyed `${developerId}:${engagementId ?? ""}`; unknown developers are left out.
+   * Pass the caller's transaction as `q` when there is one.
+   */
+  async function checkMany(
+    pairs: { developerId: string; engagementId: string | null }[],
+    at = clock.now(),
+    q: SqlClient = store,
+  ): Promise<Map<string, Eligibility>> {
+    const req = await requirements(q);
+    const ids = [...new Set(pairs.map((p) => p.developerId))];
+    const facts = new Map((await loadFacts(q, ids)).map((f) => [f.developer.id, f]));
+    const out = new Map<string, Eligibility>();
+    for (const { developerId, engagementId } of pairs) {
+      const key = `${developerId}:${engagementId ?? ""}`;
+      if (out.has(key)) continue;
+      const f = facts.get(developerId);
+      if (!f) continue;
+      const engagement = engagementId ? (f.engagements.find((e) => e.id === engagementId) ?? null) : null;
+      out.set(key, eligibility({ ...f, engagement }, req, at));
+    }
+    return out;
   }
 
   async function all(at = clock.now()): Promise<DeveloperEligibility[]> {
@@ -164,7 +190,7 @@ export function createGateService(deps: { store: Store; clock: Clock; audit: Aud
     };
   }
 
-  return { requirements, setRequirements, forDeveloper, check, all, dashboard };
+  return { requirements, setRequirements, forDeveloper, check, checkMany, all, dashboard };
 }
 
 export type GateService = ReturnType<typeof createGateService>;

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import path from "node:path";
+import type tls from "node:tls";
 import { fileURLToPath } from "node:url";
 import cookie from "@fastify/cookie";
 import helmet from "@fastify/helmet";
@@ -28,8 +29,10 @@ import type { Ctx } from "../core/context.ts";
 import { AppError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import { type AuthState, enforceAccess } from "./guard.ts";
+import { acceptPlaintextOnTlsPort } from "./plaintext-redirect.ts";
 import { errorHandler, notFoundHandler } from "./problem.ts";
 import "./route-access.ts";
+import { HSTS_MAX_AGE_SECONDS, serverTlsOptions } from "./tls-policy.ts";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -71,13 +74,25 @@ export async function createHttpServer(app: App, opts: HttpOptions): Promise<Fas
   const { config } = app.deps;
   const server = Fastify({
     loggerInstance: opts.logger,
-    ...(opts.https ? { https: { ...opts.https, minVersion: "TLSv1.2" as const } } : {}),
+    ...(opts.https ? { https: { ...opts.https, ...serverTlsOptions() } } : {}),
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>();
+
+  if (opts.https) {
+    // `http://` to the HTTPS port gets a redirect (see plaintext-redirect.ts).
+    acceptPlaintextOnTlsPort(server.server as unknown as tls.Server, () => {
+      const addr = server.server.address();
+      return {
+        publicUrl: config.publicUrl,
+        httpsPort: typeof addr === "object" && addr ? addr.port : config.port,
+        defaultHost: config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host,
+      };
+    });
+  }
 
   server.setValidatorCompiler(validatorCompiler);
   server.setSerializerCompiler(serializerCompiler);
@@ -95,7 +110,7 @@ export async function createHttpServer(app: App, opts: HttpOptions): Promise<Fas
         formAction: ["'self'"],
       },
     },
-    hsts: { maxAge: 31536000, includeSubDomains: true },
+    hsts: { maxAge: HSTS_MAX_AGE_SECONDS, includeSubDomains: true },
     referrerPolicy: { policy: "no-referrer" },
   });
   await server.register(cookie);

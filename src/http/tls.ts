@@ -33,7 +33,8 @@ const pem = (label: string, der: ArrayBuffer) =>
 export const sha256Fingerprint = (certPem: string) => new X509Certificate(certPem).fingerprint256; // "AB:CD:..." as browsers show it
 
 /**
- * HTTPS by default: the configured certificate, or one generated once (ECDSA P-256, 397 days, for
+ * HTTPS by default: the configured certificate, or one generated once (ECDSA P-256, valid 365 days —
+ * Mozilla's intermediate profile wants at most 366 — for
  * localhost and the bind host) and reused from the data directory on every later start.
  */
 export async function loadOrCreateTls(opts: {
@@ -76,7 +77,7 @@ export async function loadOrCreateTls(opts: {
       .replace(/^[89a-f]/, "1"),
     name: "CN=Warden (self-signed)",
     notBefore: new Date(opts.now.getTime() - 60_000),
-    notAfter: new Date(opts.now.getTime() + 397 * 86400_000),
+    notAfter: new Date(opts.now.getTime() + 365 * 86400_000 - 60_000),
     signingAlgorithm: alg,
     keys,
     extensions: [

@@ -3,6 +3,7 @@ import type { AuditService } from "../audit/index.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Ctx } from "../core/context.ts";
 import { conflict, forbidden, invalidField, notFound } from "../core/errors.ts";
+import { isUuid } from "../core/schemas.ts";
 import type { Page } from "../http/pagination.ts";
 import type { SqlClient, Store } from "../store/store.ts";
 import { parseSshPublicKey, type SshPublicKey } from "./developers.keys.ts";
@@ -220,7 +221,14 @@ export function createDevelopersService(deps: { store: Store; clock: Clock; audi
     }));
   }
 
-  return { create, get, update, list, remove, getSelf, updateSelf, selfId, identity, profiles };
+  /** Used by other features: a developer's id from their id or email, or undefined. */
+  async function findId(idOrEmail: string): Promise<string | undefined> {
+    const v = idOrEmail.trim();
+    if (isUuid(v)) return (await repo.byId(store, v))?.id;
+    return repo.idByEmail(store, v);
+  }
+
+  return { create, get, update, list, remove, getSelf, updateSelf, selfId, identity, profiles, findId };
 }
 
 export type DevelopersService = ReturnType<typeof createDevelopersService>;

@@ -51,6 +51,14 @@ export interface PolicyEngine {
   /** Decides one request with the running policy set. Invalid input is a `validation_failed` AppError. */
   decide(request: DecisionRequestInput): Decision;
   /**
+   * Decides many requests (a sweep over every live grant), evaluating each distinct input once. When
+   * no policy names a developer, resource or vendor by id, a decision depends only on attributes and
+   * context, so requests that differ only in their ids share one evaluation.
+   */
+  decideMany(requests: readonly DecisionRequestInput[]): Decision[];
+  /** Whether the running set names no developer, resource or vendor by id (see decideMany). */
+  readonly idFree: boolean;
+  /**
    * Validates `text` and, only when valid, makes it the running set. Returns the validation either way,
    * so the running set never becomes an invalid one.
    */
@@ -243,6 +251,40 @@ function enumValue(type: string, id: string) {
   return { __entity: entityUid(type, id) };
 }
 
+const ID_BEARING = /(^|::)(Developer|Resource|Vendor)$/;
+
+/** Whether a policy (Cedar JSON) mentions a developer, resource or vendor entity literal. */
+function mentionsEntityIds(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(mentionsEntityIds);
+  if (!node || typeof node !== "object") return false;
+  const o = node as Record<string, unknown>;
+  if (typeof o.type === "string" && typeof o.id === "string" && ID_BEARING.test(o.type)) return true;
+  return Object.values(o).some(mentionsEntityIds);
+}
+
+const sorted = (l: readonly string[]) => [...l].sort();
+
+/** What an id-free policy set can see of a request: everything but the ids (sets in canonical order). */
+function attributeKey(r: DecisionRequest): string {
+  return JSON.stringify([
+    r.action,
+    r.level,
+    sorted(r.developer.roles),
+    r.developer.external,
+    r.developer.eligibility.eligible,
+    sorted(r.developer.eligibility.reasons),
+    r.resource.kind,
+    r.resource.environment,
+    r.resource.dataClass,
+    sorted(r.resource.owners),
+    r.resource.breakGlass,
+    r.context.approvals,
+    sorted(r.context.approverRoles),
+    r.context.breakGlass,
+    r.context.inEngagementScope,
+  ]);
+}
+
 /** The two or three entities and the context of one request: all Cedar needs, nothing more. */
 export function toCedarCall(request: DecisionRequest) {
   const { developer, resource, context } = request;
@@ -311,6 +353,7 @@ function buildEngine(setId: string, policyText: string): PolicyEngine {
   ensureSchemaPrepared();
   let text = "";
   let policyIds: string[] = [];
+  let idFree = false;
 
   const install = (candidate: string): PolicyValidation => {
     const { validation, split } = check(candidate);
@@ -322,7 +365,42 @@ function buildEngine(setId: string, policyText: string): PolicyEngine {
     }
     text = candidate;
     policyIds = validation.policyIds;
+    idFree = [...split.byId.values()].every((policy) => {
+      const json = cedar.policyToJson(policy);
+      return json.type === "success" && !mentionsEntityIds(json.json);
+    });
     return validation;
+  };
+
+  const evaluate = (request: DecisionRequest): Decision => {
+    const call = toCedarCall(request);
+    const answer = cedar.statefulIsAuthorized({
+      ...call,
+      preparsedPolicySetId: setId,
+      preparsedSchemaName: schemaName,
+      validateRequest: true,
+    });
+    if (answer.type !== "success") {
+      // Fail closed: a request Cedar cannot evaluate is denied, with Cedar's reasons.
+      return {
+        decision: "deny",
+        allowed: false,
+        policies: [],
+        errors: answer.errors.map((e) => ({ policyId: "", message: e.message })),
+      };
+    }
+    const { decision, diagnostics } = answer.response;
+    // Cedar reports the deciding policies as a set; name them in source order, the same every time.
+    const order = (id: string) => {
+      const i = policyIds.indexOf(id);
+      return i < 0 ? policyIds.length : i;
+    };
+    return {
+      decision,
+      allowed: decision === "allow",
+      policies: [...diagnostics.reason].sort((a, b) => order(a) - order(b)),
+      errors: diagnostics.errors.map((e) => ({ policyId: e.policyId, message: e.error.message })),
+    };
   };
 
   const initial = install(policyText);
@@ -342,31 +420,24 @@ function buildEngine(setId: string, policyText: string): PolicyEngine {
     get policyIds() {
       return policyIds;
     },
+    get idFree() {
+      return idFree;
+    },
     decide(input) {
-      const request = parseDecisionRequest(input);
-      const call = toCedarCall(request);
-      const answer = cedar.statefulIsAuthorized({
-        ...call,
-        preparsedPolicySetId: setId,
-        preparsedSchemaName: schemaName,
-        validateRequest: true,
+      return evaluate(parseDecisionRequest(input));
+    },
+    decideMany(inputs) {
+      const memo = new Map<string, Decision>();
+      return inputs.map((input) => {
+        const request = parseDecisionRequest(input);
+        const key = idFree ? attributeKey(request) : JSON.stringify(request);
+        let decision = memo.get(key);
+        if (!decision) {
+          decision = evaluate(request);
+          memo.set(key, decision);
+        }
+        return decision;
       });
-      if (answer.type !== "success") {
-        // Fail closed: a request Cedar cannot evaluate is denied, with Cedar's reasons.
-        return {
-          decision: "deny",
-          allowed: false,
-          policies: [],
-          errors: answer.errors.map((e) => ({ policyId: "", message: e.message })),
-        };
-      }
-      const { decision, diagnostics } = answer.response;
-      return {
-        decision,
-        allowed: decision === "allow",
-        policies: diagnostics.reason,
-        errors: diagnostics.errors.map((e) => ({ policyId: e.policyId, message: e.error.message })),
-      };
     },
     replace: install,
   };

@@ -417,6 +417,44 @@ describe("a policy engine", () => {
   });
 });
 
+describe("deciding many requests at once", () => {
+  const many: DecisionRequestInput[] = [
+    { action: "provision", level: "read", developer: backend, resource: stagingDb, context: owner },
+    {
+      action: "provision",
+      level: "read",
+      developer: { ...backend, id: "dev-9" },
+      resource: stagingDb,
+      context: owner,
+    },
+    { action: "provision", level: "read", developer: frontend, resource: stagingDb, context: owner },
+    { action: "provision", level: "read", developer: ineligible, resource: stagingRepo, context: owner },
+    {
+      action: "provision",
+      level: "write",
+      developer: backend,
+      resource: prodDb,
+      context: { ...owner, ...inScope },
+    },
+  ];
+
+  it("answers exactly as one decision at a time would, in order", () => {
+    const engine = createPolicyEngine();
+    expect(engine.idFree).toBe(true);
+    expect(engine.decideMany(many)).toEqual(many.map((r) => engine.decide(r)));
+  });
+
+  it("tells developers apart when a policy names one by id", () => {
+    const engine = createPolicyEngine({
+      policyText: `${defaultPolicyText}\n@id("not-dev-9") forbid (principal == Warden::Developer::"dev-9", action, resource);`,
+    });
+    expect(engine.idFree).toBe(false);
+    const [first, second] = engine.decideMany(many.slice(0, 2));
+    expect(first).toMatchObject({ decision: "allow" });
+    expect(second).toMatchObject({ decision: "deny", policies: ["not-dev-9"] });
+  });
+});
+
 describe("testPolicies", () => {
   it("reports each sample's decision and whether it met its expectation", () => {
     const report = testPolicies(defaultPolicyText, [

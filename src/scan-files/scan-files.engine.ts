@@ -1,4 +1,5 @@
 import { KNOWN_EXAMPLES, looksLikePlaceholder, shannonEntropy } from "./scan-files.checks.ts";
+import { buildKeywordAutomaton } from "./scan-files.prefilter.ts";
 import type { SecretRule } from "./scan-files.rules.ts";
 
 /** A secret found in a piece of text, by character offsets into that text. */
@@ -11,27 +12,39 @@ export interface TextMatch {
   entropy: number;
 }
 
+/**
+ * An allowlist (gitleaks semantics): with `condition` OR a finding is allowed when any criterion given
+ * holds, with AND when every criterion given holds. `regexes` are tried on the secret, the whole match
+ * or the whole line (`regexTarget`).
+ */
 export interface CompiledAllowlist {
   description?: string;
-  /** Secrets matching any of these are not findings. */
+  condition: "OR" | "AND";
+  regexTarget: "secret" | "match" | "line";
   regexes: RegExp[];
-  /** Secrets containing any of these (lower case) are not findings. */
+  /** Secrets containing any of these (lower case). */
   stopwords: string[];
-  /** Files whose path matches any of these are not scanned. */
+  /** File paths. */
   paths: RegExp[];
-  /** Exact secrets that are not findings. */
+  /** Commit SHAs (history scans). */
+  commits: string[];
+  /** Exact secrets (warden extension). */
   values: Set<string>;
   /** Limit to these rule ids (empty: all rules). */
   ruleIds: string[];
 }
 
+/** An allowlist that holds for whole files, whatever their content: paths alone, or paths or anything. */
+export const allowsWholeFiles = (a: CompiledAllowlist): boolean =>
+  a.paths.length > 0 &&
+  (a.condition === "OR" ||
+    (a.regexes.length === 0 && a.stopwords.length === 0 && a.commits.length === 0 && a.values.size === 0));
+
 export interface Matcher {
   rules: SecretRule[];
-  /** Finds secrets in `text`; `path` picks path-dependent behaviour (lockfiles). */
-  scan(text: string, path: string): TextMatch[];
+  /** Finds secrets in `text`; `path` picks path-dependent behaviour (lockfiles), `commit` is for allowlists. */
+  scan(text: string, path: string, commit?: string): TextMatch[];
 }
-
-const ESCAPE = /[.*+?^${}()|[\]\\]/g;
 
 /** Same-line markers (the ones gitleaks, secretlint and detect-secrets users already write are honoured). */
 const INLINE_IGNORE =
@@ -46,49 +59,86 @@ const BEFORE = 512;
 const AFTER = 4096;
 const MULTILINE_AFTER = 17_000;
 
+/**
+ * Adds [ws, we) to a sorted list of disjoint windows (flat [start, end, start, end…]), merging
+ * overlaps. Hits arrive in order of their keyword's end, so a window nearly always goes last.
+ */
+function addWindow(w: number[], ws: number, we: number): void {
+  let i = w.length;
+  if (ws > w[i - 1]!) {
+    w.push(ws, we);
+    return;
+  }
+  // Walk back to the first window that ends at or after ws, then merge every window [ws, we) touches.
+  while (i >= 2 && w[i - 1]! >= ws) i -= 2;
+  let j = i;
+  let s = ws;
+  let e = we;
+  while (j < w.length && w[j]! <= e) {
+    s = Math.min(s, w[j]!);
+    e = Math.max(e, w[j + 1]!);
+    j += 2;
+  }
+  w.splice(i, j - i, s, e);
+}
+
 export function createMatcher(rules: SecretRule[], allowlists: CompiledAllowlist[] = []): Matcher {
   const byKeyword = new Map<string, number[]>();
   const alwaysRun: number[] = [];
   rules.forEach((rule, i) => {
     if (rule.keywords.length === 0) alwaysRun.push(i);
-    for (const k of new Set(rule.keywords)) {
+    for (const k of new Set(rule.keywords.map((k) => k.toLowerCase()))) {
       const list = byKeyword.get(k) ?? [];
       list.push(i);
       byKeyword.set(k, list);
     }
   });
-  // One alternation of every keyword, longest first: a single pass over the text finds all candidates.
-  const keywords = [...byKeyword.keys()].sort((a, b) => b.length - a.length);
-  // The alternation reports one keyword per position, the longest: "password=" hides "passw". So a hit
-  // stands for every keyword that is a prefix of it; keywords starting later are found by resuming at p+1.
-  const candidates = new Map<string, number[]>();
-  for (const k of keywords) {
-    const set = new Set<number>();
-    for (const other of keywords)
-      if (k.startsWith(other)) for (const ri of byKeyword.get(other)!) set.add(ri);
-    candidates.set(
-      k,
-      [...set].sort((a, b) => a - b),
-    );
-  }
-  const prefilter = keywords.length
-    ? new RegExp(keywords.map((k) => k.replace(ESCAPE, "\\$&")).join("|"), "gi")
-    : null;
+  // One pass of the keyword automaton over the text finds every keyword occurrence; each selects the
+  // rules that listed that keyword, and only those rules' patterns run, in windows around the hits.
+  const automaton = buildKeywordAutomaton([...byKeyword.keys()]);
+  const rulesOf = automaton.keywords.map((k) => byKeyword.get(k)!);
+  const windowsOf: (number[] | null)[] = rules.map(() => null);
   const globals = rules.map(
     (r) => new RegExp(r.regex.source, r.regex.flags.includes("g") ? r.regex.flags : `${r.regex.flags}g`),
   );
   const globalAllow = allowlists.filter((a) => a.ruleIds.length === 0);
   const ruleAllow = rules.map((r) => allowlists.filter((a) => a.ruleIds.includes(r.id)));
 
-  function allowed(secret: string, lists: CompiledAllowlist[], path: string): boolean {
+  /** Whether an allowlist lets this match pass; the line is cut out only when a list asks for it. */
+  function allowed(
+    lists: CompiledAllowlist[],
+    secret: string,
+    match: string,
+    text: string,
+    start: number,
+    path: string,
+    commit: string | undefined,
+  ): boolean {
     for (const a of lists) {
-      for (const re of a.paths) if (re.test(path)) return true;
-      if (a.values.has(secret)) return true;
-      for (const re of a.regexes) if (re.test(secret)) return true;
+      let any = false;
+      let all = true;
+      const criterion = (holds: boolean) => {
+        any ||= holds;
+        all &&= holds;
+      };
+      if (a.commits.length) criterion(commit !== undefined && a.commits.includes(commit));
+      if (a.paths.length) criterion(a.paths.some((re) => re.test(path)));
+      if (a.values.size) criterion(a.values.has(secret));
+      if (a.regexes.length) {
+        let target = secret;
+        if (a.regexTarget === "match") target = match;
+        else if (a.regexTarget === "line") {
+          const ls = text.lastIndexOf("\n", start - 1) + 1;
+          const le = text.indexOf("\n", start);
+          target = text.slice(ls, le < 0 ? text.length : le);
+        }
+        criterion(a.regexes.some((re) => re.test(target)));
+      }
       if (a.stopwords.length) {
         const lower = secret.toLowerCase();
-        for (const w of a.stopwords) if (lower.includes(w)) return true;
+        criterion(a.stopwords.some((w) => lower.includes(w)));
       }
+      if (a.condition === "AND" ? any && all : any) return true;
     }
     return false;
   }
@@ -107,51 +157,48 @@ export function createMatcher(rules: SecretRule[], allowlists: CompiledAllowlist
 
   return {
     rules,
-    scan(text: string, path: string): TextMatch[] {
+    scan(text: string, path: string, commit?: string): TextMatch[] {
       const isLockfile = LOCKFILE.test(path);
-      // rule index -> merged windows [start, end) in which its pattern is run
-      const windows = new Map<number, number[]>();
-      const addWindow = (ri: number, ws: number, we: number) => {
-        const w = windows.get(ri);
+      // Per rule, the merged windows [start, end) in which its pattern runs (arrays reused across calls).
+      const touched: number[] = [];
+      const windowsFor = (ri: number): number[] => {
+        let w = windowsOf[ri];
         if (!w) {
-          windows.set(ri, [ws, we]);
-          return;
+          w = windowsOf[ri] = [];
+          touched.push(ri);
         }
-        const lastEnd = w[w.length - 1]!;
-        if (ws <= lastEnd) w[w.length - 1] = Math.max(lastEnd, we);
-        else w.push(ws, we);
+        return w;
       };
-      for (const ri of alwaysRun) addWindow(ri, 0, text.length);
-      if (prefilter) {
-        prefilter.lastIndex = 0;
-        let lineStartCache = -1;
-        let lineEndCache = -1;
-        for (let m = prefilter.exec(text); m !== null; m = prefilter.exec(text)) {
-          const p = m.index;
-          prefilter.lastIndex = p + 1;
-          const list = candidates.get(m[0].toLowerCase());
-          if (!list) continue;
-          if (p >= lineEndCache) {
-            lineStartCache = text.lastIndexOf("\n", p) + 1;
-            const e = text.indexOf("\n", p);
-            lineEndCache = e < 0 ? text.length : e;
-          }
-          for (const ri of list) {
-            const rule = rules[ri]!;
-            if (rule.multiline)
-              addWindow(ri, Math.max(0, p - 64), Math.min(text.length, p + MULTILINE_AFTER));
-            else addWindow(ri, Math.max(lineStartCache, p - BEFORE), Math.min(lineEndCache, p + AFTER));
-          }
+      for (const ri of alwaysRun) windowsFor(ri).push(0, text.length);
+      const n = automaton.scan(text, 0, text.length);
+      const hits = automaton.hits();
+      let lineStart = -1;
+      let lineEnd = -1;
+      for (let h = 0; h < n; h++) {
+        const p = hits[2 * h]!;
+        if (p < lineStart || p >= lineEnd) {
+          lineStart = text.lastIndexOf("\n", p) + 1;
+          const e = text.indexOf("\n", p);
+          lineEnd = e < 0 ? text.length : e;
+        }
+        for (const ri of rulesOf[hits[2 * h + 1]!]!) {
+          const w = windowsFor(ri);
+          if (rules[ri]!.multiline)
+            addWindow(w, Math.max(0, p - 64), Math.min(text.length, p + MULTILINE_AFTER));
+          else addWindow(w, Math.max(lineStart, p - BEFORE), Math.min(lineEnd, p + AFTER));
         }
       }
       const out: TextMatch[] = [];
-      const order = [...windows.keys()].sort((a, b) => a - b);
-      for (const ri of order) {
+      touched.sort((a, b) => a - b);
+      const windows = touched.map((ri) => windowsOf[ri]!);
+      for (const ri of touched) windowsOf[ri] = null;
+      for (let t = 0; t < touched.length; t++) {
+        const ri = touched[t]!;
+        const w = windows[t]!;
         const rule = rules[ri]!;
         if (rule.generic && isLockfile) continue;
         if (rule.path && !rule.path.test(path)) continue;
         const re = globals[ri]!;
-        const w = windows.get(ri)!;
         for (let i = 0; i < w.length; i += 2) {
           const ws = w[i]!;
           const slice = text.slice(ws, w[i + 1]!);
@@ -174,10 +221,16 @@ export function createMatcher(rules: SecretRule[], allowlists: CompiledAllowlist
               looksLikePlaceholder(rule.repeatsAllowed ? secret.replace(/^A+/, "") : secret)
             )
               continue;
-            const entropy = shannonEntropy(secret.length > 4096 ? secret.slice(0, 4096) : secret);
+            // A format's own filler (X's run of A's) says nothing about the randomness of the rest.
+            const random = rule.repeatsAllowed ? secret.replace(/^A+/, "") : secret;
+            const entropy = shannonEntropy(random.length > 4096 ? random.slice(0, 4096) : random);
             if (rule.entropy !== undefined && entropy < rule.entropy) continue;
             if (rule.validate && !rule.validate(secret, m)) continue;
-            if (allowed(secret, globalAllow, path) || allowed(secret, ruleAllow[ri]!, path)) continue;
+            if (
+              allowed(globalAllow, secret, m[0], text, start, path, commit) ||
+              allowed(ruleAllow[ri]!, secret, m[0], text, start, path, commit)
+            )
+              continue;
             if (out.some((o) => start < o.end && o.start < end)) continue;
             if (lineIgnored(text, start)) continue;
             out.push({ rule, start, end, secret, entropy });

@@ -67,7 +67,14 @@ export async function* gitAddedText(
   let size = 0;
   const flush = (): TextItem | null => {
     if (!file || lines.length === 0) return null;
-    const item: TextItem = { display: file, text: lines.join("\n"), lines: lineNos, commit };
+    const sha = commits[commit]?.sha;
+    const item: TextItem = {
+      display: file,
+      text: lines.join("\n"),
+      lines: lineNos,
+      commit,
+      ...(sha ? { sha } : {}),
+    };
     lines = [];
     lineNos = [];
     size = 0;

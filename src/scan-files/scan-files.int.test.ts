@@ -203,6 +203,47 @@ describe("scanFiles on a tree", { timeout: 300_000 }, () => {
     expect(report.findings.find((f) => f.ruleId === "acme-token")!.severity).toBe("high");
   });
 
+  it("applies the config in worker threads too (past the first batch, scanned off this thread)", async () => {
+    const dir = join(root, "cfg-threads");
+    mkdirSync(dir, { recursive: true });
+    // 80 files of 20 kB: the first task (64 files, 1.25 MiB) runs here and starts the pool for the rest.
+    for (let i = 0; i < 80; i++)
+      writeFileSync(join(dir, `pad-${String(i).padStart(3, "0")}.txt`), "lorem ipsum dolor\n".repeat(1100));
+    writeFileSync(join(dir, "z-app.txt"), `acme_token = "ACME-7f3k9q2m1x8v"\n`);
+    writeFileSync(
+      join(dir, "warden-scan.toml"),
+      `[[rules]]\nid = "acme-token"\nregex = '''ACME-[a-z0-9]{12}'''\nkeywords = ["acme-"]\n`,
+    );
+    const { report } = await scanFiles({
+      paths: [dir],
+      cwd: root,
+      workers: 2,
+      configPath: join(dir, "warden-scan.toml"),
+    });
+    expect(report.stats.files).toBe(82);
+    expect(report.findings.map((f) => `${f.ruleId} ${f.path}`)).toEqual(["acme-token cfg-threads/z-app.txt"]);
+  });
+
+  it("lists at most 1000 secrets of one file and says the rest was not scanned", async () => {
+    const dir = join(root, "dump");
+    mkdirSync(dir, { recursive: true });
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    const token = (i: number) =>
+      withBase62Crc32(
+        "ghp_",
+        Array.from({ length: 30 }, (_, k) => alphabet[(i * 7 + k * 13 + ((i * k) % 11)) % 62]).join(""),
+      );
+    writeFileSync(
+      join(dir, "tokens.txt"),
+      Array.from({ length: 1200 }, (_, i) => `t${i} = "${token(i)}"`).join("\n"),
+    );
+    const { report } = await scanFiles({ paths: [dir], cwd: root, workers: 0 });
+    expect(report.findings).toHaveLength(1000);
+    expect(report.skipped).toEqual([
+      { path: "dump/tokens.txt", reason: expect.stringMatching(/more than 1000 secrets/) },
+    ]);
+  });
+
   it("rejects an invalid config with a message naming the problem", async () => {
     const bad = join(root, "bad.toml");
     writeFileSync(bad, `[[rules]]\nid = "x"\nregex = '''([a-z'''\n`);

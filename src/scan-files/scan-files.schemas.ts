@@ -15,8 +15,13 @@ const allowlistSchema = z.object({
   /** gitleaks: limit a global allowlist to some rules. */
   targetRules: z.array(z.string().max(200)).max(1000).default([]),
   commits: z.array(z.string().max(64)).max(10_000).default([]),
+  /** What `regexes` are tried on: the secret (default), the rule's whole match, or the whole line. */
   regexTarget: z.enum(["secret", "match", "line"]).optional(),
-  condition: z.string().optional(),
+  /** OR (default): any criterion given allows the finding; AND: all the criteria given must hold. */
+  condition: z
+    .string()
+    .regex(/^(?:and|or|&&|\|\|)$/i, "expected AND or OR")
+    .optional(),
 });
 
 export const configRuleSchema = z.object({

@@ -75,7 +75,36 @@ export function isTextEncrypted(head: string): boolean {
 
 // ── personal data ───────────────────────────────────────────────────────────────────────────────
 
-const EMAIL = /[A-Za-z0-9._%+-]{1,64}@([A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24})\b/g;
+/** The domain of an e-mail address, matched right after its `@`. */
+const EMAIL_DOMAIN = /[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}\b/y;
+const EMAIL_LOCAL = new Uint8Array(128);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
+  EMAIL_LOCAL[c.charCodeAt(0)] = 1;
+
+/**
+ * Every match of /[A-Za-z0-9._%+-]{1,64}@(domain)\b/g, found from each `@` outwards: the regular
+ * expression tries every position of the text and took a quarter of a scan's time on JSON files.
+ * Equivalent because the local part cannot hold `@`: a match ends its local part at the first `@`
+ * after its start, and the leftmost start is the run of local characters before it, at most 64 long.
+ */
+export function* findEmails(text: string): Generator<{ index: number; value: string; domain: string }> {
+  let from = 0;
+  for (let at = text.indexOf("@"); at >= 0; at = text.indexOf("@", at + 1)) {
+    let start = at;
+    while (start > from && at - start < 64) {
+      const c = text.charCodeAt(start - 1);
+      if (c >= 128 || EMAIL_LOCAL[c] === 0) break;
+      start--;
+    }
+    if (start === at) continue;
+    EMAIL_DOMAIN.lastIndex = at + 1;
+    const m = EMAIL_DOMAIN.exec(text);
+    if (!m) continue;
+    from = EMAIL_DOMAIN.lastIndex;
+    yield { index: start, value: text.slice(start, from), domain: m[0] };
+    at = from - 1;
+  }
+}
 const PHONE =
   /(?<![\w+])(?:\+[1-9]\d{0,2}[\s.-]?\(?\d{1,4}\)?(?:[\s.-]?\d{2,4}){2,4}|\(\d{3}\)\s?\d{3}-\d{4})(?![\w])/g;
 const SSN = /(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])/g;
@@ -130,11 +159,10 @@ export function createPiiAnalyser(): PiiAnalyser {
   return {
     feed(text, lineAtStart) {
       if (seen.size >= MAX_DISTINCT) return;
-      for (const m of text.matchAll(EMAIL)) {
-        const domain = m[1]!;
-        if (EXAMPLE_DOMAIN.test(domain) || looksLikePlaceholder(m[0])) continue;
-        if (/^(?:noreply|no-reply|git|user|name|email)@/i.test(m[0])) continue;
-        add("email", m[0].toLowerCase(), text, m.index, lineAtStart);
+      for (const m of findEmails(text)) {
+        if (EXAMPLE_DOMAIN.test(m.domain) || looksLikePlaceholder(m.value)) continue;
+        if (/^(?:noreply|no-reply|git|user|name|email)@/i.test(m.value)) continue;
+        add("email", m.value.toLowerCase(), text, m.index, lineAtStart);
       }
       for (const m of text.matchAll(PHONE)) {
         const digits = m[0].replace(/\D/g, "");
@@ -208,16 +236,37 @@ const ENV_LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/;
 const SECRET_NAME =
   /pass|secret|token|key|credential|auth|dsn|database_url|db_url|conn|private|cert|salt|signing/i;
 
+/** Program source, markup and data formats: `NAME = value` lines there are code, not environment files. */
+const NOT_DOTENV_EXT =
+  /\.(?:[cm]?[jt]sx?|py|rb|go|java|kts?|scala|php|c|h|cc|cpp|hpp|cs|rs|swift|m|lua|pl|dart|exs?|erl|hs|clj|vue|svelte|json|css|scss|less|html?|xml|md)$/i;
+
+/** The first `max` lines of `text`, without end-of-line characters. */
+function firstLines(text: string, max: number): string[] {
+  const out: string[] = [];
+  let from = 0;
+  while (out.length < max && from <= text.length) {
+    let to = text.indexOf("\n", from);
+    if (to < 0) to = text.length;
+    out.push(text.slice(from, to > from && text.charCodeAt(to - 1) === 13 ? to - 1 : to));
+    from = to + 1;
+  }
+  return out;
+}
+
 /** A file is treated as dotenv when nearly all its meaningful first lines are KEY=value. */
 export function looksLikeDotenv(head: string, path: string): boolean {
-  const lines = head
-    .split(/\r?\n/, 60)
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith("#"));
+  if (NOT_DOTENV_EXT.test(path)) return false;
+  const lines: string[] = [];
+  for (const l of firstLines(head, 60)) {
+    const t = l.trim();
+    if (t && !t.startsWith("#")) lines.push(t);
+  }
   if (lines.length < 2)
     return /(?:^|[/\\!])\.env(?:\.[\w.-]+)?$/.test(path) && lines.length === 1 && ENV_LINE.test(lines[0]!);
-  const ok = lines.filter((l) => ENV_LINE.test(l)).length;
-  return ok / lines.length >= 0.8;
+  // At least 80% must match: stop at the first failure too many.
+  let failed = 0;
+  for (const l of lines) if (!ENV_LINE.test(l) && ++failed * 5 > lines.length) return false;
+  return true;
 }
 
 export interface LineAnalyser {
@@ -322,11 +371,19 @@ export function looksLikeData(head: string, path: string): boolean {
   if (/\/xl\/(?:sharedStrings|worksheets\/)/.test(path)) return true;
   const t = head.trimStart();
   if (t.startsWith("[{") || /^\[\s*\{/.test(t)) return true;
-  const lines = head.split(/\r?\n/, 8).filter((l) => l.length > 0);
+  const lines = firstLines(head, 8).filter((l) => l.length > 0);
   if (lines.length < 4) return false;
+  const count = (line: string, sep: string) => {
+    let n = 0;
+    for (let i = line.indexOf(sep); i >= 0; i = line.indexOf(sep, i + 1)) n++;
+    return n;
+  };
   for (const sep of [",", ";", "\t", "|"]) {
-    const counts = lines.slice(0, -1).map((l) => l.split(sep).length - 1);
-    if (counts[0]! >= 2 && counts.every((c) => c === counts[0])) return true;
+    const first = count(lines[0]!, sep);
+    if (first < 2) continue;
+    let same = true;
+    for (let i = 1; i < lines.length - 1 && same; i++) same = count(lines[i]!, sep) === first;
+    if (same) return true;
   }
   return false;
 }

@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
-import { lstat, opendir, stat } from "node:fs/promises";
+import { type Dirent, readFileSync } from "node:fs";
+import { lstat, readdir, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
@@ -8,7 +8,8 @@ import { Piscina } from "piscina";
 import type { Clock } from "../core/clock.ts";
 import { systemClock } from "../core/clock.ts";
 import { AppError } from "../core/errors.ts";
-import { loadConfig } from "./scan-files.config.ts";
+import { readConfigSource } from "./scan-files.config.ts";
+import { allowsWholeFiles } from "./scan-files.engine.ts";
 import { gitAddedText, gitRevExists, gitTopLevel } from "./scan-files.git.ts";
 import {
   type CommitInfo,
@@ -18,6 +19,7 @@ import {
   type Skip,
 } from "./scan-files.reader.ts";
 import type { Severity } from "./scan-files.rules.ts";
+import { type ConfigSource, compileConfig } from "./scan-files.ruleset.ts";
 import { type ReportFinding, type ScanReport, scanReportSchema } from "./scan-files.schemas.ts";
 import {
   type FileItem,
@@ -143,11 +145,25 @@ const workerFile = fileURLToPath(
 interface Pool {
   run(task: WorkerTask): Promise<TextOutcome>;
   size: number;
+  /** Tasks waiting for a thread. */
+  backlog(): number;
   close(): Promise<void>;
 }
 
-function createPool(workers: number): Pool {
-  if (workers <= 0) return { run: (t) => runTask(t) as Promise<TextOutcome>, size: 1, close: async () => {} };
+/**
+ * Heap limits of a worker thread: far above what a scan needs (one 1 MiB chunk and its text at a time),
+ * low enough that a runaway worker fails its task instead of taking the machine's memory.
+ */
+const WORKER_HEAP = { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16 };
+
+function createPool(workers: number, config: ConfigSource): Pool {
+  if (workers <= 0)
+    return {
+      run: (t) => runTask({ ...t, config }) as Promise<TextOutcome>,
+      size: 1,
+      backlog: () => 0,
+      close: async () => {},
+    };
   // The worker is TypeScript: when this module runs from source, the worker needs the same loader.
   const needsTsx = workerFile.endsWith(".ts") && !process.execArgv.some((a) => a.includes("tsx"));
   const piscina = new Piscina({
@@ -156,15 +172,38 @@ function createPool(workers: number): Pool {
     maxThreads: workers,
     idleTimeout: 1000,
     execArgv: needsTsx ? [...process.execArgv, "--import", tsxLoader()] : process.execArgv,
+    workerData: { config },
+    resourceLimits: WORKER_HEAP,
+    // Each worker holds its next task, so it does not wait for this thread between two tasks.
+    concurrentTasksPerWorker: 2,
   });
   return {
     run: (t) => piscina.run(t) as Promise<TextOutcome>,
     size: workers,
+    backlog: () => piscina.queueSize,
     close: () => piscina.destroy(),
   };
 }
 
-/** Walks the given paths depth-first, yielding regular files. Skips .git; reports what it cannot read. */
+/** A task whose worker died (out of memory, killed): its files are reported as skipped, the scan goes on. */
+function failedTask(task: WorkerTask, e: unknown): TextOutcome {
+  const reason = `not scanned: the scanner thread failed (${(e as Error)?.message ?? e})`.slice(0, 300);
+  return {
+    findings: [],
+    skipped: task.items.map((i) => ({ path: i.display, reason })),
+    bytes: 0,
+    files: 0,
+    binary: 0,
+    encrypted: 0,
+    commits: [],
+  };
+}
+
+/**
+ * Walks the given paths depth-first in name order, yielding regular files. Skips .git; reports what it
+ * cannot read. The directory entries' types come from `readdir` itself (d_type), so a file costs no
+ * `lstat` here; only symbolic links are resolved, and entries of unknown type looked up.
+ */
 async function* walk(
   roots: string[],
   cwd: string,
@@ -175,38 +214,50 @@ async function* walk(
     const rel = relative(cwd, abs);
     return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : abs;
   };
-  const stack: string[] = [...roots].reverse();
+  type Entry = { abs: string; kind: "file" | "dir" | "link" | "other" | "unknown"; root: boolean };
+  const kindOf = (d: Dirent): Entry["kind"] =>
+    d.isFile()
+      ? "file"
+      : d.isDirectory()
+        ? "dir"
+        : d.isSymbolicLink()
+          ? "link"
+          : d.isFIFO() || d.isSocket() || d.isBlockDevice() || d.isCharacterDevice()
+            ? "other"
+            : "unknown";
+  const stack: Entry[] = roots.map((abs) => ({ abs, kind: "unknown" as const, root: true })).reverse();
   while (stack.length) {
-    const abs = stack.pop()!;
+    const entry = stack.pop()!;
+    const { abs } = entry;
     const shown = display(abs);
-    let st: Awaited<ReturnType<typeof lstat>>;
-    try {
-      st = await lstat(abs);
-    } catch (e) {
-      skipped.push({ path: shown, reason: `cannot read: ${(e as NodeJS.ErrnoException).code ?? e}` });
-      continue;
-    }
-    if (st.isSymbolicLink()) {
+    let kind = entry.kind;
+    if (kind === "unknown") {
       try {
-        const target = await stat(abs);
+        const st = await lstat(abs);
+        kind = st.isFile() ? "file" : st.isDirectory() ? "dir" : st.isSymbolicLink() ? "link" : "other";
+      } catch (e) {
+        skipped.push({ path: shown, reason: `cannot read: ${(e as NodeJS.ErrnoException).code ?? e}` });
+        continue;
+      }
+    }
+    if (kind === "link") {
+      try {
         // Symlinked directories are not followed (loops); symlinked files are scanned.
-        if (target.isFile()) {
-          if (!excluded(shown)) yield { path: abs, display: shown, size: target.size };
-        }
+        if ((await stat(abs)).isFile() && !excluded(shown)) yield { path: abs, display: shown };
       } catch {
         skipped.push({ path: shown, reason: "broken symbolic link" });
       }
       continue;
     }
-    if (st.isDirectory()) {
-      if (abs !== roots.find((r) => r === abs) && /(?:^|[/\\])\.git$/.test(abs)) continue;
+    if (kind === "dir") {
+      if (!entry.root && /(?:^|[/\\])\.git$/.test(abs)) continue;
       if (excluded(`${shown}/`)) continue;
       try {
-        const dir = await opendir(abs);
-        const names: string[] = [];
-        for await (const d of dir) names.push(d.name);
-        names.sort().reverse();
-        for (const n of names) if (n !== ".git") stack.push(join(abs, n));
+        const children: Entry[] = [];
+        for (const d of await readdir(abs, { withFileTypes: true }))
+          if (d.name !== ".git") children.push({ abs: join(abs, d.name), kind: kindOf(d), root: false });
+        children.sort((x, y) => (x.abs < y.abs ? 1 : x.abs > y.abs ? -1 : 0));
+        stack.push(...children);
       } catch (e) {
         skipped.push({
           path: shown,
@@ -215,9 +266,14 @@ async function* walk(
       }
       continue;
     }
-    if (st.isFile() && !excluded(shown)) yield { path: abs, display: shown, size: st.size };
+    if (kind === "file" && !excluded(shown)) yield { path: abs, display: shown };
   }
 }
+
+/** Files per worker message: enough to amortise the message, few enough to keep both workers busy. */
+const FILES_PER_TASK = 64;
+/** Bytes scanned on the calling thread before worker threads start. */
+const INLINE_BYTES = 1024 * 1024;
 
 /** Runs a scan and returns the report (redacted unless `redact: false`). Throws AppError on usage errors. */
 export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> {
@@ -237,26 +293,43 @@ export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> 
   if (options.since && !options.gitHistory) throw new AppError("bad_request", "--since needs --git-history");
   if (options.staged && options.gitHistory)
     throw new AppError("bad_request", "Use either --staged or --git-history, not both");
-  const config = loadConfig(options.configPath);
+  const configSource = readConfigSource(options.configPath ? resolve(cwd, options.configPath) : undefined);
+  const config = compileConfig(configSource);
   const baseline = options.baselinePath ? loadBaseline(options.baselinePath) : new Set<string>();
   const limits: ReaderLimits = { ...defaultLimits, ...options.limits };
-  const configPath = options.configPath ? resolve(cwd, options.configPath) : undefined;
-  const workers = options.workers ?? Math.max(1, availableParallelism());
-  // Worker threads cost a start-up (compiling rules, loading modules): small scans stay on this thread,
-  // and the pool starts once the tree turns out to be large.
-  const inline = createPool(0);
+  const mode: ScanReport["mode"] = options.gitHistory ? "git-history" : options.staged ? "staged" : "files";
+  const cores = options.workers ?? Math.max(1, availableParallelism());
+  // History: `git log -p` produces about 15 MiB/s on one core and this thread parses it, while one thread
+  // matches over 100 MiB/s: workers only help with the cores left after those two (none on 2 cores,
+  // where they measured slower than matching here: copies of every text to a thread and back).
+  const workers = mode === "files" ? cores : Math.max(0, cores - 2);
+  // Small scans stay on this thread (a worker costs a thread start and compiling the rules). Past
+  // INLINE_BYTES the pool starts, and until its first task comes back (threads starting), this thread
+  // scans the batches the pool cannot take yet. After that it only walks and dispatches: the pool's
+  // queue lives on this thread, so scanning here would leave the workers waiting for their next task.
+  const inline = createPool(0, configSource);
   let threaded: Pool | null = null;
+  let threadsReady = false;
   let inlineBytes = 0;
+  const runInline = (task: WorkerTask) =>
+    inline.run(task).then((r) => {
+      inlineBytes += r.bytes;
+      return r;
+    });
   const pool: Pool = {
     size: workers,
+    backlog: () => threaded?.backlog() ?? 0,
     run(task) {
-      const small = task.kind === "files" && inlineBytes < 8 * 1024 * 1024;
-      if (workers <= 0 || (small && !threaded)) {
-        if (task.kind === "files") for (const i of task.items) inlineBytes += i.size;
-        return inline.run(task);
-      }
-      threaded ??= createPool(workers);
-      return threaded.run(task);
+      if (workers <= 0 || (!threaded && inlineBytes < INLINE_BYTES)) return runInline(task);
+      threaded ??= createPool(workers, configSource);
+      if (!threadsReady && task.kind === "files" && threaded.backlog() >= workers) return runInline(task);
+      return threaded.run(task).then(
+        (r) => {
+          threadsReady = true;
+          return r;
+        },
+        (e) => failedTask(task, e),
+      );
     },
     close: async () => {
       await threaded?.close();
@@ -270,7 +343,8 @@ export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> 
   let binary = 0;
   let encrypted = 0;
   const inFlight = new Set<Promise<void>>();
-  const maxInFlight = Math.max(2, pool.size * 3);
+  // Two tasks held by each worker (one running, one next) and two queued here per worker.
+  const maxInFlight = Math.max(2, pool.size * 4);
 
   const submit = async (task: WorkerTask) => {
     const p = pool.run(task).then((r) => {
@@ -293,13 +367,14 @@ export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> 
     while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
   };
 
-  const mode: ScanReport["mode"] = options.gitHistory ? "git-history" : options.staged ? "staged" : "files";
   try {
     if (mode === "files") {
-      const globalPaths = config.allowlists.filter((a) => a.ruleIds.length === 0).flatMap((a) => a.paths);
+      // Files that a global allowlist allows whatever they hold are not even read.
+      const globalPaths = config.allowlists
+        .filter((a) => a.ruleIds.length === 0 && allowsWholeFiles(a))
+        .flatMap((a) => a.paths);
       const excluded = (p: string) => globalPaths.some((re) => re.test(p));
       let batch: FileItem[] = [];
-      let batchBytes = 0;
       for await (const item of walk(roots, cwd, skipped, excluded)) {
         progress.queued++;
         for (const pr of config.pathRules) {
@@ -318,15 +393,13 @@ export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> 
             });
         }
         batch.push(item);
-        batchBytes += item.size;
-        if (batch.length >= 32 || batchBytes >= 2 * 1024 * 1024) {
-          await submit({ kind: "files", ...(configPath ? { configPath } : {}), limits, items: batch });
+        // Sizes are not known here (no stat per file): the worker reads each file's size as it opens it.
+        if (batch.length >= FILES_PER_TASK) {
+          await submit({ kind: "files", limits, items: batch });
           batch = [];
-          batchBytes = 0;
         }
       }
-      if (batch.length)
-        await submit({ kind: "files", ...(configPath ? { configPath } : {}), limits, items: batch });
+      if (batch.length) await submit({ kind: "files", limits, items: batch });
     } else {
       const repos = [...new Set(roots.map((r) => gitTopLevel(r)))];
       for (const repo of repos) {
@@ -347,13 +420,12 @@ export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> 
           batch.push(item);
           size += item.text.length;
           if (size >= 512 * 1024 || batch.length >= 256) {
-            await submit({ kind: "texts", ...(configPath ? { configPath } : {}), limits, items: batch });
+            await submit({ kind: "texts", limits, items: batch });
             batch = [];
             size = 0;
           }
         }
-        if (batch.length)
-          await submit({ kind: "texts", ...(configPath ? { configPath } : {}), limits, items: batch });
+        if (batch.length) await submit({ kind: "texts", limits, items: batch });
       }
     }
     await Promise.all(inFlight);

@@ -2,20 +2,21 @@
  * Worker-thread entry (Piscina). Each worker compiles the rules once per config and then reads and
  * matches the files it is given, so reading, decoding and matching all run off the main thread.
  */
-import { loadConfig } from "./scan-files.config.ts";
+import { workerData } from "node:worker_threads";
 import { createMatcher, type Matcher } from "./scan-files.engine.ts";
 import {
   defaultLimits,
   type ReaderLimits,
   type SourceOutcome,
-  scanBuffer,
+  scanAddedText,
   scanFile,
+  scanFileSync,
 } from "./scan-files.reader.ts";
+import { type ConfigSource, compileConfig } from "./scan-files.ruleset.ts";
 
 export interface FileItem {
   path: string;
   display: string;
-  size: number;
 }
 
 export interface TextItem {
@@ -25,32 +26,38 @@ export interface TextItem {
   lines: number[];
   /** Index of the commit this text came from, in the caller's list. */
   commit: number;
+  /** Its SHA, for allowlists that name commits. */
+  sha?: string;
 }
 
+/**
+ * `config` is given on the calling thread only; a worker thread gets it once, as its `workerData`
+ * (`{ config }`), rather than with every task.
+ */
 export type WorkerTask =
-  | { kind: "files"; configPath?: string; limits?: ReaderLimits; items: FileItem[] }
-  | { kind: "texts"; configPath?: string; limits?: ReaderLimits; items: TextItem[] };
+  | { kind: "files"; config?: ConfigSource; limits?: ReaderLimits; items: FileItem[] }
+  | { kind: "texts"; config?: ConfigSource; limits?: ReaderLimits; items: TextItem[] };
 
 export interface TextOutcome extends SourceOutcome {
   /** commit index for each finding, same order as findings. */
   commits: number[];
 }
 
-const matchers = new Map<string, Matcher>();
+const BUILTIN: ConfigSource = { files: [] };
+const matchers = new WeakMap<ConfigSource, Matcher>();
 
-export function matcherFor(configPath: string | undefined): Matcher {
-  const key = configPath ?? "";
-  let m = matchers.get(key);
+export function matcherFor(config: ConfigSource = BUILTIN): Matcher {
+  let m = matchers.get(config);
   if (!m) {
-    const cfg = loadConfig(configPath);
+    const cfg = compileConfig(config);
     m = createMatcher(cfg.rules, cfg.allowlists);
-    matchers.set(key, m);
+    matchers.set(config, m);
   }
   return m;
 }
 
 export async function runTask(task: WorkerTask): Promise<SourceOutcome | TextOutcome> {
-  const matcher = matcherFor(task.configPath);
+  const matcher = matcherFor(task.config ?? (workerData as { config?: ConfigSource } | null)?.config);
   const limits = task.limits ?? defaultLimits;
   const out: TextOutcome = {
     findings: [],
@@ -63,7 +70,9 @@ export async function runTask(task: WorkerTask): Promise<SourceOutcome | TextOut
   };
   if (task.kind === "files") {
     for (const item of task.items) {
-      const r = await scanFile(item.path, item.display, matcher, limits, item.size);
+      const r =
+        scanFileSync(item.path, item.display, matcher, limits) ??
+        (await scanFile(item.path, item.display, matcher, limits));
       out.findings.push(...r.findings);
       out.skipped.push(...r.skipped);
       out.bytes += r.bytes;
@@ -74,7 +83,7 @@ export async function runTask(task: WorkerTask): Promise<SourceOutcome | TextOut
     return out;
   }
   for (const item of task.items) {
-    const r = await scanBuffer(Buffer.from(item.text, "utf8"), item.display, matcher, limits);
+    const r = scanAddedText(item.text, item.display, matcher, limits, item.sha);
     for (const f of r.findings) {
       f.line = item.lines[f.line - 1] ?? f.line;
       out.findings.push(f);

@@ -47,6 +47,24 @@ interface TlsCommandOptions {
   servername?: string;
   expiryDays: number;
   progress: boolean;
+  report?: boolean;
+  serverTargets?: boolean;
+}
+
+/** Every target on the server's list (paged), for `--server-targets`. */
+async function serverTargets(): Promise<string[]> {
+  const { api, failOnProblem } = await import("../cli/client.ts");
+  const client = await api();
+  const out: string[] = [];
+  for (let offset = 0; ; offset += 200) {
+    const res = await client.request<{ items: { target: string }[]; total: number }>(
+      "GET",
+      `/api/v1/scans/tls/targets?limit=200&offset=${offset}`,
+    );
+    failOnProblem(res);
+    out.push(...res.body.items.map((t) => t.target));
+    if (offset + 200 >= res.body.total) return out;
+  }
 }
 
 export function registerScanTlsCommands(scan: Command, io: CliIo = defaultIo): void {
@@ -57,7 +75,7 @@ export function registerScanTlsCommands(scan: Command, io: CliIo = defaultIo): v
         "PostgreSQL/MySQL/Redis plaintext, SSL Labs-style grade and Mozilla profile comparison",
     )
     .argument(
-      "<targets...>",
+      "[targets...]",
       "host, host:port, or URL: https://, http://, tls://, postgres://, mysql://, redis://, rediss://",
     )
     .addOption(new Option("-f, --format <format>", "output format").choices(OUTPUT_FORMATS).default("text"))
@@ -84,9 +102,18 @@ export function registerScanTlsCommands(scan: Command, io: CliIo = defaultIo): v
       30,
     )
     .option("--no-progress", "no progress bar on a terminal")
+    .option(
+      "--server-targets",
+      "also scan every target on the server's TLS scan list (resources of the catalog included); `warden login` first",
+    )
+    .option(
+      "--report",
+      "also send the results to the Warden server (`warden login` first); shown under Scans → TLS",
+    )
     .addHelpText(
       "after",
-      "\nExit codes: 0 no finding at/above --fail-on, 1 findings at/above it, 2 usage or I/O error.\n" +
+      "\nExit codes: 0 no finding at/above --fail-on, 1 findings at/above it, 2 usage or I/O error\n" +
+        "(including a --report the server refused).\n" +
         "Unreachable targets are reported (severity high), never counted as secure.",
     )
     .exitOverride((error) => {
@@ -99,7 +126,23 @@ export function registerScanTlsCommands(scan: Command, io: CliIo = defaultIo): v
     });
 }
 
-async function runScanTls(targets: string[], options: TlsCommandOptions, io: CliIo): Promise<number> {
+async function runScanTls(given: string[], options: TlsCommandOptions, io: CliIo): Promise<number> {
+  let targets = given;
+  if (options.serverTargets) {
+    try {
+      targets = [...new Set([...given, ...(await serverTargets())])];
+    } catch (error) {
+      const hint = (error as { hint?: string }).hint;
+      io.stderr(`Cannot read the server's targets: ${(error as Error).message}${hint ? ` (${hint})` : ""}\n`);
+      return EXIT_USAGE;
+    }
+  }
+  if (targets.length === 0) {
+    io.stderr(
+      "Name at least one target (host, host:port or URL), or use --server-targets. Example: warden scan tls example.com:443\n",
+    );
+    return EXIT_USAGE;
+  }
   let extraCa: string[];
   try {
     extraCa = options.ca.map((file) => readFileSync(file, "utf8"));
@@ -149,6 +192,20 @@ async function runScanTls(targets: string[], options: TlsCommandOptions, io: Cli
     }
   } else {
     io.stdout(rendered);
+  }
+  if (options.report) {
+    try {
+      // Loaded only here: the scanner stays usable offline without the API client.
+      const { api, failOnProblem } = await import("../cli/client.ts");
+      const client = await api();
+      const res = await client.request<{ scans: unknown[] }>("POST", "/api/v1/scans/tls/reports", report);
+      failOnProblem(res);
+      io.stderr(`Reported ${res.body.scans.length} target(s) to ${client.base.origin}\n`);
+    } catch (error) {
+      const hint = (error as { hint?: string }).hint;
+      io.stderr(`Cannot send the report: ${(error as Error).message}${hint ? ` (${hint})` : ""}\n`);
+      return EXIT_USAGE;
+    }
   }
   return exceedsThreshold(report, options.failOn) ? EXIT_FINDINGS : EXIT_OK;
 }

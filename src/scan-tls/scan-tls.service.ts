@@ -287,7 +287,9 @@ async function scanOne(
     const httpsProbe =
       target.service === "https"
         ? limiter
-            .run(() => probeHttp(endpoint, { secure: true, path: target.path, timeoutMs, serverName }))
+            .run(() =>
+              probeHttp(endpoint, { secure: true, path: target.path, timeoutMs, serverName: ctx.serverName }),
+            )
             .catch(() => undefined)
         : Promise.resolve(undefined);
     const probe = await probeTls(ctx);

@@ -1,7 +1,9 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
+import type { ConnectionOptions } from "node:tls";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
+import { pgConnectionPlan, wantsFallback } from "./pg-ssl.ts";
 
 /**
  * The store speaks one SQL dialect (PostgreSQL) over two drivers: embedded PGlite by default and
@@ -114,10 +116,23 @@ async function openPostgres(url: string, max: number): Promise<Store> {
       return pg.types.getTypeParser(oid, format);
     }) as typeof pg.types.getTypeParser,
   };
-  const pool = new pg.Pool({ connectionString: url, max, types });
-  // An idle client that loses its server must not crash the process; the next query reconnects.
-  pool.on("error", () => {});
-  await pool.query("select 1");
+  // sslmode as libpq defines it (see pg-ssl.ts); prefer/allow settle on TLS or plaintext at open.
+  const plan = pgConnectionPlan(url);
+  const newPool = (ssl: false | ConnectionOptions) => {
+    const p = new pg.Pool({ connectionString: plan.connectionString, max, types, ssl });
+    // An idle client that loses its server must not crash the process; the next query reconnects.
+    p.on("error", () => {});
+    return p;
+  };
+  let pool = newPool(plan.ssl);
+  try {
+    await pool.query("select 1");
+  } catch (e) {
+    await pool.end().catch(() => {});
+    if (plan.fallback === undefined || !wantsFallback(plan, e)) throw e;
+    pool = newPool(plan.fallback);
+    await pool.query("select 1");
+  }
   const wrap = (c: pg.Pool | pg.PoolClient): SqlClient => ({
     async query<T>(text: string, params?: unknown[]) {
       const r = await c.query(text, params);

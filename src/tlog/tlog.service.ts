@@ -31,6 +31,7 @@ import {
   type StoredTile,
   tileHashes,
 } from "./tlog.tree.ts";
+import type { BundleHasher } from "./verify/bundle-hash.ts";
 import { type Checkpoint, formatCheckpoint, openCheckpoint } from "./verify/checkpoint.ts";
 import { EMPTY_ROOT, equalBytes, HASH_SIZE, toHex } from "./verify/hash.ts";
 import {
@@ -91,6 +92,8 @@ export interface VerifyStoreOptions {
   /** Checkpoints the auditor kept (signed notes). The store's own signed checkpoints are used as well. */
   trusted?: string[];
   onProgress?: (done: number) => void;
+  /** Hashes entry bundles (default: in this thread); see createWorkerHasher. */
+  hasher?: BundleHasher;
 }
 
 export interface Tlog {
@@ -534,6 +537,7 @@ export function createTlog(deps: TlogDeps): Tlog {
         source: storeSource(sql, external),
         size: head.size,
         start: await readPrunedBefore(sql),
+        ...(options.hasher ? { hasher: options.hasher } : {}),
         trusted: [
           ...trusted,
           { size: head.size, root: head.root, label: "the store's tree head", bounds: false },

@@ -158,6 +158,50 @@ describe("the verifiable event log over HTTP", () => {
     expect(JSON.parse(d.body.original)).toEqual(hookRecord(1));
   });
 
+  it("attributes SSH logins to the developer by certificate key id, and others by e-mail", async () => {
+    const dev = await admin.client.get(`/api/v1/developers/${developer.id}`);
+    const ssh = (i: number, credential: Record<string, string>, user?: Record<string, string>) => ({
+      source: "ocsf",
+      event: {
+        class_uid: 3002,
+        category_uid: 3,
+        activity_id: 1,
+        type_uid: 300201,
+        time: Date.parse("2026-11-02T05:10:00Z"),
+        severity_id: 1,
+        status_id: 1,
+        metadata: { version: "1.3.0", product: { name: "sshd" }, uid: `attr-${i}` },
+        ...(user ? { user } : {}),
+        warden: { source: "syslog", credential },
+      },
+    });
+    const r = await post(
+      ingestClient,
+      ndjson([
+        ssh(1, { sshKeyId: `warden grant 7f3a for ${dev.body.email}` }),
+        ssh(2, { sshKeyId: `grant-${developer.id}` }),
+        ssh(3, {}, { name: "kenji", email_addr: dev.body.email.toUpperCase() }),
+        ssh(4, { sshKeyId: "someone-else@example.org" }),
+      ]),
+    );
+    expect(r.status).toBe(200);
+    const devs = await Promise.all(
+      r.body.events.map(
+        async (e: { id: string }) =>
+          (await admin.client.get(`/api/v1/events/${e.id}`)).body.developer?.id ?? null,
+      ),
+    );
+    expect(devs).toEqual([developer.id, developer.id, developer.id, null]);
+  });
+
+  it("signs a checkpoint from the scheduler when the log has grown", async () => {
+    const before = (await admin.client.get("/api/v1/log")).body.size as number;
+    await admin.client.post("/api/v1/vendors", { name: "Umbrella", country: "PT", riskTier: "low" });
+    const run = await t.app.scheduler.runNow("log.checkpoint");
+    expect(run.outcome).toBe("ok");
+    expect(Number(run.summary.size)).toBeGreaterThan(before);
+  });
+
   it("appends nothing from a batch with an invalid line and names the line", async () => {
     const before = (await admin.client.get("/api/v1/log")).body.size;
     const r = await post(ingestClient, `${JSON.stringify(hookRecord(10))}\n{not json\n`);

@@ -7,12 +7,14 @@ import path from "node:path";
 import { Secret, TOTP } from "otpauth";
 import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type GithubFake, startGithubFake } from "../fakes/github-fake.ts";
 
 /**
  * The first run, as a person does it in a real browser against a real `warden serve`: create the first
  * admin with an authenticator, record a vendor, a developer, an engagement, an NDA with its signed PDF
  * (and the other agreements and training the default gate asks for), vet the developer, and watch the
- * gate turn green. Screenshots of each step land in the temp directory for a human to look at.
+ * gate turn green; then read a file scan report sent for the vendor. Screenshots of each step land in
+ * the temp directory for a human to look at.
  */
 
 const CHROMIUM = process.env.WARDEN_CHROMIUM ?? "/usr/bin/chromium";
@@ -26,6 +28,9 @@ let browser: BrowserContext | undefined;
 let page: Page;
 let setupLink = "";
 let totp: TOTP;
+/** A local server following GitHub's collaborator endpoints: the target of the access connector. */
+let gh: GithubFake;
+const GH_TOKEN = "ghp_browser_test_token_0123456789";
 const log: string[] = [];
 
 const freePort = () =>
@@ -77,12 +82,12 @@ async function shot(name: string) {
 }
 
 /** A code for the next TOTP step, so the same code is never sent twice (the server refuses replays). */
-let lastCode = "";
-async function nextCode(): Promise<string> {
+const lastCodes = new Map<TOTP, string>();
+async function nextCode(of: TOTP = totp): Promise<string> {
   for (;;) {
-    const code = totp.generate();
-    if (code !== lastCode) {
-      lastCode = code;
+    const code = of.generate();
+    if (code !== lastCodes.get(of)) {
+      lastCodes.set(of, code);
       return code;
     }
     await new Promise((r) => setTimeout(r, 1000));
@@ -167,6 +172,7 @@ beforeAll(async () => {
     ignoreHTTPSErrors: true,
     viewport: { width: 1280, height: 900 },
   });
+  gh = await startGithubFake({ token: GH_TOKEN, owner: "acme", repo: "checkout" });
   const [launched, started] = await Promise.allSettled([launching, startServer()]);
   if (launched.status === "fulfilled") browser = launched.value;
   if (launched.status === "rejected") throw launched.reason;
@@ -178,6 +184,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
+  await gh?.close();
   await browser?.close();
   if (server && server.exitCode === null) {
     const exited = new Promise((r) => server?.once("exit", r));
@@ -341,6 +348,121 @@ describe("first run in a browser", () => {
     await visible(page.getByText("Every developer meets the requirements today."));
     await shot("08-dashboard-green");
   });
+
+  it("shows the audit trail, verifies its chain, and filters it", async () => {
+    await page.getByRole("link", { name: "Audit", exact: true }).click();
+    await heading("Audit trail").waitFor();
+    await visible(page.locator("table.audit-table").getByText("vendor.create", { exact: true }));
+    await button("Verify the trail").click();
+    await hasText(page.getByTestId("audit-verify-result"), "The trail is intact.");
+    await page.getByLabel("Action starts with").fill("agreement.");
+    await button("Apply").click();
+    await eventually(async () => {
+      const actions = await page.locator("table.audit-table td code").allTextContents();
+      expect(actions.length).toBeGreaterThan(0);
+      expect(actions.every((a) => a.startsWith("agreement."))).toBe(true);
+    });
+    await shot("09-audit");
+  });
+
+  it("changes a gate requirement in settings and sees the background jobs", async () => {
+    await page.getByRole("link", { name: "Settings", exact: true }).click();
+    await heading("Settings").waitFor();
+    await field("Security-awareness pass mark").fill("95");
+    await button("Save requirements").click();
+    await visible(page.getByText("Saved."));
+    // Dana scored 91: below the new mark, the gate closes and says why.
+    await page.getByRole("link", { name: "Dashboard", exact: true }).click();
+    await heading("Dashboard").waitFor();
+    await hasText(page.locator("section.panel", { hasText: "Not eligible" }), "Dana Developer");
+    await page.getByRole("link", { name: "Settings", exact: true }).click();
+    await field("Security-awareness pass mark").fill("80");
+    await button("Save requirements").click();
+    await visible(page.getByText("Saved."));
+
+    await page.getByRole("link", { name: "Background jobs" }).click();
+    await heading("Background jobs").waitFor();
+    await shot("10-jobs");
+  });
+
+  it("lists a file scan report sent for the vendor and shows its findings, redacted", async () => {
+    // What `warden scan files . --report --vendor ID` sends, posted from the signed-in page itself.
+    const sent = await page.evaluate(async () => {
+      const session = await (await fetch("/api/v1/auth/session")).json();
+      const vendors = await (await fetch("/api/v1/vendors?q=Acme")).json();
+      const now = new Date().toISOString();
+      const res = await fetch("/api/v1/scans/files/reports", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-csrf-token": session.csrfToken },
+        body: JSON.stringify({
+          schema: "warden.scan.files/v1",
+          tool: { name: "warden", version: "0.1.0" },
+          startedAt: now,
+          finishedAt: now,
+          targets: ["checkout-service"],
+          mode: "files",
+          redacted: true,
+          vendorId: vendors.items[0].id,
+          stats: {
+            files: 412,
+            bytes: 3_145_728,
+            binarySkipped: 3,
+            encrypted: 1,
+            rules: 253,
+            durationMs: 80,
+            baselineSuppressed: 0,
+          },
+          findings: [
+            {
+              type: "secret",
+              ruleId: "github-pat",
+              title: "GitHub personal access token",
+              severity: "high",
+              path: "src/config.ts",
+              line: 12,
+              column: 18,
+              secret: "ghp_********…(40 chars)",
+              snippet: 'const token = "ghp_********…(40 chars)";',
+              fingerprint: "0123456789abcdef0123456789abcdef",
+            },
+            {
+              type: "sensitive-file",
+              ruleId: "dotenv-file",
+              title: "Environment file with secret values",
+              severity: "medium",
+              path: ".env",
+              line: 1,
+              column: 1,
+              secret: "",
+              snippet: "",
+              fingerprint: "fedcba9876543210fedcba9876543210",
+              detail: "2 secret-like variables with values (DB_PASSWORD, API_KEY)",
+            },
+          ],
+          skipped: [
+            {
+              path: "vendor/bundle.min.js",
+              reason: "single line longer than 1 MiB (generated or minified): not scanned",
+            },
+          ],
+        }),
+      });
+      return res.status;
+    });
+    expect(sent).toBe(201);
+    await page.getByRole("link", { name: "File scans", exact: true }).click();
+    await heading("File scans").waitFor();
+    const row = page.getByRole("row", { name: /Acme Outsourcing/ });
+    await hasText(row, "checkout-service");
+    await hasText(row, "1 high");
+    await row.getByRole("link").first().click();
+    await heading("Scan of checkout-service").waitFor();
+    await visible(page.getByRole("img", { name: "Findings by severity: 1 high, 1 medium, 0 low" }));
+    await visible(page.getByText("ghp_********…(40 chars)"));
+    await visible(page.getByText("src/config.ts:12"));
+    await hasText(page.locator("section.panel", { hasText: "Not scanned" }), "vendor/bundle.min.js");
+    await shot("09-scan-report");
+  });
 });
 
 /** Records a draft for Dana, uploads a signed PDF, activates it. */
@@ -374,3 +496,144 @@ async function addAgreement(type: string, title: string) {
   await button("Activate").click();
   await visible(page.getByText("in effect today"));
 }
+
+/** Signs out whoever is signed in and signs in with a password and a TOTP code. */
+async function signInAs(email: string, password: string, code: TOTP, landing: string) {
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await heading("Sign in").waitFor();
+  await field("Email").fill(email);
+  await field("Password").fill(password);
+  await button("Continue").click();
+  await heading("Enter your code").waitFor();
+  await field("Code").fill(await nextCode(code));
+  await button("Verify").click();
+  // Sign-in returns to the page the last person left; start from the home page instead.
+  await page.waitForURL((u) => !u.pathname.startsWith("/sign-in"));
+  await page.goto(new URL("/", page.url()).toString());
+  await heading(landing).waitFor();
+}
+
+describe("least-privilege access in a browser", () => {
+  let danaTotp: TOTP;
+  const danaPassword = "orange kettle horizon 42";
+
+  it("adds a GitHub repository to the catalog; its token is write-only", async () => {
+    await page.getByRole("link", { name: "Access", exact: true }).click();
+    await heading("Approvals").waitFor();
+    await page.getByRole("link", { name: "Catalog", exact: true }).click();
+    await heading("Resource catalog").waitFor();
+    await page.getByRole("link", { name: "New resource" }).click();
+    await heading("New resource").waitFor();
+    await field("Name").fill("checkout-repo");
+    await field("Kind").selectOption("github");
+    await field("Environment").selectOption("staging");
+    await page.getByRole("checkbox", { name: "Ada Admin (admin)" }).check();
+    await field("API URL").fill(gh.url);
+    await field("Owner (organisation or user)").fill("acme");
+    await field("Repository").fill("checkout");
+    await page.getByLabel(/^Token/).fill(GH_TOKEN);
+    await button("Create resource").click();
+    await heading("checkout-repo").waitFor();
+    await visible(page.getByText("Set (never shown)."));
+    expect(await page.getByLabel(/^Token/).inputValue()).toBe("");
+    expect(await page.content()).not.toContain(GH_TOKEN);
+    await shot("11-resource");
+  });
+
+  it("invites Dana to the portal, where she asks for read access with a reason", async () => {
+    await page.getByRole("link", { name: "Users", exact: true }).click();
+    await heading("Users").waitFor();
+    await page.locator("summary", { hasText: "Invite someone" }).click();
+    await field("Role").selectOption("developer");
+    await field("Developer record").selectOption({ label: "Dana Developer (dana@acme.example)" });
+    await button("Create invitation link").click();
+    const link = (await page.getByTestId("invite-link").textContent())!.trim();
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await heading("Sign in").waitFor();
+    await page.goto(link);
+    await heading("Accept your invitation").waitFor();
+    await field("Name").fill("Dana");
+    await field("Password").fill(danaPassword);
+    await field("Repeat password").fill(danaPassword);
+    await button("Accept invitation").click();
+    await heading("Set up your authenticator").waitFor();
+    const secret = await page.locator("[data-secret]").getAttribute("data-secret");
+    danaTotp = new TOTP({ secret: Secret.fromBase32(secret!), digits: 6, period: 30 });
+    await field("Code from the app").fill(await nextCode(danaTotp));
+    await button("Turn on").click();
+    await heading("Save your recovery codes").waitFor();
+    await field("I saved these codes somewhere safe").check();
+    await button("Continue to Warden").click();
+    await heading("My profile").waitFor();
+
+    await page.getByRole("link", { name: "My access", exact: true }).click();
+    await heading("My access").waitFor();
+    await field("Resource").selectOption({ label: "checkout-repo (Staging, Internal)" });
+    await field("Level").selectOption("read");
+    await field("For how long (hours)").fill("2");
+    await field("Reason").fill("Fix the checkout bug #42");
+    await button("Send request").click();
+    await hasText(page.getByTestId("request-sent"), "it needs 1 approval");
+    await hasText(page.locator("section.panel", { hasText: "My requests" }), "Pending");
+    await shot("12-request");
+  });
+
+  it("the owner approves it in the inbox, and the grant shows with its time left", async () => {
+    await signInAs("ada@example.com", "correct horse battery staple", totp, "Dashboard");
+    await page.getByRole("link", { name: "Access", exact: true }).click();
+    await heading("Approvals").waitFor();
+    const card = page.locator("li.request-card", { hasText: "Dana Developer" });
+    await hasText(card, "asks for Read on checkout-repo for 2 h");
+    await hasText(card, "0 of 1 approval");
+    await hasText(card, "Fix the checkout bug #42");
+    await card.getByLabel(/^Reason for Dana Developer's request/).fill("Planned sprint work");
+    await card.getByRole("button", { name: /^Approve/ }).click();
+    await visible(page.getByText("Nothing waits for your decision."));
+
+    await page.getByRole("link", { name: "Live grants", exact: true }).click();
+    await heading("Live grants").waitFor();
+    const row = page.locator("tr[data-grant]", { hasText: "Dana Developer" });
+    await hasText(row, "checkout-repo");
+    await hasText(row, "Active");
+    await hasText(row.locator(".tl-text"), /^(2 h|1 h 59 min) left$/);
+    await visible(page.locator("figure.timeline svg"));
+    // The connector really asked the GitHub-like server to add Dana (an invitation she must accept).
+    expect([...gh.invitations.values()].map((i) => i.login)).toContain("dana-dev");
+    await shot("13-live-grants");
+  });
+
+  it("a review campaign keeps the grant with a reason and exports it as CSV", async () => {
+    await page.getByRole("link", { name: "Reviews", exact: true }).click();
+    await heading("Access reviews").waitFor();
+    await page.getByRole("link", { name: "New campaign" }).click();
+    await heading("New access review").waitFor();
+    await field("Name").fill("Checkout review");
+    await field("Resource").selectOption({ label: "checkout-repo" });
+    await button("Open the campaign").click();
+    await heading("Checkout review").waitFor();
+    const item = page.locator("tr[data-item]", { hasText: "Dana Developer" });
+    await item.getByLabel(/^Reason for Dana Developer's read access/).fill("Still on the checkout team");
+    await item.getByRole("button", { name: /^Keep/ }).click();
+    await hasText(page.locator("section.panel", { hasText: "Progress" }), "completed");
+    await hasText(item, "Outcome: kept");
+    const href = await page.getByRole("link", { name: "Export CSV" }).getAttribute("href");
+    const csv = await page.request.get(new URL(href!, page.url()).toString());
+    expect(csv.status()).toBe(200);
+    const text = await csv.text();
+    expect(text).toContain("Dana Developer");
+    expect(text).toContain("Still on the checkout team");
+    await shot("14-review");
+  });
+
+  it("Dana sees her grant with its time left and the invitation to accept", async () => {
+    await signInAs("dana@acme.example", danaPassword, danaTotp, "My profile");
+    await page.getByRole("link", { name: "My access", exact: true }).click();
+    await heading("My access").waitFor();
+    const grant = page.locator("li.request-card[data-grant]", { hasText: "checkout-repo" });
+    await hasText(grant, "Active");
+    await hasText(grant.locator(".tl-text"), /left$/);
+    await hasText(grant, "Accept the invitation");
+    await shot("15-my-access");
+  });
+});

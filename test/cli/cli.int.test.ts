@@ -281,6 +281,73 @@ describe("warden CLI against a running server", () => {
     expect((await readFile(out, "utf8")).startsWith("%PDF-")).toBe(true);
   }, 600_000);
 
+  it("scans Warden's own HTTPS with `warden scan tls --report` and the server keeps the result", async () => {
+    const r = await warden(["scan", "tls", running.url, "--report", "--format", "json", "--fail-on", "high"]);
+    expect(r.err).toContain("Reported 1 target(s)");
+    // The generated certificate is self-signed (high): the only finding, and --fail-on high says so.
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).targets[0].findings.map((f: { id: string }) => f.id)).toEqual([
+      "cert-self-signed",
+    ]);
+    const stored = await running.app.tlsScans.list({ q: new URL(running.url).host, limit: 5, offset: 0 });
+    expect(stored.items[0]).toMatchObject({
+      source: "cli",
+      scheduled: false,
+      lastScan: { trigger: "cli", grade: "T", worst: "high", reportedBy: "lead@example.test" },
+    });
+
+    // The server's list (catalog resources included) can be scanned from elsewhere, e.g. a CI runner.
+    const fromServer = await warden(["scan", "tls", "--server-targets", "--format", "json"]);
+    expect(fromServer.code, fromServer.err).toBe(0);
+    expect(JSON.parse(fromServer.out).targets.map((t: { target: string }) => t.target)).toContain(
+      running.url,
+    );
+    const none = await warden(["scan", "tls"]);
+    expect(none.code).toBe(2);
+    expect(none.err).toContain("Name at least one target");
+  }, 300_000);
+
+  it("shows the keys and rotates data keys and the master key, with progress, from the CLI", async () => {
+    const userId = randomUUID();
+    await authRepo.insertUser(running.store, {
+      id: userId,
+      email: "admin@example.test",
+      displayName: "Admin",
+      role: "admin",
+      developerId: null,
+      passwordHash: await hashPassword("unused password 123", { ln: 10, r: 8, p: 1 }),
+      at: new Date(),
+    });
+    const { secret } = await running.app.auth.createToken(
+      { actor: { kind: "user", userId, role: "admin", label: "admin@example.test" }, meta: {} },
+      { name: "cli-keys", scopes: ["read", "write"], expiresInDays: 1 },
+    );
+    const as = { WARDEN_SERVER: running.url, WARDEN_TOKEN: secret, WARDEN_CA_FINGERPRINT: fingerprint };
+    const usage = await warden(["keys", "rotate"], as);
+    expect(usage.code).toBe(2);
+    expect(usage.err).toContain("--kek or --data");
+
+    // The agreements uploaded above are sealed under the "documents" data key (and the audit log's
+    // signing key under "signing").
+    const data = await warden(["keys", "rotate", "--data", "--wait"], as);
+    expect(data.code, data.err).toBe(0);
+    expect(data.out).toMatch(/data-key rotation .*\[[^\]]*\bdocuments\b[^\]]*\]: every value re-encrypted/);
+
+    const kek = await warden(["keys", "rotate", "--kek"], as);
+    expect(kek.code, kek.err).toBe(0);
+    expect(kek.out).toContain(`A new master key was written to ${path.join(dir, "data", "master.key")}`);
+
+    const status = await warden(["keys", "status"], as);
+    expect(status.code).toBe(0);
+    expect(status.out).toMatch(/master key: local:[0-9a-f]{16} \(from the key file\)/);
+    expect(status.out).toMatch(/documents\s+2\s+active\s+[1-9]/);
+    expect(status.out).not.toContain("still wrapping");
+    const json = JSON.parse((await warden(["keys", "status", "--json"], as)).out);
+    expect(JSON.stringify(json)).not.toContain(
+      (await readFile(path.join(dir, "data", "master.key"), "utf8")).trim(),
+    );
+  }, 300_000);
+
   it("refuses a server whose certificate does not match the pin", async () => {
     const r = await warden(["whoami"], {
       WARDEN_SERVER: running.url,

@@ -107,6 +107,63 @@ export const api = {
   upload: <T>(path: string, form: FormData) => request<T>("POST", path, undefined, form),
 };
 
+async function problemOf(res: Response): Promise<ApiError> {
+  const type = res.headers.get("content-type") ?? "";
+  const data: unknown = type.includes("json") ? await res.json().catch(() => ({})) : {};
+  return new ApiError(res.status, data as ProblemBody);
+}
+
+/** POST that answers a body to stream (a share's ciphertext): the Response, or an ApiError. */
+export async function postForStream(path: string): Promise<Response> {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (csrfToken) headers["x-csrf-token"] = csrfToken;
+  let res: Response;
+  try {
+    res = await fetch(BASE + path, { method: "POST", headers, body: "{}", credentials: "same-origin" });
+  } catch {
+    throw new ApiError(0, {
+      title: "Network error",
+      code: "network",
+      detail: "Warden could not be reached.",
+    });
+  }
+  if (!res.ok) throw await problemOf(res);
+  return res;
+}
+
+/**
+ * PUTs a Blob with upload progress (fetch cannot report it; XMLHttpRequest can), answering JSON.
+ * Browsers stream a Blob's bytes from wherever they keep them, so large files are not copied again.
+ */
+export function putBlob<T>(
+  path: string,
+  body: Blob,
+  type: string,
+  onProgress?: (sent: number) => void,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("PUT", BASE + path);
+    xhr.setRequestHeader("content-type", type);
+    xhr.setRequestHeader("accept", "application/json");
+    if (csrfToken) xhr.setRequestHeader("x-csrf-token", csrfToken);
+    xhr.upload.onprogress = (e) => onProgress?.(e.loaded);
+    xhr.onerror = () =>
+      reject(new ApiError(0, { title: "Network error", code: "network", detail: "The upload broke off." }));
+    xhr.onload = () => {
+      let data: unknown = {};
+      try {
+        data = JSON.parse(xhr.responseText || "{}");
+      } catch {
+        // not JSON: keep {}
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(data as T);
+      else reject(new ApiError(xhr.status, data as ProblemBody));
+    };
+    xhr.send(body);
+  });
+}
+
 /** Builds a query string from the defined, non-empty values. */
 export function qs(params: Record<string, string | number | boolean | undefined | null>): string {
   const u = new URLSearchParams();

@@ -17,9 +17,18 @@ const nav: NavItem[] = [
   { to: "/engagements", label: "Engagements", show: staff },
   { to: "/agreements", label: "Agreements", show: staff },
   { to: "/training", label: "Training", show: staff },
+  { to: "/access", label: "Access", show: staff },
+  { to: "/shares", label: "Shares", show: staff },
   { to: "/alerts", label: "Alerts", show: can.readAlerts },
+  { to: "/events", label: "Events", show: can.readAudit },
+  { to: "/audit", label: "Audit", show: can.readAudit },
+  { to: "/scans", label: "File scans", show: staff },
+  { to: "/scans/tls", label: "TLS scans", show: staff },
   { to: "/users", label: "Users", show: can.readUsers },
+  { to: "/settings", label: "Settings", show: can.readSettings },
   { to: "/me", label: "My profile", show: (u) => u.role === "developer" },
+  { to: "/me/access", label: "My access", show: (u) => u.role === "developer" },
+  { to: "/me/shares", label: "My shares", show: (u) => u.role === "developer" },
 ];
 
 /** Requires a fully signed-in session (second factor done); otherwise sends to the right step. */
@@ -54,7 +63,7 @@ function Shell({ user }: { user: User }) {
               .filter((n) => n.show(user))
               .map((n) => (
                 <li key={n.to}>
-                  <NavLink to={n.to} end={n.to === "/"}>
+                  <NavLink to={n.to} end={n.to === "/" || n.to === "/me" || n.to === "/scans"}>
                     {n.label}
                   </NavLink>
                 </li>

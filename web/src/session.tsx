@@ -97,7 +97,17 @@ export const can = {
   readUsers: (u: User) => ["admin", "security", "auditor"].includes(u.role),
   writeUsers: (u: User) => u.role === "admin",
   invite: (u: User) => (staffWrite.leads as readonly string[]).includes(u.role),
+  readAudit: (u: User) => ["admin", "security", "auditor"].includes(u.role),
+  readSettings: (u: User) => ["admin", "security", "auditor"].includes(u.role),
+  writeSettings: (u: User) => (staffWrite.leads as readonly string[]).includes(u.role),
+  scheduleScans: (u: User) => (staffWrite.leads as readonly string[]).includes(u.role),
+  readKeys: (u: User) => ["admin", "security", "auditor"].includes(u.role),
+  rotateKeys: (u: User) => u.role === "admin",
   readAlerts: (u: User) => ["admin", "security", "auditor"].includes(u.role),
   writeAlerts: (u: User) => (staffWrite.leads as readonly string[]).includes(u.role),
-  readSettings: (u: User) => ["admin", "security", "auditor"].includes(u.role),
+  /** The resource catalog and break-glass reviews (access:admin). */
+  adminAccess: (u: User) => (staffWrite.leads as readonly string[]).includes(u.role),
+  /** Approve, deny and revoke (managers only on resources they own: the server says per record). */
+  decideAccess: (u: User) => ["admin", "security", "manager"].includes(u.role),
+  writeReviews: (u: User) => (staffWrite.leads as readonly string[]).includes(u.role),
 };

@@ -46,6 +46,43 @@ export async function encryptSmall(
   return encrypter.encrypt(data);
 }
 
+/**
+ * Encrypts a stream (a File's `stream()`) to recipients, as a stream of binary age v1: typage's
+ * streaming mode, so the plaintext is never held whole. For files picked in the browser.
+ */
+export async function encryptStream(
+  input: ReadableStream<Uint8Array>,
+  recipients: readonly string[],
+): Promise<ReadableStream<Uint8Array>> {
+  if (recipients.length === 0) throw ageError("invalid_recipient", "At least one recipient is required");
+  const encrypter = new Encrypter();
+  for (const r of recipients) encrypter.addRecipient(parseRecipient(r).wrapper);
+  return encrypter.encrypt(input);
+}
+
+/**
+ * Decrypts a binary age v1 stream (a download's body) with identity texts. The header is checked
+ * before this resolves; a truncated or altered payload makes the returned stream fail (so a Blob
+ * built from it is never created from partial plaintext).
+ */
+export async function decryptStream(
+  input: ReadableStream<Uint8Array>,
+  identities: readonly string[],
+): Promise<ReadableStream<Uint8Array>> {
+  const decrypter = new Decrypter();
+  for (const text of identities) for (const id of parseIdentities(text)) decrypter.addIdentity(id.unwrapper);
+  try {
+    return await decrypter.decrypt(input);
+  } catch (e) {
+    throw fromTypageHeaderError(e);
+  }
+}
+
+/** The recipients (public keys) of identity texts, to check an identity fits a share before using it. */
+export function recipientsOfIdentities(identities: readonly string[]): string[] {
+  return identities.flatMap((text) => parseIdentities(text).map((i) => i.recipient));
+}
+
 /** ASCII armor (`age -a`, PEM "AGE ENCRYPTED FILE") for pasting a text secret into a form or chat. */
 export function toArmor(ciphertext: Uint8Array): string {
   return armor.encode(ciphertext);

@@ -5,7 +5,16 @@
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
-import { decryptSmall, decryptText, encryptSmall, generateKeyPair, toArmor } from "./age.browser.ts";
+import {
+  decryptSmall,
+  decryptStream,
+  decryptText,
+  encryptSmall,
+  encryptStream,
+  generateKeyPair,
+  recipientsOfIdentities,
+  toArmor,
+} from "./age.browser.ts";
 import { ageFailureOf } from "./age.errors.ts";
 import { decryptBuffer, encryptBuffer } from "./age.service.ts";
 
@@ -34,6 +43,29 @@ describe("age in the browser", () => {
     expect((await decryptBuffer(ct, [dev.identity])).toString()).toBe("db password: hunter2");
     const back = await encryptBuffer("from the CLI", [dev.recipient]);
     expect(await decryptText(back, [dev.identity])).toBe("from the CLI");
+  });
+
+  it("streams a multi-chunk file (a browser File's stream) both ways with the Node path", async () => {
+    const dev = generateKeyPair();
+    const plain = new Uint8Array(200_000).map((_, i) => i % 251);
+    const web = await new Response(
+      await encryptStream(new Blob([plain]).stream(), [dev.recipient]),
+    ).arrayBuffer();
+    expect((await decryptBuffer(new Uint8Array(web), [dev.identity])).equals(Buffer.from(plain))).toBe(true);
+    const node = await encryptBuffer(plain, [dev.recipient]);
+    const back = await new Response(
+      await decryptStream(new Blob([new Uint8Array(node)]).stream(), [dev.identity]),
+    ).arrayBuffer();
+    expect(Buffer.from(back).equals(Buffer.from(plain))).toBe(true);
+    expect(recipientsOfIdentities([dev.identity])).toEqual([dev.recipient]);
+  });
+
+  it("fails the stream, never ending it cleanly, on a truncated ciphertext", async () => {
+    const dev = generateKeyPair();
+    const node = await encryptBuffer(new Uint8Array(150_000), [dev.recipient]);
+    const cut = node.subarray(0, node.length - 1000);
+    const out = await decryptStream(new Blob([new Uint8Array(cut)]).stream(), [dev.identity]);
+    await expect(new Response(out).arrayBuffer()).rejects.toThrow();
   });
 
   it("round-trips armored text", async () => {

@@ -7,11 +7,14 @@
 export {
   type AgeKeyPair,
   decryptSmall,
+  decryptStream,
   decryptText,
   encryptSmall,
+  encryptStream,
   fromArmor,
   generateKeyPair,
   identityFileText,
+  recipientsOfIdentities,
   toArmor,
 } from "./age.browser.ts";
 export { type AgeFailure, ageFailureOf } from "./age.errors.ts";

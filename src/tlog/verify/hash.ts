@@ -1,38 +1,46 @@
 /**
  * RFC 6962 §2.1 / RFC 9162 §2.1.1 hashing with SHA-256: a leaf is H(0x00 ‖ entry), an interior node is
- * H(0x01 ‖ left ‖ right), the empty tree is H(""). hash-wasm is used instead of node:crypto because one
- * tree needs ~2 hashes per entry and its reusable WebAssembly hasher is about twice as fast per call
- * (no per-call object allocation).
+ * H(0x01 ‖ left ‖ right), the empty tree is H(""). A tree needs about two hashes per entry, so the
+ * per-call cost matters: node:crypto's one-shot `hash()` (no Hash object per call, and OpenSSL uses the
+ * CPU's SHA extensions) measured 1.4× faster than a reused WebAssembly hasher (hash-wasm) on this
+ * machine, and far faster than `createHash()` per call. Prefix and input are copied into one reusable
+ * buffer so each hash is a single native call.
  */
-import { createSHA256 } from "hash-wasm";
+import { hash } from "node:crypto";
 
 export const HASH_SIZE = 32;
 
-const hasher = await createSHA256();
-const LEAF_PREFIX = new Uint8Array([0x00]);
-const NODE_PREFIX = new Uint8Array([0x01]);
+const leafBuf = Buffer.alloc(1 + 0xffff);
+const nodeBuf = Buffer.alloc(1 + 2 * HASH_SIZE);
+nodeBuf[0] = 0x01;
+
+// A plain Uint8Array view (not a Buffer), so hashes compare equal however they were made.
+const digest = (data: Uint8Array): Uint8Array => {
+  const b = hash("sha256", data, "buffer") as unknown as Buffer;
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+};
 
 export function sha256(data: Uint8Array): Uint8Array {
-  hasher.init();
-  hasher.update(data);
-  return hasher.digest("binary");
+  return digest(data);
 }
 
 /** RFC 9162 §2.1.1: MTH({d(0)}) = SHA-256(0x00 ‖ d(0)). */
 export function hashLeaf(entry: Uint8Array): Uint8Array {
-  hasher.init();
-  hasher.update(LEAF_PREFIX);
-  hasher.update(entry);
-  return hasher.digest("binary");
+  if (entry.length >= leafBuf.length) {
+    const b = Buffer.alloc(entry.length + 1);
+    b.set(entry, 1);
+    return digest(b);
+  }
+  leafBuf[0] = 0x00;
+  leafBuf.set(entry, 1);
+  return digest(leafBuf.subarray(0, entry.length + 1));
 }
 
 /** RFC 9162 §2.1.1: SHA-256(0x01 ‖ MTH(left) ‖ MTH(right)). */
 export function hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array {
-  hasher.init();
-  hasher.update(NODE_PREFIX);
-  hasher.update(left);
-  hasher.update(right);
-  return hasher.digest("binary");
+  nodeBuf.set(left, 1);
+  nodeBuf.set(right, 1 + HASH_SIZE);
+  return digest(nodeBuf);
 }
 
 /** MTH({}) = SHA-256() for the empty tree. */

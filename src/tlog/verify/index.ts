@@ -4,6 +4,13 @@
  * party can run or reuse it.
  */
 export {
+  type BundleHasher,
+  createWorkerHasher,
+  type HashedBundles,
+  hashBundles,
+  inThreadHasher,
+} from "./bundle-hash.ts";
+export {
   type Checkpoint,
   CheckpointError,
   formatCheckpoint,

@@ -4,6 +4,7 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { BundleHasher } from "./bundle-hash.ts";
 import { openCheckpoint } from "./checkpoint.ts";
 import { equalBytes, HASH_SIZE } from "./hash.ts";
 import { type NoteVerifier, parseVerifierKey } from "./note.ts";
@@ -55,6 +56,7 @@ export interface VerifyTilesOptions {
   onProgress?: (done: number) => void;
   /** The export starts at this entry (a multiple of 256): entries before it are absent by design. */
   start?: number;
+  hasher?: BundleHasher;
 }
 
 export async function verifyTiles(
@@ -77,6 +79,7 @@ export async function verifyTiles(
     ],
     onProgress: options.onProgress,
     ...(options.start ? { start: options.start } : {}),
+    ...(options.hasher ? { hasher: options.hasher } : {}),
   });
   const range = report.firstBadRange;
   if (options.previousDir && range && range.end - range.start > 1) {

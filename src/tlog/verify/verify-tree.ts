@@ -4,8 +4,9 @@
  * the root at each trusted size is compared with the trusted checkpoint. Problems name the first bad
  * entry when it can be known; see `VerifyReport.firstBadIndex`.
  */
-import { EMPTY_ROOT, equalBytes, HASH_SIZE, hashChildren, hashLeaf, toBase64 } from "./hash.ts";
-import { decodeBundle, entryBundlePath, TILE_WIDTH, tilePath, tilesAtLevel } from "./tiles.ts";
+import { type BundleHasher, type HashedBundles, inThreadHasher } from "./bundle-hash.ts";
+import { EMPTY_ROOT, equalBytes, HASH_SIZE, hashChildren, toBase64 } from "./hash.ts";
+import { entryBundlePath, TILE_WIDTH, tilePath, tilesAtLevel } from "./tiles.ts";
 
 /** Where tiles and bundles come from: a directory, an HTTP prefix, a database. Undefined = absent. */
 export interface TileSource {
@@ -111,6 +112,8 @@ export interface VerifyTreeOptions {
    * (except at multiples of 256) and are reported as not checkable.
    */
   start?: number;
+  /** Hashes entry bundles; default in this thread. `createWorkerHasher(n)` uses n worker threads. */
+  hasher?: BundleHasher;
 }
 
 export async function verifyTree(opts: VerifyTreeOptions): Promise<VerifyReport> {
@@ -233,74 +236,127 @@ export async function verifyTree(opts: VerifyTreeOptions): Promise<VerifyReport>
     for (const c of completed.splice(0)) await compareTile(c.level, c.index, c.hashes);
   }
   const prefixBroken = firstEntryProblem !== undefined;
-  for (let b = prefixBroken ? bundles : skipped; b < bundles; b++) {
-    const start = b * TILE_WIDTH;
-    const width = Math.min(TILE_WIDTH, size - start);
-    const [bundleBytes, leafTile] = await Promise.all([source.bundle(b, width), source.tile(0, b, width)]);
-    const entries = bundleBytes ? decodeBundle(bundleBytes) : undefined;
-    if (!bundleBytes) {
-      report({
-        kind: "entry-missing",
-        index: start,
-        message: `${entryBundlePath(b, width)} is missing: entry ${start} and later are absent`,
-      });
-    } else if (!entries) {
-      report({
-        kind: "entry-changed",
-        index: start,
-        message: `${entryBundlePath(b, width)} is not a valid entry bundle`,
-      });
-    }
-    if (!leafTile || leafTile.length !== width * HASH_SIZE) {
-      report({
-        kind: "tile-missing",
-        index: start,
-        message: `${tilePath(0, b, width)} is missing or has the wrong size`,
-      });
-    }
-    if (!entries) {
-      // Without entries nothing above can be recomputed honestly: stop here.
-      firstEntryProblem ??= start;
-      break;
-    }
-    if (entries.length < width) {
-      report({
-        kind: "entry-missing",
-        index: start + entries.length,
-        message: `${entryBundlePath(b, width)} holds ${entries.length} entries, expected ${width}: entry ${start + entries.length} is missing`,
-      });
-    } else if (entries.length > width) {
-      report({
-        kind: "entry-extra",
-        index: start + width,
-        message: `${entryBundlePath(b, width)} holds more entries than the tree has`,
-      });
-    }
-    for (let k = 0; k < width; k++) {
-      const idx = start + k;
-      const entry = entries[k];
-      if (entry === undefined) {
-        firstEntryProblem ??= idx;
-        break;
+  // Bundles are read a window at a time and hashed (maybe on worker threads) while later windows are read.
+  const hasher = opts.hasher ?? inThreadHasher;
+  const WINDOW = 64;
+  const depth = Math.max(2, hasher.parallelism * 2);
+  interface Window {
+    first: number;
+    bytes: (Uint8Array | undefined)[];
+    tiles: (Uint8Array | undefined)[];
+    hashed: Promise<HashedBundles>;
+  }
+  const windows: Window[] = [];
+  let nextBundle = prefixBroken ? bundles : skipped;
+  const widthOf = (b: number) => Math.min(TILE_WIDTH, size - b * TILE_WIDTH);
+  const fill = async () => {
+    while (windows.length < depth && nextBundle < bundles) {
+      const first = nextBundle;
+      const last = Math.min(bundles, first + WINDOW);
+      const bytes: (Uint8Array | undefined)[] = [];
+      const tiles: (Uint8Array | undefined)[] = [];
+      for (let b = first; b < last; b++) {
+        const [bb, tt] = await Promise.all([source.bundle(b, widthOf(b)), source.tile(0, b, widthOf(b))]);
+        bytes.push(bb);
+        tiles.push(tt);
+        // An absent bundle ends what can be checked: no need to read past it.
+        if (!bb) break;
       }
-      const lh = hashLeaf(entry);
-      if (leafTile && leafTile.length === width * HASH_SIZE) {
-        const stored = leafTile.subarray(k * HASH_SIZE, (k + 1) * HASH_SIZE);
-        if (!equalBytes(stored, lh)) {
-          firstEntryProblem ??= idx;
-          report({
-            kind: "entry-changed",
-            index: idx,
-            message: `entry ${idx} does not match its leaf hash in ${tilePath(0, b, width)}`,
-          });
+      const hashed = hasher.hash(bytes.map((x) => x ?? new Uint8Array(0)));
+      hashed.catch(() => {}); // awaited below, or abandoned after a fatal problem
+      windows.push({ first, bytes, tiles, hashed });
+      nextBundle = first + bytes.length;
+      if (bytes.length < last - first) nextBundle = bundles;
+    }
+  };
+  outer: for (;;) {
+    await fill();
+    const w = windows.shift();
+    if (!w) break;
+    const h = await w.hashed;
+    let leafAt = 0;
+    for (let j = 0; j < w.bytes.length; j++) {
+      const b = w.first + j;
+      const start = b * TILE_WIDTH;
+      const width = widthOf(b);
+      const bundleBytes = w.bytes[j];
+      const leafTile = w.tiles[j];
+      const count = h.counts[j]!;
+      if (!bundleBytes) {
+        report({
+          kind: "entry-missing",
+          index: start,
+          message: `${entryBundlePath(b, width)} is missing: entry ${start} and later are absent`,
+        });
+      } else if (count < 0) {
+        report({
+          kind: "entry-changed",
+          index: start,
+          message: `${entryBundlePath(b, width)} is not a valid entry bundle`,
+        });
+      }
+      const tileOk = !!leafTile && leafTile.length === width * HASH_SIZE;
+      if (!tileOk) {
+        report({
+          kind: "tile-missing",
+          index: start,
+          message: `${tilePath(0, b, width)} is missing or has the wrong size`,
+        });
+      }
+      if (!bundleBytes || count < 0) {
+        // Without entries nothing above can be recomputed honestly: stop here.
+        firstEntryProblem ??= start;
+        break outer;
+      }
+      if (count < width) {
+        report({
+          kind: "entry-missing",
+          index: start + count,
+          message: `${entryBundlePath(b, width)} holds ${count} entries, expected ${width}: entry ${start + count} is missing`,
+        });
+      } else if (count > width) {
+        report({
+          kind: "entry-extra",
+          index: start + width,
+          message: `${entryBundlePath(b, width)} holds more entries than the tree has`,
+        });
+      }
+      const n = Math.min(count, width);
+      const leaves = h.leaves.subarray(leafAt, leafAt + n * HASH_SIZE);
+      leafAt += count * HASH_SIZE;
+      const root = h.roots[j]!;
+      const trustedInside = nextTrusted < pending.length && pending[nextTrusted]!.size < start + TILE_WIDTH;
+      if (
+        n === TILE_WIDTH &&
+        root.length === HASH_SIZE &&
+        tileOk &&
+        !trustedInside &&
+        Buffer.compare(leaves, leafTile!) === 0
+      ) {
+        // The whole bundle matches its leaf tile: its perfect root goes straight to level 1.
+        push(1, root);
+        checkTrusted(start + TILE_WIDTH);
+      } else {
+        for (let k = 0; k < n; k++) {
+          const idx = start + k;
+          const lh = leaves.subarray(k * HASH_SIZE, (k + 1) * HASH_SIZE);
+          if (tileOk && !equalBytes(leafTile!.subarray(k * HASH_SIZE, (k + 1) * HASH_SIZE), lh)) {
+            firstEntryProblem ??= idx;
+            report({
+              kind: "entry-changed",
+              index: idx,
+              message: `entry ${idx} does not match its leaf hash in ${tilePath(0, b, width)}`,
+            });
+          }
+          push(0, lh);
+          checkTrusted(idx + 1);
         }
+        if (n < width) firstEntryProblem ??= start + n;
       }
-      push(0, lh);
-      checkTrusted(idx + 1);
+      for (const c of completed.splice(0)) await compareTile(c.level, c.index, c.hashes);
+      if (count < width) break outer;
+      opts.onProgress?.(start + width);
     }
-    for (const c of completed.splice(0)) await compareTile(c.level, c.index, c.hashes);
-    if (entries.length < width) break;
-    opts.onProgress?.(start + width);
   }
   // Partial tiles at the right edge of every level above 0 (level 0 was compared entry by entry).
   const complete = !problems.some((p) => p.kind === "entry-missing");

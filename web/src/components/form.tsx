@@ -251,7 +251,7 @@ function FieldShell({
   );
 }
 
-type InputType = "text" | "email" | "password" | "number" | "date" | "url" | "time";
+type InputType = "text" | "email" | "password" | "number" | "date" | "url" | "time" | "datetime-local";
 
 export function TextField(
   props: FieldProps & {

@@ -14,13 +14,23 @@ export function useListParams() {
     next.delete("offset");
     setParams(next, { replace: true });
   };
+  /** Sets several filters at once (calling setFilter in a row would keep only the last). */
+  const setFilters = (f: Record<string, string>) => {
+    const next = new URLSearchParams(params);
+    for (const [k, v] of Object.entries(f)) {
+      if (v) next.set(k, v);
+      else next.delete(k);
+    }
+    next.delete("offset");
+    setParams(next, { replace: true });
+  };
   const setOffset = (o: number) => {
     const next = new URLSearchParams(params);
     if (o > 0) next.set("offset", String(o));
     else next.delete("offset");
     setParams(next);
   };
-  return { offset, limit: PAGE_SIZE, get, setFilter, setOffset };
+  return { offset, limit: PAGE_SIZE, get, setFilter, setFilters, setOffset };
 }
 
 export function Pager({

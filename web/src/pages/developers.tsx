@@ -154,9 +154,14 @@ export function DeveloperPage() {
       title={d.fullName}
       lead={`${d.vendorName ? `Developer at ${d.vendorName}` : "Freelance developer"} · ${d.email}`}
       actions={
-        <Link className="button" to={`/developers/${d.id}/vetting`}>
-          Vetting
-        </Link>
+        <>
+          <Link className="button" to={`/developers/${d.id}/activity`}>
+            Activity
+          </Link>
+          <Link className="button" to={`/developers/${d.id}/vetting`}>
+            Vetting
+          </Link>
+        </>
       }
     >
       <EligibilityPanel gate={gate.data} error={gate.error} loading={gate.loading} />

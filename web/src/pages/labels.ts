@@ -68,3 +68,65 @@ export const drillLabel = label(drill);
 const decisions = { pending: "Pending", approved: "Approved", rejected: "Rejected" };
 export const decisionOptions = opts(decisions);
 export const decisionLabel = label(decisions);
+
+// ---- Access (issue 3) ----
+
+const environments = { production: "Production", staging: "Staging", development: "Development" };
+export const environmentOptions = opts(environments);
+export const environmentLabel = label(environments);
+
+const dataClasses = {
+  public: "Public",
+  internal: "Internal",
+  confidential: "Confidential",
+  restricted: "Restricted",
+};
+export const dataClassOptions = opts(dataClasses);
+export const dataClassLabel = label(dataClasses);
+
+const resourceKinds = {
+  postgres: "PostgreSQL database",
+  ssh: "SSH host or group",
+  github: "GitHub repository",
+  gitlab: "GitLab project",
+  generic: "Other (signed webhook)",
+};
+export const resourceKindOptions = opts(resourceKinds);
+export const resourceKindLabel = label(resourceKinds);
+
+const levels = { read: "Read", write: "Write", admin: "Admin" };
+export const levelOptions = opts(levels);
+export const levelLabel = label(levels);
+
+const grantStates = {
+  approved: "Approved (not started)",
+  provisioning: "Provisioning",
+  active: "Active",
+  expiring: "Being removed",
+  expired: "Expired",
+  revoked: "Revoked",
+  failed: "Failed",
+};
+export const grantStateOptions = opts(grantStates);
+export const grantStateLabel = label(grantStates);
+
+const requestStatuses = {
+  pending: "Pending",
+  approved: "Approved",
+  denied: "Denied",
+  cancelled: "Cancelled",
+  expired: "Expired",
+};
+export const requestStatusOptions = opts(requestStatuses);
+export const requestStatusLabel = label(requestStatuses);
+
+const endReasons = {
+  expired: "its time ended",
+  revoked: "revoked by a person",
+  gate: "the gate closed",
+  policy: "the policies no longer allow it",
+  offboarded: "the developer was offboarded",
+  review: "an access review revoked it",
+  resource_archived: "the resource was archived",
+};
+export const endReasonLabel = label(endReasons);
