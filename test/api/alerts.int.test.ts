@@ -213,7 +213,12 @@ describe("access without a live grant", () => {
       owners: [owner.userId],
       levels: ["read", "write"],
       maxDurationMinutes: 480,
-      connector: { apiUrl: "https://github.invalid", owner: "acme", repo: "widgets", token: "ghp_not_used_here" },
+      connector: {
+        apiUrl: "https://github.invalid",
+        owner: "acme",
+        repo: "widgets",
+        token: "ghp_not_used_here",
+      },
     });
     expect(r.status).toBe(201);
     const t0 = Date.parse("2026-11-02T11:00:00Z");
