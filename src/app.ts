@@ -1,6 +1,6 @@
 import { createAccessFeature } from "./access/index.ts";
 import { createAgreementsFeature } from "./agreements/index.ts";
-import { createAlertsFeature, eventLogReader } from "./alerts/index.ts";
+import { accessForRules, createAlertsFeature, eventLogReader } from "./alerts/index.ts";
 import { auditRoutes, createAuditService } from "./audit/index.ts";
 import { authRoutes, createAuthService } from "./auth/index.ts";
 import type { Clock } from "./core/clock.ts";
@@ -107,6 +107,7 @@ export function createApp(deps: AppDeps) {
     developers: people.developers,
     gate: gate.service,
     eventLog: { ...eventLog, ...eventLogReader(store, () => eventLog.service.head()) },
+    access: accessForRules(access),
     publicUrl: config.publicUrl,
   });
   const sources = createSourcesFeature({ config, clock, logger, eventLog });

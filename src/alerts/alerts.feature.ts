@@ -1,3 +1,4 @@
+import type { GrantsService, ResourcesService } from "../access/index.ts";
 import type { AuditService } from "../audit/index.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../core/logger.ts";
@@ -28,8 +29,11 @@ export interface AlertsFeatureDeps {
   developers: Pick<DevelopersService, "profiles">;
   gate: Pick<GateService, "requirements">;
   eventLog: EventLogPort;
-  /** Live grants from the access feature, for "access without a live grant". */
-  liveGrants?: () => Promise<LiveGrant[]>;
+  /** Live grants and the catalog from the access feature, for "access without a live grant". */
+  access?: {
+    liveGrants(): Promise<LiveGrant[]>;
+    managedResources(): Promise<{ kind: string; name: string }[]>;
+  };
   /** Public base URL of the web UI, for links in notifications. */
   publicUrl?: string | undefined;
 }
@@ -50,7 +54,7 @@ export function createAlertsFeature(deps: AlertsFeatureDeps) {
         status: d.status,
       })),
     gate: async () => ({ requirements: await deps.gate.requirements(), facts: await loadFacts(store) }),
-    ...(deps.liveGrants ? { liveGrants: deps.liveGrants } : {}),
+    ...(deps.access ? { access: deps.access } : {}),
   });
   const alertUrl = deps.publicUrl ? (id: string) => `${deps.publicUrl}/alerts/${id}` : undefined;
   let detection: ReturnType<typeof createDetectionService> | undefined;
@@ -96,3 +100,25 @@ export function createAlertsFeature(deps: AlertsFeatureDeps) {
 }
 
 export type AlertsFeature = ReturnType<typeof createAlertsFeature>;
+
+/** What the access-without-grant rule needs from the access feature: live grants and the catalog. */
+export function accessForRules(access: {
+  grants: Pick<GrantsService, "listLive">;
+  resources: Pick<ResourcesService, "list">;
+}): NonNullable<AlertsFeatureDeps["access"]> {
+  return {
+    async liveGrants() {
+      return (await access.grants.listLive()).map((g) => ({
+        id: g.id,
+        developerId: g.developerId,
+        resource: { kind: g.resourceKind, name: g.resourceName },
+        startsAt: new Date(g.startsAt),
+        endsAt: new Date(g.endsAt),
+      }));
+    },
+    async managedResources() {
+      const page = await access.resources.list({ limit: 100_000, offset: 0 });
+      return page.items.map((r) => ({ kind: r.kind, name: r.name }));
+    },
+  };
+}

@@ -30,11 +30,33 @@ export interface LiveGrant {
 export interface DetectionSources {
   developers(): Promise<DeveloperRecord[]>;
   gate(): Promise<{ requirements: GateRequirements; facts: DeveloperFacts[] }>;
-  /** Absent until the access feature provides grants: the rule then checks eligibility only. */
-  liveGrants?: () => Promise<LiveGrant[]>;
+  /**
+   * The access feature's live grants and its catalog (the resources Warden manages). Without them the
+   * rule checks eligibility only; an event on a resource outside the catalog is not judged on grants.
+   */
+  access?: {
+    liveGrants(): Promise<LiveGrant[]>;
+    managedResources(): Promise<{ kind: string; name: string }[]>;
+  };
 }
 
-/** Audit actions whose records change what the rules know (profiles, eligibility, grants). */
+/**
+ * Events name what they touched by its kind at the source (`git_repository`, `server`); the catalog
+ * by connector (`github`, `gitlab`, `ssh`, `postgres`, `generic`). Both map to one family; names match
+ * case-insensitively (so a GitHub resource is best named after its repository, `acme/app`).
+ */
+const FAMILY: Record<string, string> = {
+  git_repository: "git",
+  github: "git",
+  gitlab: "git",
+  server: "server",
+  ssh: "server",
+  postgres: "database",
+  database: "database",
+};
+export const resourceKey = (kind: string, name: string) => `${FAMILY[kind] ?? kind}|${name.toLowerCase()}`;
+
+/** Audit actions whose records change what the rules know (profiles, eligibility, grants, catalog). */
 const RELOAD_ON = /^(developer|engagement|agreement|vetting|training|gate|access|grant)\./;
 
 export interface DetectionContext extends RuleContext {
@@ -59,16 +81,18 @@ export function createDetectionContext(
   let facts = new Map<string, DeveloperFacts>();
   let requirements: GateRequirements | undefined;
   let grants: Map<string, LiveGrant[]> | undefined;
+  let managed = new Set<string>();
 
   let defaultHours: WorkingHours | undefined;
   // The gate's verdict per developer for its latest UTC day: the facts only change by date within a load.
   let verdicts = lruMap<string, { day: number; verdict: Eligibility }>(20_000);
 
   async function load() {
-    const [devs, gate, live] = await Promise.all([
+    const [devs, gate, live, catalog] = await Promise.all([
       sources.developers(),
       sources.gate(),
-      sources.liveGrants ? sources.liveGrants() : Promise.resolve(undefined),
+      sources.access ? sources.access.liveGrants() : Promise.resolve(undefined),
+      sources.access ? sources.access.managedResources() : Promise.resolve([]),
     ]);
     const nextProfiles = new Map<string, DeveloperProfile>();
     for (const d of devs) {
@@ -89,6 +113,7 @@ export function createDetectionContext(
       }
       grants = m;
     } else grants = undefined;
+    managed = new Set(catalog.map((r) => resourceKey(r.kind, r.name)));
     verdicts = lruMap(20_000);
   }
 
@@ -147,17 +172,18 @@ export function createDetectionContext(
       stale = true;
     },
   };
-  // Only when grants are known: otherwise the rule must not claim "no live grant".
-  if (sources.liveGrants) {
+  // Only when grants are known, and only for resources Warden manages: otherwise the rule must not
+  // claim "no live grant".
+  if (sources.access) {
     ctx.hasLiveGrant = ({ developerId, resource, at }) => {
       if (!grants) return true;
+      const key = resourceKey(resource.kind, resource.name);
+      if (!managed.has(key)) return true;
       const list = grants.get(developerId);
       if (!list) return false;
-      const name = resource.name.toLowerCase();
       return list.some(
         (g) =>
-          g.resource.kind === resource.kind &&
-          g.resource.name.toLowerCase() === name &&
+          resourceKey(g.resource.kind, g.resource.name) === key &&
           g.startsAt.getTime() <= at &&
           at < g.endsAt.getTime(),
       );

@@ -10,7 +10,12 @@ export type {
   RuleHit,
   WorkingHours,
 } from "./alert.types.ts";
-export { type AlertsFeature, type AlertsFeatureDeps, createAlertsFeature } from "./alerts.feature.ts";
+export {
+  type AlertsFeature,
+  type AlertsFeatureDeps,
+  accessForRules,
+  createAlertsFeature,
+} from "./alerts.feature.ts";
 export type { AlertsService } from "./alerts.service.ts";
 export {
   alertEmail,

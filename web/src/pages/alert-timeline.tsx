@@ -46,7 +46,7 @@ export function AlertTimeline({
     .map((h, i) => ({ i, d: new Date(h.hour) }))
     .filter(({ d }) => d.getUTCHours() === 0);
   return (
-    <figure className="timeline">
+    <figure className="alert-timeline">
       <svg
         viewBox={`0 0 ${W} ${H}`}
         role="img"
@@ -56,8 +56,8 @@ export function AlertTimeline({
       >
         {ticks.map((t) => (
           <g key={t}>
-            <line x1={PAD.left} x2={W - PAD.right} y1={y(t)} y2={y(t)} className="timeline-grid" />
-            <text x={PAD.left - 4} y={y(t) + 3} textAnchor="end" className="timeline-axis">
+            <line x1={PAD.left} x2={W - PAD.right} y1={y(t)} y2={y(t)} className="alert-timeline-grid" />
+            <text x={PAD.left - 4} y={y(t) + 3} textAnchor="end" className="alert-timeline-axis">
               {t}
             </text>
           </g>
@@ -69,9 +69,9 @@ export function AlertTimeline({
               x2={PAD.left + i * barW}
               y1={PAD.top}
               y2={H - PAD.bottom}
-              className="timeline-day"
+              className="alert-timeline-day"
             />
-            <text x={PAD.left + i * barW + 3} y={H - 8} className="timeline-axis">
+            <text x={PAD.left + i * barW + 3} y={H - 8} className="alert-timeline-axis">
               {d.toISOString().slice(5, 10)}
             </text>
           </g>
@@ -88,7 +88,7 @@ export function AlertTimeline({
             // biome-ignore lint/a11y/noStaticElementInteractions: the list below the picture is the keyboard path; this is a shortcut
             <g
               key={h.hour}
-              className={onPickHour ? "timeline-bar clickable" : "timeline-bar"}
+              className={onPickHour ? "alert-timeline-bar clickable" : "alert-timeline-bar"}
               onClick={onPickHour ? () => onPickHour(h.hour) : undefined}
             >
               <title>{label}</title>
@@ -114,10 +114,10 @@ export function AlertTimeline({
             </g>
           );
         })}
-        <line x1={PAD.left} x2={W - PAD.right} y1={y(0)} y2={y(0)} className="timeline-base" />
+        <line x1={PAD.left} x2={W - PAD.right} y1={y(0)} y2={y(0)} className="alert-timeline-base" />
       </svg>
       <figcaption>
-        <ul className="legend">
+        <ul className="alert-legend">
           {SEVERITIES.map((s) => (
             <li key={s}>
               <span className="swatch" style={{ background: SEVERITY_COLOUR[s] }} aria-hidden="true" />

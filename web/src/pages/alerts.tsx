@@ -309,7 +309,7 @@ export function AlertPage() {
                   <td className="nowrap">{dateTime(e.at)}</td>
                   <td>{e.label}</td>
                   <td>
-                    <Link to={`/log/events/${e.eventId}`} title="The event with its inclusion proof">
+                    <Link to={`/events/${e.eventId}`} title="The event with its inclusion proof">
                       <code>{e.eventId.slice(0, 8)}</code>
                     </Link>
                   </td>
