@@ -4,7 +4,6 @@ import path from "node:path";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { canonicalize } from "json-canonicalize";
-import { openApp } from "../boot.ts";
 import { loadConfig } from "../core/config.ts";
 import { isUuid } from "../core/schemas.ts";
 import {
@@ -226,6 +225,7 @@ Examples:
             );
           let r: ServerVerify;
           if (o.offline) {
+            const { openApp } = await import("../boot.ts"); // lazily: only this command needs the server
             const { app, store } = await openApp(loadConfig(process.env), { quiet: true });
             const bar = progressBar(!o.json, "verifying");
             try {

@@ -1,8 +1,8 @@
 import { Command } from "commander";
 import { registerHooksCommands } from "../ingest/index.ts";
-import { registerPolicyCommands } from "../policy/index.ts";
+import { registerPolicyCommands } from "../policy/policy.cli.ts";
 import { registerScanFilesCommands } from "../scan-files/index.ts";
-import { registerScanTlsCommands } from "../scan-tls/index.ts";
+import { registerScanTlsCommands } from "../scan-tls/scan-tls.cli.ts";
 import { registerAccessCommands, registerSshCommands } from "./access.cli.ts";
 import { registerAuditCommands } from "./audit.cli.ts";
 import { registerGateCommands } from "./gate.cli.ts";
@@ -17,6 +17,9 @@ import {
 import { runProgram } from "./run.ts";
 import { registerServerCommands } from "./server.cli.ts";
 import { registerShareCommands } from "./shares.cli.ts";
+
+// The policy and TLS-scan commands come from their CLI modules, not their features' index, so Cedar's
+// WebAssembly and the TLS probes load only when those commands run: every `warden` start pays for imports.
 
 /** The `warden` command: server and offline admin commands here; API commands talk to a server. */
 export function buildProgram(): Command {

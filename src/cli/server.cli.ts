@@ -1,9 +1,11 @@
 import type { Command } from "commander";
-import { openApp, serve } from "../boot.ts";
 import { ConfigError, loadConfig } from "../core/config.ts";
 import { isAppError } from "../core/errors.ts";
 import { StoreTooNewError } from "../store/migrate.ts";
 import { CliError, EXIT } from "./output.ts";
+
+/** The whole server loads only for the commands that run it, so `warden --help` and API commands start fast. */
+const loadBoot = () => import("../boot.ts");
 
 function config() {
   try {
@@ -51,6 +53,7 @@ export function registerServerCommands(program: Command): void {
     )
     .action(async () => {
       const cfg = config();
+      const { serve } = await loadBoot();
       const running = await serve(cfg, (l) => process.stdout.write(`${l}\n`)).catch(storeErrors);
       await new Promise<void>((resolve) => {
         let stopping = false;
@@ -71,6 +74,7 @@ export function registerServerCommands(program: Command): void {
     .option("--json", "machine-readable output")
     .action(async (opts: { json?: boolean }) => {
       const cfg = config();
+      const { openApp } = await loadBoot();
       const { store } = await openApp(cfg, { quiet: true }).catch(storeErrors);
       await store.close();
       const msg = { store: cfg.databaseUrl ? "postgres" : "pglite", status: "up to date" };

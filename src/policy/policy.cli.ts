@@ -4,12 +4,10 @@ import { parse as parseYaml } from "yaml";
 import { defaultPolicyText } from "./default-policies.ts";
 import { wardenCedarSchema } from "./policy.cedar-schema.ts";
 import { type PolicySample, policySamplesFileSchema } from "./policy.schemas.ts";
-import {
-  type PolicyIssue,
-  type PolicyTestReport,
-  testPolicies,
-  validatePolicySet,
-} from "./policy.service.ts";
+import type { PolicyIssue, PolicyTestReport } from "./policy.service.ts";
+
+/** Cedar's WebAssembly loads only for the policy commands, not for every `warden` start. */
+const loadCedar = () => import("./policy.service.ts");
 
 /** Where the commands write and how they end; tests pass their own. */
 export interface PolicyCliIo {
@@ -122,6 +120,7 @@ export function registerPolicyCommands(program: Command, io: PolicyCliIo = proce
           : defaultPolicyText;
         const policyFile = options.policies ?? "(default policies)";
         const samples = parseSamples(samplesPath, await readText(samplesPath, "samples file"));
+        const { testPolicies } = await loadCedar();
         const report = testPolicies(policyText, samples);
         if (options.json) io.out(JSON.stringify(report, null, 2));
         if (!report.validation.valid) {
@@ -140,6 +139,7 @@ export function registerPolicyCommands(program: Command, io: PolicyCliIo = proce
     .argument("<file>", "Cedar policy file")
     .action(async (file: string) =>
       run(async () => {
+        const { validatePolicySet } = await loadCedar();
         const validation = validatePolicySet(await readText(file, "policy file"));
         for (const issue of validation.errors) io.err(formatIssue(file, issue));
         for (const issue of validation.warnings) io.err(`warning: ${formatIssue(file, issue)}`);

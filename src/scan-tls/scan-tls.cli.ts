@@ -8,7 +8,7 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { isAppError } from "../core/errors.ts";
 import { exceedsThreshold, OUTPUT_FORMATS, type OutputFormat, renderReport } from "./scan-tls.output.ts";
 import { SEVERITIES, type Severity } from "./scan-tls.schemas.ts";
-import { scanTls } from "./scan-tls.service.ts";
+import type { scanTls } from "./scan-tls.service.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
@@ -161,6 +161,8 @@ async function runScanTls(given: string[], options: TlsCommandOptions, io: CliIo
   }
   let report: Awaited<ReturnType<typeof scanTls>>;
   try {
+    // Loaded on use: `warden --help` and other commands need none of the probes.
+    const { scanTls } = await import("./scan-tls.service.ts");
     report = await scanTls(
       targets,
       {
