@@ -1,4 +1,8 @@
+import type { ReactNode } from "react";
 import { useSearchParams } from "react-router-dom";
+import type { Page as ListPage } from "../api.ts";
+import type { Resource } from "../hooks.ts";
+import { Empty, ErrorBox, Loading } from "./status.tsx";
 
 export const PAGE_SIZE = 50;
 
@@ -127,5 +131,41 @@ export function FilterSelect({
         ))}
       </select>
     </div>
+  );
+}
+
+/**
+ * The body of a paged list: its error, a loading state, an empty message, the rows (rendered by
+ * `children` only when there are some) and the pager, in the same order on every list page.
+ */
+export function ListResults<T>({
+  list,
+  what,
+  empty,
+  params,
+  children,
+}: {
+  list: Resource<ListPage<T>>;
+  /** e.g. "The vendor list", for the error box */
+  what: string;
+  empty: ReactNode;
+  params: ReturnType<typeof useListParams>;
+  children(items: T[]): ReactNode;
+}) {
+  return (
+    <>
+      {list.error && <ErrorBox error={list.error} what={what} />}
+      {list.loading && !list.data && <Loading />}
+      {list.data?.items.length === 0 && <Empty>{empty}</Empty>}
+      {list.data && list.data.items.length > 0 && children(list.data.items)}
+      {list.data && (
+        <Pager
+          total={list.data.total}
+          offset={params.offset}
+          limit={params.limit}
+          onChange={params.setOffset}
+        />
+      )}
+    </>
   );
 }

@@ -14,7 +14,7 @@ import {
   type Values,
 } from "../components/form.tsx";
 import { Page, Section } from "../components/page.tsx";
-import { FilterSelect, Pager, useListParams } from "../components/pager.tsx";
+import { FilterSelect, ListResults, useListParams } from "../components/pager.tsx";
 import { dateTime, Empty, ErrorBox, Loading, Tag } from "../components/status.tsx";
 import { useResource } from "../hooks.ts";
 import { can, useUser } from "../session.tsx";
@@ -158,11 +158,9 @@ export function AgreementsPage() {
           onChange={(v) => p.setFilter("state", v)}
         />
       </div>
-      {l.error && <ErrorBox error={l.error} what="The agreement list" />}
-      {l.loading && !l.data && <Loading />}
-      {l.data?.items.length === 0 && <Empty>No agreements yet.</Empty>}
-      {l.data && l.data.items.length > 0 && <AgreementTable items={l.data.items} />}
-      {l.data && <Pager total={l.data.total} offset={p.offset} limit={p.limit} onChange={p.setOffset} />}
+      <ListResults list={l} what="The agreement list" empty="No agreements yet." params={p}>
+        {(items) => <AgreementTable items={items} />}
+      </ListResults>
     </Page>
   );
 }

@@ -3,8 +3,8 @@ import type { Eligibility, Page as ListPage } from "../api.ts";
 import { qs } from "../api.ts";
 import { GateStatus, useEligibilityMap } from "../components/eligibility.tsx";
 import { Page, Section } from "../components/page.tsx";
-import { FilterSelect, Pager, SearchBox, useListParams } from "../components/pager.tsx";
-import { Empty, ErrorBox, Loading, Tag } from "../components/status.tsx";
+import { FilterSelect, ListResults, SearchBox, useListParams } from "../components/pager.tsx";
+import { ErrorBox, Loading, Tag } from "../components/status.tsx";
 import { useResource } from "../hooks.ts";
 import { can, useUser } from "../session.tsx";
 import { DeveloperForm } from "./developer-form.tsx";
@@ -82,46 +82,42 @@ export function DevelopersPage() {
           onChange={(v) => p.setFilter("status", v)}
         />
       </div>
-      {list.error && <ErrorBox error={list.error} what="The developer list" />}
-      {list.loading && !list.data && <Loading />}
-      {list.data?.items.length === 0 && <Empty>No developers here yet.</Empty>}
-      {list.data && list.data.items.length > 0 && (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Vendor</th>
-                <th scope="col">Country</th>
-                <th scope="col">Gate</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((d) => (
-                <tr key={d.id}>
-                  <td>
-                    <Link to={`/developers/${d.id}`}>{d.fullName}</Link>
-                    <div className="hint">{d.email}</div>
-                    {d.status === "offboarded" && <Tag tone="muted">offboarded</Tag>}
-                  </td>
-                  <td>{d.vendorName ?? <Tag>freelance</Tag>}</td>
-                  <td>{d.country}</td>
-                  <td>
-                    {gate.loading ? (
-                      <span className="hint">checking…</span>
-                    ) : (
-                      <GateStatus e={gate.map.get(d.id)} compact />
-                    )}
-                  </td>
+      <ListResults list={list} what="The developer list" empty="No developers here yet." params={p}>
+        {(items) => (
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Vendor</th>
+                  <th scope="col">Country</th>
+                  <th scope="col">Gate</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {list.data && (
-        <Pager total={list.data.total} offset={p.offset} limit={p.limit} onChange={p.setOffset} />
-      )}
+              </thead>
+              <tbody>
+                {items.map((d) => (
+                  <tr key={d.id}>
+                    <td>
+                      <Link to={`/developers/${d.id}`}>{d.fullName}</Link>
+                      <div className="hint">{d.email}</div>
+                      {d.status === "offboarded" && <Tag tone="muted">offboarded</Tag>}
+                    </td>
+                    <td>{d.vendorName ?? <Tag>freelance</Tag>}</td>
+                    <td>{d.country}</td>
+                    <td>
+                      {gate.loading ? (
+                        <span className="hint">checking…</span>
+                      ) : (
+                        <GateStatus e={gate.map.get(d.id)} compact />
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </ListResults>
     </Page>
   );
 }

@@ -14,8 +14,8 @@ import {
   type Values,
 } from "../components/form.tsx";
 import { Page, Section } from "../components/page.tsx";
-import { FilterSelect, Pager, useListParams } from "../components/pager.tsx";
-import { Empty, ErrorBox, Loading, Tag } from "../components/status.tsx";
+import { FilterSelect, ListResults, useListParams } from "../components/pager.tsx";
+import { ErrorBox, Loading, Tag } from "../components/status.tsx";
 import { useResource } from "../hooks.ts";
 import { can, useUser } from "../session.tsx";
 import type { Developer } from "./developers.tsx";
@@ -110,11 +110,9 @@ export function EngagementsPage() {
           onChange={(v) => p.setFilter("active", v)}
         />
       </div>
-      {l.error && <ErrorBox error={l.error} what="The engagement list" />}
-      {l.loading && !l.data && <Loading />}
-      {l.data?.items.length === 0 && <Empty>No engagements yet.</Empty>}
-      {l.data && l.data.items.length > 0 && <EngagementTable items={l.data.items} />}
-      {l.data && <Pager total={l.data.total} offset={p.offset} limit={p.limit} onChange={p.setOffset} />}
+      <ListResults list={l} what="The engagement list" empty="No engagements yet." params={p}>
+        {(items) => <EngagementTable items={items} />}
+      </ListResults>
     </Page>
   );
 }

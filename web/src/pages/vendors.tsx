@@ -12,7 +12,7 @@ import {
   type Values,
 } from "../components/form.tsx";
 import { Page, Section } from "../components/page.tsx";
-import { FilterSelect, Pager, SearchBox, useListParams } from "../components/pager.tsx";
+import { FilterSelect, ListResults, SearchBox, useListParams } from "../components/pager.tsx";
 import { Empty, ErrorBox, Loading, Tag } from "../components/status.tsx";
 import { useResource } from "../hooks.ts";
 import { can, useUser } from "../session.tsx";
@@ -71,59 +71,56 @@ export function VendorsPage() {
           onChange={(v) => p.setFilter("riskTier", v)}
         />
       </div>
-      {list.error && <ErrorBox error={list.error} what="The vendor list" />}
-      {list.loading && !list.data && <Loading />}
-      {list.data && list.data.items.length === 0 && (
-        <Empty>
-          {p.get("q") || p.get("riskTier") ? "No vendor matches these filters." : "No vendors yet."}
-        </Empty>
-      )}
-      {list.data && list.data.items.length > 0 && (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Country</th>
-                <th scope="col">Risk tier</th>
-                <th scope="col">Day rate</th>
-                <th scope="col">Market band</th>
-                <th scope="col" className="num">
-                  Developers
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((v) => (
-                <tr key={v.id}>
-                  <td>
-                    <Link to={`/vendors/${v.id}`}>{v.name}</Link>
-                  </td>
-                  <td>{v.country}</td>
-                  <td>
-                    <Tag tone={v.riskTier === "high" || v.riskTier === "critical" ? "bad" : undefined}>
-                      {riskTierLabel(v.riskTier)}
-                    </Tag>
-                  </td>
-                  <td className="nowrap">
-                    {money(v.dayRate, v.currency)}{" "}
-                    {v.pricingBelowMarket && <Tag tone="warn">far below market</Tag>}
-                  </td>
-                  <td className="nowrap">
-                    {v.marketBandLow === null && v.marketBandHigh === null
-                      ? "—"
-                      : `${v.marketBandLow ?? "?"}–${v.marketBandHigh ?? "?"} ${v.currency}`}
-                  </td>
-                  <td className="num">{v.developerCount}</td>
+      <ListResults
+        list={list}
+        what="The vendor list"
+        empty={p.get("q") || p.get("riskTier") ? "No vendor matches these filters." : "No vendors yet."}
+        params={p}
+      >
+        {(items) => (
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Country</th>
+                  <th scope="col">Risk tier</th>
+                  <th scope="col">Day rate</th>
+                  <th scope="col">Market band</th>
+                  <th scope="col" className="num">
+                    Developers
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {list.data && (
-        <Pager total={list.data.total} offset={p.offset} limit={p.limit} onChange={p.setOffset} />
-      )}
+              </thead>
+              <tbody>
+                {items.map((v) => (
+                  <tr key={v.id}>
+                    <td>
+                      <Link to={`/vendors/${v.id}`}>{v.name}</Link>
+                    </td>
+                    <td>{v.country}</td>
+                    <td>
+                      <Tag tone={v.riskTier === "high" || v.riskTier === "critical" ? "bad" : undefined}>
+                        {riskTierLabel(v.riskTier)}
+                      </Tag>
+                    </td>
+                    <td className="nowrap">
+                      {money(v.dayRate, v.currency)}{" "}
+                      {v.pricingBelowMarket && <Tag tone="warn">far below market</Tag>}
+                    </td>
+                    <td className="nowrap">
+                      {v.marketBandLow === null && v.marketBandHigh === null
+                        ? "—"
+                        : `${v.marketBandLow ?? "?"}–${v.marketBandHigh ?? "?"} ${v.currency}`}
+                    </td>
+                    <td className="num">{v.developerCount}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </ListResults>
     </Page>
   );
 }
