@@ -1,3 +1,4 @@
+import { selectPage } from "../store/page.ts";
 import type { SqlClient } from "../store/store.ts";
 import type { AgreementStatus, AgreementType, Terms } from "./agreements.schemas.ts";
 
@@ -137,18 +138,15 @@ export const agreementsRepo = {
     if (f.state === "active")
       add((p) => `a.status <> 'draft' and (${endsOn} is null or ${endsOn} > ${p}::date)`, f.today);
     const w = where.length ? `where ${where.join(" and ")}` : "";
-    const total = Number(
-      (await q.query<{ n: number }>(`select count(*)::int8 n from agreements a ${w}`, params)).rows[0]?.n ??
-        0,
-    );
-    params.push(f.limit, f.offset);
-    const rows = (
-      await q.query<AgreementRow>(
-        `${select} ${w} order by a.effective_on desc, a.id limit $${params.length - 1} offset $${params.length}`,
-        params,
-      )
-    ).rows;
-    return { rows, total };
+    return selectPage<AgreementRow>(q, {
+      select,
+      where: w,
+      orderBy: "a.effective_on desc, a.id",
+      params,
+      limit: f.limit,
+      offset: f.offset,
+      count: "select count(*) from agreements a",
+    });
   },
   /** Signed agreements whose end falls after `today` and no later than `until`. */
   async ending(q: SqlClient, today: string, until: string) {

@@ -1,3 +1,4 @@
+import { selectPage } from "../store/page.ts";
 import type { SqlClient } from "../store/store.ts";
 
 /** SSH keys are stored as `{ key: "type base64", comment }`; fingerprints are derived when shown. */
@@ -130,19 +131,15 @@ export const developersRepo = {
       where.push(`d.status = $${params.length}`);
     }
     const w = where.length ? `where ${where.join(" and ")}` : "";
-    const total = Number(
-      (await q.query<{ n: number }>(`select count(*)::int8 n from developers d ${w}`, params)).rows[0]?.n ??
-        0,
-    );
-    params.push(f.limit, f.offset);
-    const rows = (
-      await q.query<DeveloperRow>(
-        `select ${columns} from ${from} ${w} order by lower(d.full_name), d.id
-         limit $${params.length - 1} offset $${params.length}`,
-        params,
-      )
-    ).rows;
-    return { rows, total };
+    return selectPage<DeveloperRow>(q, {
+      select: `select ${columns} from ${from}`,
+      where: w,
+      orderBy: "lower(d.full_name), d.id",
+      params,
+      limit: f.limit,
+      offset: f.offset,
+      count: "select count(*) from developers d",
+    });
   },
   /** Everyone, with what detection needs: time zone, working hours and identities at other systems. */
   async profiles(q: SqlClient) {

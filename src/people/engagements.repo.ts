@@ -1,3 +1,4 @@
+import { selectPage } from "../store/page.ts";
 import type { SqlClient } from "../store/store.ts";
 import type { EngagementInput } from "./engagements.schemas.ts";
 
@@ -68,18 +69,15 @@ export const engagementsRepo = {
       );
     }
     const w = where.length ? `where ${where.join(" and ")}` : "";
-    const total = Number(
-      (await q.query<{ n: number }>(`select count(*)::int8 n from engagements e ${w}`, params)).rows[0]?.n ??
-        0,
-    );
-    params.push(f.limit, f.offset);
-    const rows = (
-      await q.query<EngagementRow>(
-        `${select} ${w} order by e.starts_on desc, e.id limit $${params.length - 1} offset $${params.length}`,
-        params,
-      )
-    ).rows;
-    return { rows, total };
+    return selectPage<EngagementRow>(q, {
+      select,
+      where: w,
+      orderBy: "e.starts_on desc, e.id",
+      params,
+      limit: f.limit,
+      offset: f.offset,
+      count: "select count(*) from engagements e",
+    });
   },
   async remove(q: SqlClient, id: string) {
     await q.query("delete from engagements where id = $1", [id]);

@@ -1,3 +1,4 @@
+import { selectPage } from "../store/page.ts";
 import type { SqlClient } from "../store/store.ts";
 import type { VendorInput } from "./vendors.schemas.ts";
 
@@ -91,17 +92,15 @@ export const vendorsRepo = {
       where.push(`v.country = $${params.length}`);
     }
     const w = where.length ? `where ${where.join(" and ")}` : "";
-    const total = Number(
-      (await q.query<{ n: number }>(`select count(*)::int8 n from vendors v ${w}`, params)).rows[0]?.n ?? 0,
-    );
-    params.push(f.limit, f.offset);
-    const rows = (
-      await q.query<VendorRow>(
-        `select ${columns} from vendors v ${w} order by lower(v.name), v.id limit $${params.length - 1} offset $${params.length}`,
-        params,
-      )
-    ).rows;
-    return { rows, total };
+    return selectPage<VendorRow>(q, {
+      select: `select ${columns} from vendors v`,
+      where: w,
+      orderBy: "lower(v.name), v.id",
+      params,
+      limit: f.limit,
+      offset: f.offset,
+      count: "select count(*) from vendors v",
+    });
   },
   async remove(q: SqlClient, id: string) {
     await q.query("delete from vendors where id = $1", [id]);
