@@ -19,7 +19,11 @@ import { createScheduler, schedulerRoutes } from "./scheduler/index.ts";
 import { createSharesFeature } from "./shares/index.ts";
 import { createSourcesFeature } from "./sources/index.ts";
 import type { Store } from "./store/store.ts";
-import { createTlsScansFeature, type TlsTargetSource } from "./tls-scans/index.ts";
+import {
+  createTlsScansFeature,
+  SCAN_TASK as TLS_SCAN_TASK,
+  type TlsTargetSource,
+} from "./tls-scans/index.ts";
 import { createTrainingFeature } from "./training/index.ts";
 import { createVettingFeature } from "./vetting/index.ts";
 
@@ -30,7 +34,7 @@ export interface AppDeps {
   logger: Logger;
   /** Seals values at rest; also what key management rotates. */
   sealer: Keyring;
-  /** Catalog hooks for scheduled TLS scans (the access feature provides its resources here). */
+  /** Catalog hooks for scheduled TLS scans (default: the access feature's resources). */
   tlsTargetSources?: TlsTargetSource[];
   /** Where the master key came from (default: the environment, which Warden cannot rewrite). */
   keySource?: KeySource;
@@ -71,6 +75,8 @@ export function createApp(deps: AppDeps) {
     notify: notify.service,
     gate: gate.service,
     scheduler,
+    // A resource added or changed gets its TLS scan now (the scan task syncs the catalog first).
+    onCatalogChange: () => scheduler.nudge(TLS_SCAN_TASK),
   });
   const reviews = createReviewsFeature({
     store,
@@ -127,7 +133,7 @@ export function createApp(deps: AppDeps) {
     audit,
     scheduler,
     notify: notify.service,
-    targetSources: deps.tlsTargetSources ?? [],
+    targetSources: deps.tlsTargetSources ?? [{ name: "catalog", list: () => access.resources.tlsTargets() }],
     caFile: config.scanTlsCaFile,
   });
   const routes: ((api: Api) => Promise<void>)[] = [

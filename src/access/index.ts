@@ -55,6 +55,8 @@ export interface AccessDeps {
   notify: Pick<NotifyService, "enqueue">;
   gate: Pick<GateService, "checkMany">;
   scheduler: Scheduler;
+  /** Called after a resource was created, changed or archived (e.g. to rescan catalog endpoints). */
+  onCatalogChange?: () => Promise<void>;
 }
 
 /**
@@ -66,7 +68,11 @@ export function createAccessFeature(deps: AccessDeps) {
   const { store, clock, audit, scheduler } = deps;
   const ssh = createSshCaService(deps);
   const policies = createAccessPolicies(deps);
-  const resources = createResourcesService({ ...deps, ssh });
+  const catalogChanged = async () => {
+    // A hook failure must not fail the change that already committed.
+    await deps.onCatalogChange?.().catch((err) => deps.logger.warn({ err }, "catalog change hook failed"));
+  };
+  const resources = createResourcesService({ ...deps, ssh, onChange: catalogChanged });
   const grants = createGrantsService({ ...deps, policies, resources, ssh });
   const requests = createRequestsService({ ...deps, policies, grants });
   const sweep = createAccessSweep({ ...deps, policies, grants, requests });
@@ -104,6 +110,7 @@ export function createAccessFeature(deps: AccessDeps) {
       });
     });
     if (ended.length) await grants.runDue({ ids: ended });
+    await catalogChanged();
     return resources.get(resourceId);
   }
 

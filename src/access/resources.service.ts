@@ -15,6 +15,7 @@ import type { ResourceKind } from "../policy/index.ts";
 import type { SqlClient, Store } from "../store/store.ts";
 import type { CatalogItem, Resource, ResourceInput, ResourcePatch } from "./access.schemas.ts";
 import { type ResourceRow, type ResourceValues, resourcesRepo as repo } from "./resources.repo.ts";
+import { tlsTargetOfResource } from "./resources.tls-targets.ts";
 import type { SshCaService } from "./ssh-ca.service.ts";
 
 /** The connector each resource kind uses; generic resources are driven through the signed webhook. */
@@ -58,6 +59,8 @@ export function createResourcesService(deps: {
   audit: AuditService;
   sealer: Sealer;
   ssh: SshCaService;
+  /** After a create or update committed. */
+  onChange?: () => Promise<void>;
 }) {
   const { store, clock, audit, sealer, ssh } = deps;
   const sealCtx = (id: string) => ({ table: "access_resources", id, column: "connector_secrets" });
@@ -194,6 +197,7 @@ export function createResourcesService(deps: {
         },
       });
     });
+    await deps.onChange?.();
     return get(id);
   }
 
@@ -248,6 +252,7 @@ export function createResourcesService(deps: {
       });
     });
     dropConnector(id);
+    await deps.onChange?.();
     return get(id);
   }
 
@@ -261,6 +266,19 @@ export function createResourcesService(deps: {
   }): Promise<Page<Resource>> {
     const { rows, total } = await repo.list(store, { ...f, includeArchived: f.includeArchived === "true" });
     return { items: await present(store, rows), total, limit: f.limit, offset: f.offset };
+  }
+
+  /** Every live resource's endpoint for scheduled TLS scans (see resources.tls-targets.ts). */
+  async function tlsTargets(): Promise<{ resourceId: string; target: string; label: string }[]> {
+    const out: { resourceId: string; target: string; label: string }[] = [];
+    for (let offset = 0; ; offset += 500) {
+      const { rows, total } = await repo.list(store, { limit: 500, offset });
+      for (const r of rows) {
+        const target = tlsTargetOfResource(r.kind, r.connector_settings);
+        if (target) out.push({ resourceId: r.id, target, label: r.name });
+      }
+      if (offset + 500 >= total) return out;
+    }
   }
 
   /** The catalog as developers see it. */
@@ -347,6 +365,7 @@ export function createResourcesService(deps: {
     update,
     list,
     catalog,
+    tlsTargets,
     connectorFor,
     dropConnector,
     closeConnectors,

@@ -227,12 +227,30 @@ export function readResponse<T = unknown>(res: http.IncomingMessage): Promise<Ap
 }
 
 /** Turns a problem+json answer into a CLI error with the right exit code. */
-export function failOnProblem(res: ApiResponse): void {
+/**
+ * The command-line option for a field of a request body ("body/maxDownloads" → "--max-downloads",
+ * "body/to/1" → "--to #2"); `options` names those whose option is called otherwise.
+ */
+export function optionForField(field: string, options: Record<string, string> = {}): string {
+  if (!field.startsWith("body/")) return field;
+  const [name = "", ...rest] = field.slice("body/".length).split("/");
+  const option = options[name] ?? `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const index = rest.length === 1 && /^\d+$/.test(rest[0]!) ? ` #${Number(rest[0]) + 1}` : "";
+  return `${option}${index || (rest.length ? ` (${rest.join(".")})` : "")}`;
+}
+
+export function failOnProblem(res: ApiResponse, options: Record<string, string> = {}): void {
   if (res.status < 400) return;
   const p = (res.body ?? {}) as { detail?: string; errors?: { field: string; message: string }[] };
-  const detail = p.detail ?? `HTTP ${res.status}`;
-  const fields = p.errors?.length
-    ? `\n${p.errors.map((e) => `  ${e.field.replace(/^body\//, "--")}: ${e.message}`).join("\n")}`
+  const errors = p.errors ?? [];
+  const first = errors[0];
+  // A validation problem's detail repeats its first field error in the API's terms: say it once, in the CLI's.
+  const detail =
+    first && p.detail === `${first.field}: ${first.message}`
+      ? "Invalid input"
+      : (p.detail ?? `HTTP ${res.status}`);
+  const fields = errors.length
+    ? `\n${errors.map((e) => `  ${optionForField(e.field, options)}: ${e.message}`).join("\n")}`
     : "";
   const code =
     res.status === 401

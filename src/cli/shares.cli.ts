@@ -11,6 +11,7 @@ import { isUuid } from "../core/schemas.ts";
 import {
   type AgeIdentity,
   ageFailureOf,
+  decrypt,
   decryptBuffer,
   decryptToFile,
   encrypt,
@@ -89,17 +90,21 @@ function counter(onBytes: (n: number) => void): Transform {
 }
 
 /** Turns an age failure into a message and exit code a person can act on. */
-function ageCliError(e: unknown, what: string): CliError {
+function ageCliError(e: unknown, what: string, streamed = false): CliError {
   const reason = ageFailureOf(e);
+  // Streamed to standard output, the authenticated part before the failure is already out.
+  const written = streamed
+    ? "What was written to standard output is incomplete: discard it."
+    : "Nothing was written.";
   if (reason === "truncated" || reason === "tampered" || reason === "trailing_data")
     return new CliError(
-      `${what} failed: ${(e as Error).message}. Nothing was written.`,
+      `${what} failed: ${(e as Error).message}. ${written}`,
       EXIT.failure,
       "The download was cut short or the ciphertext was altered; try `warden share get` again if downloads are left",
     );
   if (reason === "no_identity")
     return new CliError(
-      `${what} failed: none of your identities opens this share. Nothing was written.`,
+      `${what} failed: none of your identities opens this share. ${written}`,
       EXIT.failure,
       "Pass the identity file of a key the share was sent to with --identity",
     );
@@ -107,9 +112,17 @@ function ageCliError(e: unknown, what: string): CliError {
   return new CliError(`${what} failed: ${(e as Error).message ?? String(e)}`, EXIT.failure);
 }
 
+/** Share fields whose `warden share send` option has another name. */
+const SEND_OPTIONS: Record<string, string> = {
+  expiresAt: "--expires",
+  dataCategories: "--category",
+  filename: "FILE (its name)",
+  size: "FILE (its size)",
+};
+
 async function call<T>(client: ApiClient, method: string, url: string, body?: unknown): Promise<T> {
   const res = await client.request<T>(method, url, body);
-  failOnProblem(res);
+  failOnProblem(res, SEND_OPTIONS);
   return res.body;
 }
 
@@ -355,6 +368,16 @@ async function get(id: string, o: GetOptions) {
     );
   const res = await openDownload(client, id);
   const total = Number(res.headers["content-length"] ?? meta.ciphertextBytes ?? 0);
+  if (toStdout && meta.kind === "file") {
+    // A file may be gigabytes: streamed like `age -d`, each 64 KiB chunk released only once it
+    // authenticated. A ciphertext that breaks off or was altered stops it with an error and exit 1.
+    try {
+      await pipeline(decrypt(res, identities), process.stdout);
+    } catch (e) {
+      throw ageCliError(e, "Decryption", true);
+    }
+    return;
+  }
   if (toStdout) {
     // Text secrets are small (64 KiB at most): decrypted whole, printed only if complete.
     const chunks: Buffer[] = [];

@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { X509Certificate } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import https from "node:https";
 import os from "node:os";
@@ -131,10 +132,10 @@ describe("Warden's HTTPS", () => {
 });
 
 describe("Warden's HTTPS with the certificate it generates on first start", () => {
-  it("has one finding left, the self-signed certificate, which only a configured certificate can fix", async () => {
-    // No scanner can trust a certificate nobody vouches for: that finding is right, and is why
-    // README tells operators to set WARDEN_TLS_CERT/KEY (the CLI pins the fingerprint meanwhile).
-    // Everything the server controls is otherwise the same as above.
+  it("has nothing to fix once the scan trusts that certificate (its pin, or --ca with it); untrusted, it is self-signed", async () => {
+    // `warden login` pins the generated certificate's fingerprint, and `warden scan tls` trusts that pin,
+    // as it trusts a certificate given with --ca. A scan that was told nothing cannot trust a certificate
+    // nobody vouches for: then the self-signed finding is right, and the only one.
     const own = await mkdtemp(path.join(os.tmpdir(), "warden-https-gen-"));
     const r = await serve(
       loadConfig({ WARDEN_DATA_DIR: own, WARDEN_PORT: "0", WARDEN_LOG_LEVEL: "silent" }),
@@ -142,11 +143,27 @@ describe("Warden's HTTPS with the certificate it generates on first start", () =
     );
     try {
       const p = new URL(r.url).port;
-      const report = await scanTls([`https://localhost:${p}/`]);
-      const target = report.targets[0]!;
-      expect(target.findings.map((f) => f.id)).toEqual(["cert-self-signed"]);
-      expect(target.grade).toMatchObject({ grade: "T", gradeIgnoringTrust: "A+" });
-      expect(target.mozilla?.profiles.intermediate.deviations).toEqual([]);
+      const targets = [`https://localhost:${p}/`, `https://127.0.0.1:${p}/`, `http://localhost:${p}/`];
+      const certPem = await readFile(path.join(own, "tls", "cert.pem"), "utf8");
+      const fingerprint = new X509Certificate(certPem).fingerprint256;
+      for (const trust of [{ pinnedCertificates: [fingerprint] }, { extraCa: [certPem] }]) {
+        const report = await scanTls(targets, trust);
+        expect(report.summary).toMatchObject({ scanned: 3, worst: "none" });
+        for (const target of report.targets) expect(target.findings).toEqual([]);
+        const [byName, byAddress, plain] = report.targets;
+        expect(byName!.grade).toMatchObject({ grade: "A+", gradeIgnoringTrust: "A+" });
+        expect(byAddress!.grade).toMatchObject({ grade: "A+" });
+        expect(byName!.certificate).toMatchObject({ selfSigned: true, trusted: true, nameMatches: true });
+        expect(byName!.certificate?.pinned).toBe("pinnedCertificates" in trust ? true : undefined);
+        expect(byName!.mozilla?.profiles.intermediate.deviations).toEqual([]);
+        expect(plain!.http).toMatchObject({ status: 308, redirectsToHttps: true });
+      }
+
+      const untrusted = (await scanTls([targets[0]!])).targets[0]!;
+      expect(untrusted.findings.map((f) => f.id)).toEqual(["cert-self-signed"]);
+      expect(untrusted.grade).toMatchObject({ grade: "T", gradeIgnoringTrust: "A+" });
+      const otherPin = (await scanTls([targets[0]!], { pinnedCertificates: ["AB".repeat(32)] })).targets[0]!;
+      expect(otherPin.findings.map((f) => f.id)).toEqual(["cert-self-signed"]);
     } finally {
       await r.stop();
       await rm(own, { recursive: true, force: true });

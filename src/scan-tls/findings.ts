@@ -11,6 +11,11 @@ export const RULES: Record<string, { severity: Severity; title: string; help: st
     title: "Target unreachable",
     help: "The target did not resolve or did not answer; it was not assessed, which is not the same as secure.",
   },
+  "scan-failed": {
+    severity: "high",
+    title: "Target could not be assessed",
+    help: "The target answered, but not as the service it was scanned as (or the scan broke off); it was not assessed, which is not the same as secure. Check the address, port and scheme.",
+  },
   "plaintext-http": {
     severity: "high",
     title: "Plain HTTP without redirect to HTTPS",
@@ -127,7 +132,7 @@ export const RULES: Record<string, { severity: Severity; title: string; help: st
   "cert-self-signed": {
     severity: "high",
     title: "Self-signed certificate",
-    help: "Use a certificate from a trusted (public or internal) CA.",
+    help: "Use a certificate from a trusted (public or internal) CA. A self-signed certificate you trust on purpose (e.g. the one Warden generates, pinned by `warden login`) is not reported when the scan trusts it: --ca FILE or --pin SHA256.",
   },
   "cert-untrusted": {
     severity: "high",
@@ -196,6 +201,10 @@ export function deriveFindings(
   const out: Finding[] = [];
   if (t.status === "unreachable") {
     out.push(finding("unreachable", t.error ?? "no answer"));
+    return out;
+  }
+  if (t.status === "error") {
+    out.push(finding("scan-failed", t.error ?? "the scan failed"));
     return out;
   }
   const http = t.http;
@@ -300,7 +309,9 @@ export function deriveFindings(
         ),
       );
     if (notBefore > nowMs) out.push(finding("cert-not-yet-valid", `valid from ${cert.notBefore}`));
-    if (cert.selfSigned) out.push(finding("cert-self-signed", `subject ${cert.subject}`));
+    // A self-signed certificate the scan was told to trust (--ca with it, or its pin) is no finding.
+    if (cert.selfSigned && cert.trusted !== true)
+      out.push(finding("cert-self-signed", `subject ${cert.subject}`));
     else if (
       cert.trustError &&
       cert.trustError !== "CERT_HAS_EXPIRED" &&

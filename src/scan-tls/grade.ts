@@ -17,7 +17,8 @@
  *    B: TLS 1.0 or TLS 1.1, DH < 2048 bits, certificate key < 2048 bits, no forward-secret suite.
  *    A-: no AEAD suite, no TLS_FALLBACK_SCSV support, no secure renegotiation (≤ TLS 1.2).
  * 3. A+ when the result is A with no cap and HSTS max-age ≥ 180 days (HTTPS targets only).
- * 4. Trust: an expired, not yet valid, self-signed, untrusted or SHA-1-signed certificate gives "T";
+ * 4. Trust: an expired, not yet valid, untrusted or SHA-1-signed certificate gives "T", and so does a
+ *    self-signed one unless the scan was told to trust it (--ca with that certificate, or its pin);
  *    a name mismatch gives "M". `gradeIgnoringTrust` keeps the grade the configuration would get.
  * Not covered: SSLv2, renegotiation/compression/Heartbleed-class vulnerabilities, client simulations.
  */
@@ -149,7 +150,7 @@ export function gradeTarget(
   if (cert) {
     const trustIssue =
       cert.trusted === false ||
-      cert.selfSigned ||
+      (cert.selfSigned && cert.trusted !== true) ||
       cert.signatureHash === "SHA-1" ||
       cert.signatureHash === "MD5";
     if (trustIssue) grade = "T";

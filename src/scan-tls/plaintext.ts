@@ -11,6 +11,7 @@ import {
   connectTcp,
   type Endpoint,
   MYSQL_CLIENT_SSL,
+  NoAnswerError,
   PG_SSL_REQUEST,
   readMysqlGreeting,
   readUntil,
@@ -84,7 +85,9 @@ export function probeHttp(
         resolve(result);
       },
     );
-    req.on("timeout", () => req.destroy(new Error(`no HTTP answer within ${options.timeoutMs} ms`)));
+    req.on("timeout", () =>
+      req.destroy(new NoAnswerError(`did not answer an HTTP request within ${options.timeoutMs} ms`)),
+    );
     req.on("error", reject);
     req.end();
   });
@@ -152,7 +155,9 @@ export async function probePostgres(
       () => undefined,
     );
   });
-  if (answer !== 0x53 && answer !== 0x4e) throw new Error("not a PostgreSQL server: no answer to SSLRequest");
+  if (answer === undefined) throw new NoAnswerError("did not answer a PostgreSQL SSLRequest");
+  if (answer !== 0x53 && answer !== 0x4e)
+    throw new Error("not a PostgreSQL server: unexpected answer to SSLRequest");
   const tlsOffered = answer === 0x53;
   const reply = await withSocket(endpoint, options.timeoutMs, async (socket) => {
     socket.write(pgStartup(options.user, options.user));
@@ -247,6 +252,9 @@ export async function probeMysql(
   });
 }
 
+/** probeRedis's detail when the port said nothing at all to a plaintext PING. */
+export const REDIS_NO_ANSWER = "no plaintext answer to PING";
+
 export async function probeRedis(endpoint: Endpoint, options: { timeoutMs: number }): Promise<DatabaseProbe> {
   return withSocket(endpoint, options.timeoutMs, async (socket) => {
     socket.write("PING\r\n");
@@ -281,7 +289,7 @@ export async function probeRedis(endpoint: Endpoint, options: { timeoutMs: numbe
       service: "redis",
       tlsOffered: false,
       plaintextAccepted: false,
-      detail: line === undefined ? "no plaintext answer to PING" : "unexpected answer to PING",
+      detail: line === undefined ? REDIS_NO_ANSWER : "unexpected answer to PING",
     };
   });
 }

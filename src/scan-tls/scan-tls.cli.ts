@@ -44,6 +44,7 @@ interface TlsCommandOptions {
   connections: number;
   timeout: number;
   ca: string[];
+  pin: string[];
   servername?: string;
   expiryDays: number;
   progress: boolean;
@@ -64,6 +65,21 @@ async function serverTargets(): Promise<string[]> {
     failOnProblem(res);
     out.push(...res.body.items.map((t) => t.target));
     if (offset + 200 >= res.body.total) return out;
+  }
+}
+
+/**
+ * The certificate fingerprint `warden login` pinned (or WARDEN_CA_FINGERPRINT), if any: the user already
+ * vouched for that exact certificate, so a scan of that Warden server does not call it untrusted. Offline
+ * use without credentials simply has no pin.
+ */
+async function loginPin(): Promise<string[]> {
+  try {
+    const { loadCredentials } = await import("../cli/client.ts");
+    const fingerprint = (await loadCredentials()).caFingerprint;
+    return fingerprint && fingerprint.replace(/[^a-fA-F0-9]/g, "").length === 64 ? [fingerprint] : [];
+  } catch {
+    return [];
   }
 }
 
@@ -91,6 +107,12 @@ export function registerScanTlsCommands(scan: Command, io: CliIo = defaultIo): v
     .option(
       "--ca <file>",
       "extra trusted CA certificates (PEM), repeatable",
+      (v: string, acc: string[]) => [...acc, v],
+      [],
+    )
+    .option(
+      "--pin <sha256>",
+      "trust the certificate with this SHA-256 fingerprint as it is, repeatable (the one `warden login` pinned is trusted too)",
       (v: string, acc: string[]) => [...acc, v],
       [],
     )
@@ -137,6 +159,12 @@ async function runScanTls(given: string[], options: TlsCommandOptions, io: CliIo
       return EXIT_USAGE;
     }
   }
+  if (targets.length === 0 && options.serverTargets) {
+    io.stderr(
+      "The server's TLS scan list is empty: add targets under Scans → TLS (catalog resources are added by the server), or name targets here.\n",
+    );
+    return EXIT_USAGE;
+  }
   if (targets.length === 0) {
     io.stderr(
       "Name at least one target (host, host:port or URL), or use --server-targets. Example: warden scan tls example.com:443\n",
@@ -150,6 +178,12 @@ async function runScanTls(given: string[], options: TlsCommandOptions, io: CliIo
     io.stderr(`Cannot read --ca file: ${(error as Error).message}. Give a readable PEM file.\n`);
     return EXIT_USAGE;
   }
+  const badPin = options.pin.find((p) => p.replace(/[^a-fA-F0-9]/g, "").length !== 64);
+  if (badPin !== undefined) {
+    io.stderr(`--pin ${badPin} is not a SHA-256 fingerprint: give 64 hex digits (colons allowed).\n`);
+    return EXIT_USAGE;
+  }
+  const pinnedCertificates = [...options.pin, ...(await loginPin())];
   let bar: { start(total: number, value: number): void; increment(): void; stop(): void } | undefined;
   if (io.isTty && options.progress && targets.length > 1) {
     const { default: progress } = await import("cli-progress");
@@ -170,6 +204,7 @@ async function runScanTls(given: string[], options: TlsCommandOptions, io: CliIo
         maxConnections: options.connections,
         timeoutMs: options.timeout,
         extraCa,
+        pinnedCertificates,
         serverName: options.servername,
         expiryWarningDays: options.expiryDays,
       },

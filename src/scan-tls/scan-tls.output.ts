@@ -41,7 +41,7 @@ function targetText(t: TargetResult): string {
   if (t.certificate) {
     const c = t.certificate;
     lines.push(
-      `  Certificate: ${c.subject}; issuer ${c.issuer}; ${c.keyType.toUpperCase()} ${c.keyBits}; ${c.signatureAlgorithm}; valid ${c.notBefore.slice(0, 10)} → ${c.notAfter.slice(0, 10)}; ${c.trusted === undefined ? "trust unknown" : c.trusted ? "trusted" : `not trusted (${c.trustError ?? "?"})`}`,
+      `  Certificate: ${c.subject}; issuer ${c.issuer}; ${c.keyType.toUpperCase()} ${c.keyBits}; ${c.signatureAlgorithm}; valid ${c.notBefore.slice(0, 10)} → ${c.notAfter.slice(0, 10)}; ${c.trusted === undefined ? "trust unknown" : c.pinned ? "trusted (pinned)" : c.trusted ? "trusted" : `not trusted (${c.trustError ?? "?"})`}`,
     );
   }
   if (t.mozilla) {

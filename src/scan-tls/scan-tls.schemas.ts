@@ -22,6 +22,19 @@ export const scanTlsOptionsSchema = z.object({
   timeoutMs: z.number().int().min(100).max(120_000).default(5_000),
   /** Extra trusted CA certificates (PEM), on top of Node's bundled roots. */
   extraCa: z.array(z.string().max(1_000_000)).max(100).default([]),
+  /**
+   * SHA-256 fingerprints of leaf certificates trusted as they are (pinned), e.g. the one `warden login`
+   * pinned for a Warden server with its generated certificate. Any separators; compared as hex.
+   */
+  pinnedCertificates: z
+    .array(
+      z
+        .string()
+        .transform((v) => v.replace(/[^a-fA-F0-9]/g, "").toUpperCase())
+        .refine((v) => v.length === 64, { error: "a SHA-256 fingerprint (64 hex digits)" }),
+    )
+    .max(100)
+    .default([]),
   /** SNI/certificate name override, for targets given as an IP address. */
   serverName: z.string().min(1).max(253).optional(),
   /** Certificates expiring within this many days are reported. */
@@ -79,8 +92,10 @@ export const certificateResultSchema = z.object({
   signatureAlgorithm: z.string(),
   signatureHash: z.string(),
   selfSigned: z.boolean(),
-  /** Trusted by Node's roots (plus extra CAs); undefined when no full handshake was possible. */
+  /** Trusted by Node's roots (plus extra CAs, or pinned); undefined when no full handshake was possible. */
   trusted: z.boolean().optional(),
+  /** Trusted because its fingerprint was pinned (not through a chain to a CA). */
+  pinned: z.boolean().optional(),
   trustError: z.string().optional(),
   nameMatches: z.boolean().optional(),
   chainLength: z.number(),

@@ -19,6 +19,7 @@ import {
   probeMysql,
   probePostgres,
   probeRedis,
+  REDIS_NO_ANSWER,
 } from "./plaintext.ts";
 import {
   type ResolvedScanTlsOptions,
@@ -31,7 +32,7 @@ import {
 } from "./scan-tls.schemas.ts";
 import { type AcceptedSuite, probeTls, type TlsProbeResult } from "./tls-probe.ts";
 import { NAMED_GROUPS } from "./tls-wire.ts";
-import { createLimiter, type Endpoint, type Limiter } from "./transport.ts";
+import { createLimiter, type Endpoint, type Limiter, NoAnswerError } from "./transport.ts";
 
 export const SCANNER_VERSION = "1.0.0";
 
@@ -196,9 +197,18 @@ async function certificateSection(
   } catch {
     return undefined;
   }
+  // A pinned certificate is trusted as it is, as `warden login` trusts a server's generated certificate.
+  const pinned =
+    trusted !== true &&
+    options.pinnedCertificates.includes(info.fingerprintSha256.replace(/:/g, "").toUpperCase());
+  if (pinned) {
+    trusted = true;
+    trustError = undefined;
+  }
   return {
     ...info,
     trusted,
+    ...(pinned ? { pinned } : {}),
     trustError,
     nameMatches: certificateMatchesName(leaf, serverName),
     chainLength: chain.length,
@@ -302,7 +312,20 @@ async function scanOne(
       });
     }
     const tls = tlsSection(probe);
-    if (database?.service === "redis") database.tlsOffered = tls.offered;
+    if (database?.service === "redis") {
+      database.tlsOffered = tls.offered;
+      // Neither a plaintext PING nor a TLS handshake was answered: not a Redis that can be assessed.
+      if (!tls.offered && !database.plaintextAccepted) {
+        const silent = database.detail === REDIS_NO_ANSWER;
+        return done({
+          status: silent ? "unreachable" : "error",
+          address,
+          error: silent
+            ? `${target.host}:${target.port} answered neither a Redis PING nor a TLS ClientHello (${tls.noTlsReason ?? "no answer"})`
+            : `not a Redis server: ${database.detail}, and no TLS (${tls.noTlsReason ?? "no answer"})`,
+        });
+      }
+    }
     const [certificate, https] = await Promise.all([
       tls.offered ? certificateSection(endpoint, serverName, probe, options, limiter) : undefined,
       httpsProbe,
@@ -316,6 +339,12 @@ async function scanOne(
       database,
     });
   } catch (error) {
+    if (error instanceof NoAnswerError)
+      return done({
+        status: "unreachable",
+        address,
+        error: `${target.host}:${target.port} ${error.message}`,
+      });
     const e = error as NodeJS.ErrnoException;
     const unreachable = ["ECONNREFUSED", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ECONNRESET"].includes(
       e.code ?? "",

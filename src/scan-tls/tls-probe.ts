@@ -17,7 +17,14 @@ import {
   type ServerReply,
   type SuiteKxHint,
 } from "./tls-wire.ts";
-import { type Endpoint, type Limiter, NoTlsError, openTlsTransport, readUntil } from "./transport.ts";
+import {
+  type Endpoint,
+  type Limiter,
+  NoAnswerError,
+  NoTlsError,
+  openTlsTransport,
+  readUntil,
+} from "./transport.ts";
 
 export type ProbeOutcome =
   | ServerReply
@@ -46,6 +53,7 @@ export async function exchangeHello(
     socket = await openTlsTransport(endpoint, timeoutMs);
   } catch (error) {
     if (error instanceof NoTlsError) return { kind: "no-tls", message: error.message };
+    if (error instanceof NoAnswerError) return { kind: "timeout" };
     const e = error as NodeJS.ErrnoException;
     return { kind: "connect-failed", code: e.code ?? "ERROR", message: e.message };
   }
@@ -57,6 +65,7 @@ export async function exchangeHello(
       timeoutMs,
       (_all, chunk) => parser.push(chunk),
       () => parser.finish() ?? { kind: "closed" },
+      () => parser.finish() ?? { kind: "timeout" },
     );
   } finally {
     socket.destroy();
@@ -85,6 +94,8 @@ export interface ProtocolResult {
   serverOrder?: boolean;
 }
 
+const NO_ANSWER = "no answer";
+
 function describeRefusal(outcome: ProbeOutcome): string {
   switch (outcome.kind) {
     case "alert":
@@ -98,7 +109,7 @@ function describeRefusal(outcome: ProbeOutcome): string {
     case "closed":
       return "connection closed";
     case "timeout":
-      return "no answer";
+      return NO_ANSWER;
     case "connect-failed":
       return `connect failed: ${outcome.code}`;
     case "no-tls":
@@ -184,6 +195,9 @@ export async function probeTls(ctx: ProbeContext): Promise<TlsProbeResult> {
     const reasons = protocols.map((p) => p.refusal ?? "");
     const connect = reasons.find((r) => r.startsWith("connect failed"));
     if (connect && reasons.every((r) => r.startsWith("connect failed"))) result.connectError = connect;
+    // A port that accepts connections and then stays silent did not answer: that is not "no TLS".
+    else if (reasons.every((r) => r === NO_ANSWER))
+      result.connectError = `did not answer a TLS ClientHello within ${ctx.timeoutMs} ms`;
     result.noTlsReason =
       reasons.find((r) => !r.startsWith("alert")) ?? reasons[reasons.length - 1] ?? "no answer";
     return result;

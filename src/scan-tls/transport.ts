@@ -70,15 +70,24 @@ export function connectTcp(endpoint: Endpoint, timeoutMs: number): Promise<net.S
   });
 }
 
+/** The peer accepted the connection but said nothing (within the timeout, or before closing). */
+export class NoAnswerError extends Error {
+  override name = "NoAnswerError";
+}
+
 /**
  * Reads from a socket until `accept` returns a value (or throws), the peer closes, or the timeout hits.
  * `accept` sees everything read so far (and the newest chunk) and returns undefined while it needs more.
+ * `onEnd` decides what a close means, `onTimeout` what silence means (default: the same as a close).
+ * Either may throw: the promise then rejects (they run in socket and timer callbacks, where a throw
+ * would otherwise crash the process).
  */
 export function readUntil<T>(
   socket: net.Socket,
   timeoutMs: number,
   accept: (data: Buffer, chunk: Buffer) => T | undefined,
   onEnd: (data: Buffer) => T,
+  onTimeout: (data: Buffer) => T = onEnd,
 ): Promise<T> {
   return new Promise((resolve, reject) => {
     let data = Buffer.alloc(0);
@@ -88,7 +97,11 @@ export function readUntil<T>(
       socket.off("end", onClose);
       socket.off("close", onClose);
       socket.off("error", onError);
-      fn();
+      try {
+        fn();
+      } catch (error) {
+        reject(error);
+      }
     };
     const onData = (chunk: Buffer) => {
       data = Buffer.concat([data, chunk]);
@@ -101,7 +114,7 @@ export function readUntil<T>(
     };
     const onClose = () => finish(() => resolve(onEnd(data)));
     const onError = (error: Error) => finish(() => (data.length > 0 ? resolve(onEnd(data)) : reject(error)));
-    const timer = setTimeout(() => finish(() => resolve(onEnd(data))), timeoutMs);
+    const timer = setTimeout(() => finish(() => resolve(onTimeout(data))), timeoutMs);
     socket.on("data", onData);
     socket.once("end", onClose);
     socket.once("close", onClose);
@@ -157,9 +170,19 @@ export function parseMysqlGreeting(payload: Buffer): MysqlGreeting {
 }
 
 export async function readMysqlGreeting(socket: net.Socket, timeoutMs: number): Promise<MysqlGreeting> {
-  const payload = await readUntil(socket, timeoutMs, mysqlPacket, () => {
-    throw new Error("server closed the connection before sending a MySQL greeting");
-  });
+  const payload = await readUntil(
+    socket,
+    timeoutMs,
+    mysqlPacket,
+    (data) => {
+      if (data.length === 0) throw new NoAnswerError("closed the connection without a MySQL greeting");
+      throw new Error("not a MySQL server: the connection closed inside the greeting");
+    },
+    (data) => {
+      if (data.length === 0) throw new NoAnswerError(`sent no MySQL greeting within ${timeoutMs} ms`);
+      throw new Error("not a MySQL server: incomplete greeting");
+    },
+  );
   return parseMysqlGreeting(payload);
 }
 

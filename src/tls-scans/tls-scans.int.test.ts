@@ -261,3 +261,65 @@ describe("targets from the resource catalog", () => {
     });
   });
 });
+
+describe("targets from Warden's own resource catalog", () => {
+  it("scans the resources' endpoints: a PostgreSQL server in plaintext, a webhook over http://; archived ones stop being scanned", async () => {
+    const admin = (await t.signIn("admin")).client;
+    const owner = (await admin.get("/api/v1/auth/session")).body.user.id as string;
+    const resource = async (body: Record<string, unknown>) => {
+      const r = await admin.post("/api/v1/access/resources", {
+        environment: "production",
+        dataClass: "confidential",
+        owners: [owner],
+        levels: ["read"],
+        ...body,
+      });
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      return r.body.id as string;
+    };
+    // The machine's PostgreSQL (trust auth, no TLS) and a local plain-HTTP "webhook" receiver.
+    const db = await resource({
+      name: "orders-db",
+      kind: "postgres",
+      connector: { connection: { host: "127.0.0.1", port: 5432, database: "test", user: "postgres" } },
+    });
+    const hook = await resource({
+      name: "deploy hook",
+      kind: "generic",
+      connector: { url: `http://127.0.0.1:${port}/hook`, secret: "s".repeat(40) },
+    });
+    await resource({ name: "bastion", kind: "ssh", connector: { principals: ["deploy"] } }); // no TLS target
+
+    const run = await t.app.scheduler.runNow("tls.scan");
+    expect(run).toMatchObject({ outcome: "ok", summary: { synced: 2 } });
+    const targets = (await security.get("/api/v1/scans/tls/targets?limit=200")).body.items as {
+      id: string;
+      target: string;
+      source: string;
+      resourceId: string | null;
+      scheduled: boolean;
+      lastScan: { status: string; worst: string } | null;
+    }[];
+    const fromCatalog = targets.filter((x) => x.source === "catalog" && [db, hook].includes(x.resourceId!));
+    expect(fromCatalog.map((x) => [x.resourceId, x.target]).sort()).toEqual(
+      [
+        [db, "postgres://127.0.0.1:5432"],
+        [hook, `http://127.0.0.1:${port}/hook`],
+      ].sort(),
+    );
+    const dbTarget = fromCatalog.find((x) => x.resourceId === db)!;
+    expect(dbTarget.lastScan).toMatchObject({ status: "scanned", worst: "high" });
+    const detail = (await security.get(`/api/v1/scans/tls/targets/${dbTarget.id}`)).body;
+    expect(detail.latest.result.findings.map((f: { id: string }) => f.id)).toEqual(
+      expect.arrayContaining(["postgres-no-tls", "postgres-plaintext"]),
+    );
+
+    // The HTTPS test server does not speak plain HTTP: whatever it answers, it is not a pass.
+    expect(fromCatalog.find((x) => x.resourceId === hook)!.lastScan).toMatchObject({ worst: "high" });
+
+    expect((await admin.request("DELETE", `/api/v1/access/resources/${db}`)).status).toBe(200);
+    await t.app.scheduler.runNow("tls.scan");
+    const after = (await security.get(`/api/v1/scans/tls/targets/${dbTarget.id}`)).body;
+    expect(after.scheduled).toBe(false);
+  });
+});

@@ -281,20 +281,43 @@ describe("warden CLI against a running server", () => {
     expect((await readFile(out, "utf8")).startsWith("%PDF-")).toBe(true);
   }, 600_000);
 
-  it("scans Warden's own HTTPS with `warden scan tls --report` and the server keeps the result", async () => {
-    const r = await warden(["scan", "tls", running.url, "--report", "--format", "json", "--fail-on", "high"]);
-    expect(r.err).toContain("Reported 1 target(s)");
-    // The generated certificate is self-signed (high): the only finding, and --fail-on high says so.
-    expect(r.code).toBe(1);
-    expect(JSON.parse(r.out).targets[0].findings.map((f: { id: string }) => f.id)).toEqual([
-      "cert-self-signed",
+  it("scans Warden's own HTTPS with `warden scan tls --report`: nothing to fix, and the server keeps the result", async () => {
+    // The CLI signed in with `warden login`, which pinned the generated certificate: the scanner trusts
+    // that pin, so Warden pointed at itself reports nothing (the certificate shows as pinned).
+    const plain = running.url.replace("https://", "http://");
+    const r = await warden([
+      "scan",
+      "tls",
+      running.url,
+      plain,
+      "--report",
+      "--format",
+      "json",
+      "--fail-on",
+      "info",
     ]);
+    expect(r.err).toContain("Reported 2 target(s)");
+    expect(r.code).toBe(0);
+    const [own, redirect] = JSON.parse(r.out).targets;
+    expect(own.findings).toEqual([]);
+    expect(redirect.findings).toEqual([]);
+    expect(own.grade).toMatchObject({ grade: "A+" });
+    expect(own.certificate).toMatchObject({ selfSigned: true, trusted: true, pinned: true });
+    expect(redirect.http).toMatchObject({ status: 308, redirectsToHttps: true });
     const stored = await running.app.tlsScans.list({ q: new URL(running.url).host, limit: 5, offset: 0 });
-    expect(stored.items[0]).toMatchObject({
+    expect(stored.items.find((t) => t.target === running.url)).toMatchObject({
       source: "cli",
       scheduled: false,
-      lastScan: { trigger: "cli", grade: "T", worst: "high", reportedBy: "lead@example.test" },
+      lastScan: { trigger: "cli", grade: "A+", reportedBy: "lead@example.test" },
     });
+    // Told nothing about the certificate (no login, no --ca, no --pin), the scan calls it self-signed.
+    const stranger = await warden(["scan", "tls", running.url, "--format", "json", "--fail-on", "high"], {
+      XDG_CONFIG_HOME: path.join(dir, "nobody"),
+    });
+    expect(stranger.code).toBe(1);
+    expect(JSON.parse(stranger.out).targets[0].findings.map((f: { id: string }) => f.id)).toEqual([
+      "cert-self-signed",
+    ]);
 
     // The server's list (catalog resources included) can be scanned from elsewhere, e.g. a CI runner.
     const fromServer = await warden(["scan", "tls", "--server-targets", "--format", "json"]);

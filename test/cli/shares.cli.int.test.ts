@@ -183,6 +183,44 @@ describe("warden share", () => {
     expect(await readdir(outDir)).toEqual([]);
   });
 
+  it("streams a file share to standard output with -o -; a damaged one stops with an error, not a complete-looking output", async () => {
+    // Raw bytes, not text: the plaintext is binary.
+    const getToStdout = (id: string) =>
+      new Promise<{ code: number; out: Buffer; err: string }>((resolve) => {
+        const p = spawn(
+          process.execPath,
+          ["--import", "tsx", "src/cli/entry.ts", "share", "get", id, "-i", anaIdentity, "-o", "-"],
+          { env: { ...process.env, HOME: dir, XDG_CONFIG_HOME: path.join(dir, "config"), ...anaEnv } },
+        );
+        const out: Buffer[] = [];
+        let err = "";
+        p.stdout.on("data", (d: Buffer) => out.push(d));
+        p.stderr.on("data", (d) => {
+          err += d;
+        });
+        p.on("close", (code) => resolve({ code: code ?? -1, out: Buffer.concat(out), err }));
+      });
+    const content = randomBytes(400_000); // several 64 KiB STREAM chunks
+    const whole = await sendFile(content, ["--max-downloads", "2"]);
+    const ok = await getToStdout(whole.id);
+    expect(ok.err).toBe("");
+    expect(ok.code).toBe(0);
+    expect(ok.out.equals(content)).toBe(true);
+
+    const damaged = await sendFile(content);
+    const stored = (await storedFiles()).find((f) => f.startsWith(damaged.id))!;
+    const fh = await open(path.join(t.app.deps.config.shares.dir, stored), "r+");
+    await fh.write(Buffer.from([0xff]), 0, 1, 300_000);
+    await fh.close();
+    const bad = await getToStdout(damaged.id);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain("does not authenticate");
+    expect(bad.err).toContain("What was written to standard output is incomplete: discard it.");
+    // Only chunks that authenticated came out, and not all of them.
+    expect(bad.out.length).toBeLessThan(content.length);
+    expect(content.subarray(0, bad.out.length).equals(bad.out)).toBe(true);
+  });
+
   it("says why the server refuses a send, and leaves nothing behind", async () => {
     const file = path.join(dir, "refused.txt");
     await writeFile(file, "x");
@@ -198,6 +236,15 @@ describe("warden share", () => {
     );
     expect(unknown.code).toBe(2);
     expect(unknown.err).toContain("Unknown recipient: nobody@example.test");
+    expect(unknown.err).toContain("--to #1: no developer with this id or email");
+    // A refused value is named by the option that set it, once.
+    const tooLong = await warden(
+      ["share", "send", file, "--to", ana.email, "--category", "source code", "--expires", "90d"],
+      senderEnv,
+    );
+    expect(tooLong.code).toBe(2);
+    expect(tooLong.err).toContain("error: Invalid input\n  --expires: must be within 30 days");
+    expect(tooLong.err).not.toContain("expiresAt");
     expect((await warden(["share", "send", "--to", ana.email, "--category", "x"], senderEnv)).err).toContain(
       "Give the FILE to send",
     );
