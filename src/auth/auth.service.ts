@@ -83,13 +83,15 @@ const presentInvite = (l: LinkRow, now: Date) => ({
 
 export function checkPasswordStrength(password: string, email: string): void {
   const problems: string[] = [];
-  if (password.length < 12) problems.push("at least 12 characters");
-  if (password.length > 256) problems.push("at most 256 characters");
-  if (password.toLowerCase().includes(email.split("@")[0]?.toLowerCase() ?? "\u0000"))
-    problems.push("not containing your email name");
+  if (password.length < 12) problems.push("use at least 12 characters");
+  if (password.length > 256) problems.push("use at most 256 characters");
+  const name = email.split("@")[0]?.toLowerCase();
+  if (name && password.toLowerCase().includes(name))
+    problems.push("leave out the name of your e-mail address (before the @)");
   if (problems.length) {
-    throw new AppError("validation_failed", `password: use ${problems.join(", ")}`, {
-      fields: [{ field: "body/password", message: `use ${problems.join(", ")}` }],
+    const message = problems.join("; ");
+    throw new AppError("validation_failed", `password: ${message}`, {
+      fields: [{ field: "body/password", message }],
     });
   }
 }

@@ -22,6 +22,17 @@ describe("first admin setup", () => {
     expect(weak.status).toBe(400);
     expect(weak.headers["content-type"]).toContain("application/problem+json");
     expect(weak.body.errors[0].field).toContain("password");
+    const named = await c.post("/api/v1/setup", {
+      token,
+      email: "lead@example.test",
+      displayName: "Lead",
+      password: "my name is LEAD and this is long",
+    });
+    expect(named.status).toBe(400);
+    expect(named.body.errors[0]).toEqual({
+      field: "body/password",
+      message: "leave out the name of your e-mail address (before the @)",
+    });
 
     const ok = await c.post("/api/v1/setup", {
       token,
