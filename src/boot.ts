@@ -69,6 +69,8 @@ export async function serve(config: Config, print: (line: string) => void): Prom
       hostnames: [config.host],
       now: new Date(),
     });
+    // Warden's own generated certificate (none configured): its scheduled scans of itself trust it.
+    if (!config.tls) app.tlsScans.trustOwnCertificate(tls.cert);
     const server = await createHttpServer(app, { https: { key: tls.key, cert: tls.cert }, logger });
     await server.listen({ host: config.host, port: config.port });
     app.scheduler.start();

@@ -8,6 +8,7 @@ import tls from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Running, serve } from "../boot.ts";
 import { loadConfig } from "../core/config.ts";
+import { systemCtx } from "../core/context.ts";
 import { scanTls } from "../scan-tls/index.ts";
 import { createCa, type IssuedCert, issueCertificate } from "../scan-tls/testing/certs.ts";
 
@@ -164,6 +165,14 @@ describe("Warden's HTTPS with the certificate it generates on first start", () =
       expect(untrusted.grade).toMatchObject({ grade: "T", gradeIgnoringTrust: "A+" });
       const otherPin = (await scanTls([targets[0]!], { pinnedCertificates: ["AB".repeat(32)] })).targets[0]!;
       expect(otherPin.findings.map((f) => f.id)).toEqual(["cert-self-signed"]);
+
+      // The server's own scans (UI, schedule) trust the certificate it generated for itself.
+      const target = await r.app.tlsScans.create(systemCtx("test"), {
+        target: targets[0]!,
+        scheduled: false,
+      });
+      const selfScan = await r.app.tlsScans.scanNow(systemCtx("test"), target.id);
+      expect(selfScan).toMatchObject({ status: "scanned", grade: "A+", findingCount: 0 });
     } finally {
       await r.stop();
       await rm(own, { recursive: true, force: true });

@@ -128,10 +128,20 @@ function checkTarget(target: string): string {
 export function createTlsScansService(deps: TlsScansDeps) {
   const { store, clock, audit, logger } = deps;
   let extraCa: Promise<string[]> | undefined;
-  const trustedCas = () => {
+  /** The certificate `warden serve` generated for itself: scans of Warden's own URL trust it. */
+  let ownCertificate: string | undefined;
+  const trustedCas = async () => {
     extraCa ??= deps.caFile ? readFile(deps.caFile, "utf8").then((pem) => [pem]) : Promise.resolve([]);
-    return extraCa;
+    return ownCertificate ? [...(await extraCa), ownCertificate] : extraCa;
   };
+  /**
+   * Called by `serve` with the self-signed certificate it generated (never one the operator configured:
+   * those must chain to a CA like any other target's), so that Warden scanning itself reports nothing
+   * to fix, as the CLI does after `warden login` pinned the same certificate.
+   */
+  function trustOwnCertificate(pem: string) {
+    ownCertificate = pem;
+  }
 
   async function scan(
     targets: string[],
@@ -474,7 +484,7 @@ export function createTlsScansService(deps: TlsScansDeps) {
     run: async () => runDue(),
   });
 
-  return { list, get, getScan, create, update, remove, scanNow, receiveReport, runDue };
+  return { list, get, getScan, create, update, remove, scanNow, receiveReport, runDue, trustOwnCertificate };
 }
 
 export type TlsScansService = ReturnType<typeof createTlsScansService>;
