@@ -90,10 +90,9 @@ export function AlertsPage() {
   const list = useResource<ListPage<Alert>>(`/alerts?${q}`);
   const timeline = useResource<Timeline>("/alerts/timeline");
   const rules = useResource<{ builtin: { id: string; title: string }[] }>("/alerts/rules");
-  const pickHour = (hour: string) => {
-    p.setFilter("from", hour);
-    p.setFilter("to", new Date(Date.parse(hour) + HOUR).toISOString());
-  };
+  // One update for both bounds: two setFilter calls in a row would keep only the second.
+  const pickHour = (hour: string) =>
+    p.setFilters({ from: hour, to: new Date(Date.parse(hour) + HOUR).toISOString() });
   return (
     <Page
       title="Alerts"
@@ -162,11 +161,7 @@ export function AlertsPage() {
           <button
             type="button"
             className="small"
-            onClick={() => {
-              p.setFilter("from", "");
-              p.setFilter("to", "");
-              p.setFilter("developerId", "");
-            }}
+            onClick={() => p.setFilters({ from: "", to: "", developerId: "" })}
           >
             Clear {p.get("from") ? `hour ${p.get("from").slice(0, 13).replace("T", " ")}:00` : "developer"}
           </button>
