@@ -330,7 +330,10 @@ describe("events and alerts in the browser", () => {
     const before = (await lead.client.get("/api/v1/alerts?status=open,acknowledged,resolved")).body.total;
 
     await page.getByRole("button", { name: "Save rules" }).click();
-    await page.getByRole("status").filter({ hasText: /^Saved at .* on every node\.$/ }).waitFor();
+    await page
+      .getByRole("status")
+      .filter({ hasText: /^Saved at .* on every node\.$/ })
+      .waitFor();
     const saved = (await lead.client.get("/api/v1/alerts/rules")).body;
     expect(saved.settings.builtin.failedLoginBurst).toMatchObject({ threshold: 5 });
     expect((await lead.client.get("/api/v1/alerts?status=open,acknowledged,resolved")).body.total).toBe(

@@ -148,7 +148,9 @@ function RulesEditor({
     setMessage(undefined);
     try {
       await api.put("/alerts/rules", settings());
-      onSaved(`Saved at ${new Date().toLocaleTimeString()}. The rules apply to the next events, on every node.`);
+      onSaved(
+        `Saved at ${new Date().toLocaleTimeString()}. The rules apply to the next events, on every node.`,
+      );
     } catch (e) {
       setMessage({ ok: false, text: isApiError(e) || e instanceof Error ? e.message : String(e) });
     } finally {
