@@ -85,6 +85,7 @@ export function createAlertsFeature(deps: AlertsFeatureDeps) {
     sealer: deps.sealer,
     scheduler: deps.scheduler,
     eventLog: deps.eventLog,
+    ...(alertUrl ? { alertUrl } : {}),
   });
   return {
     service,

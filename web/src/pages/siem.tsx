@@ -390,7 +390,12 @@ function NewDestination({ onCreated }: { onCreated(): void }) {
               value={classes}
               onChange={(e) => setClasses(e.target.value)}
               placeholder="3002, 4007, 6006"
+              aria-describedby="dest-classes-hint"
             />
+            <p className="hint" id="dest-classes-hint">
+              Alerts go as Detection Findings, class 2004 (opened, updated, closed): 2004 alone sends only
+              alerts.
+            </p>
           </div>
           <div className="field">
             <label htmlFor="dest-start">Start with</label>
