@@ -70,7 +70,14 @@ export const AccountChangeActivity = {
 export const UserAccessActivity = { assignPrivileges: 1, revokePrivileges: 2, other: 99 } as const;
 export const DetectionFindingActivity = { create: 1, update: 2, close: 3, other: 99 } as const;
 /** Detection Finding's own status_id (the finding's state, not an outcome). */
-export const FindingStatus = { unknown: 0, new: 1, inProgress: 2, suppressed: 3, resolved: 4, other: 99 } as const;
+export const FindingStatus = {
+  unknown: 0,
+  new: 1,
+  inProgress: 2,
+  suppressed: 3,
+  resolved: 4,
+  other: 99,
+} as const;
 
 export const Status = { unknown: 0, success: 1, failure: 2, other: 99 } as const;
 export const Severity = {
