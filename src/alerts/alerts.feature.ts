@@ -74,6 +74,7 @@ export function createAlertsFeature(deps: AlertsFeatureDeps) {
     notify: deps.notify,
     context,
     loadSettings: service.loadSettings,
+    settingsVersion: service.settingsVersion,
     ...(alertUrl ? { alertUrl } : {}),
   });
   const detach = deps.eventLog.onAppended(detection.onAppended);
