@@ -266,6 +266,31 @@ describe("the verifiable event log over HTTP", () => {
     expect(json.body).toHaveLength(5);
   });
 
+  it("attributes events to a developer recorded since the last batch, without waiting for a refresh", async () => {
+    // The previous tests loaded the actor directory; the clock does not move here.
+    const ines = await t.buildDeveloper({ fullName: "Ines Duarte", gitUsernames: { github: "ines-d" } });
+    const r = await post(
+      ingestClient,
+      ndjson([hookRecord(900, { user: "ines-d", source_event_id: "ines-1" })]),
+    );
+    expect(r.status).toBe(200);
+    expect((await admin.client.get(`/api/v1/events/${r.body.events[0].id}`)).body.developer).toEqual({
+      id: ines.id,
+      name: "Ines Duarte",
+    });
+    const renamed = await admin.client.patch(`/api/v1/developers/${ines.id}`, {
+      gitUsernames: { github: "ines-duarte" },
+    });
+    expect(renamed.status).toBe(200);
+    const again = await post(
+      ingestClient,
+      ndjson([hookRecord(901, { user: "ines-duarte", source_event_id: "ines-2" })]),
+    );
+    expect((await admin.client.get(`/api/v1/events/${again.body.events[0].id}`)).body.developer?.id).toBe(
+      ines.id,
+    );
+  });
+
   it("tells listeners about committed appends only, in order", async () => {
     // Alerts the rules raised from earlier tests' events are logged asynchronously: let them land first.
     await t.app.eventLog.writer.idle();
