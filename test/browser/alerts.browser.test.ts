@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { canonicalize } from "json-canonicalize";
@@ -37,6 +39,10 @@ let ingest: APIRequestContext;
 let kenji: { id: string };
 /** 02:00 in Tokyo (UTC+9, no DST) on a recent day: off hours for someone working 09:00–18:00 there. */
 let twoAmTokyo: number;
+/** A SIEM's HTTP intake: keeps what it is sent, answers with `siemStatus`. */
+let siem: Server;
+let siemStatus = 400;
+const siemBodies: string[] = [];
 /** Screenshots of each step, for a human to look at. */
 const shots = path.join(os.tmpdir(), "warden-browser-alerts");
 const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
@@ -85,6 +91,18 @@ beforeAll(async () => {
   if (!existsSync(path.join(ROOT, "dist/web/index.html")))
     throw new Error("Build first: npm run build (npm run test:browser does it for you).");
   await mkdir(shots, { recursive: true });
+  siem = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => {
+      body += c.toString();
+    });
+    req.on("end", () => {
+      siemBodies.push(body);
+      res.statusCode = siemStatus;
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => siem.listen(0, "127.0.0.1", r));
   // The server's clock starts at the real time: the browser asks for "the last 7 days" by its own.
   const now = Date.now();
   t = await createTestApp({ https: true, web: true, now: new Date(now).toISOString() });
@@ -125,6 +143,7 @@ afterAll(async () => {
   await ingest?.dispose();
   await browser?.close();
   await t?.close();
+  await new Promise<void>((r) => (siem ? siem.close(() => r()) : r()));
 }, 60_000);
 
 describe("events and alerts in the browser", () => {
@@ -341,5 +360,60 @@ describe("events and alerts in the browser", () => {
     );
     await page.reload();
     await expect.poll(() => page.getByLabel("failures that raise the alert").inputValue()).toBe("5");
+  });
+  it("forwards alerts to a SIEM, shows a refused batch as a dead letter and sends it again", async () => {
+    await page.goto(`${t.url}/alerts`);
+    await page.getByRole("link", { name: "SIEM forwarding" }).click();
+    await page.getByRole("heading", { level: 1, name: "SIEM forwarding" }).waitFor();
+    await page.getByText("Nothing is forwarded yet.").waitFor();
+    await page.getByLabel("Kind").selectOption("ecs_http");
+    await page.getByLabel("Name").fill("Elastic (alerts)");
+    await page.getByLabel("URL").fill(`http://127.0.0.1:${(siem.address() as AddressInfo).port}/_bulk`);
+    await page.getByLabel(/^Only these OCSF classes/).fill("2004");
+    await page.getByRole("button", { name: "Add destination" }).click();
+    await page.getByRole("status").filter({ hasText: "Destination added." }).waitFor();
+    const row = panel("Destinations").locator("tbody tr", { hasText: "Elastic (alerts)" });
+    expect(await row.textContent()).toContain("Forwarding");
+
+    // A new burst raises an alert; the SIEM refuses the batch for good (HTTP 400).
+    const start = t.clock.now().getTime();
+    await send(
+      Array.from({ length: 6 }, (_, i) => {
+        const e = parseSshdMessage({
+          message: `Failed password for admin from 203.0.113.77 port ${41_000 + i} ssh2`,
+          time: start + i * 2_000,
+          hostname: "bastion",
+        })!;
+        e.metadata.uid = randomUUID();
+        return { source: "ocsf", event: e };
+      }),
+    );
+    await t.app.scheduler.runNow("siem.forward");
+    await page.reload();
+    const letter = panel("Dead letters").locator("tbody tr", { hasText: "Elastic (alerts)" });
+    await letter.waitFor();
+    expect(await letter.textContent()).toMatch(/400.*after 1 try/);
+    expect(await letter.textContent()).toContain("Dead");
+    await letter.getByText("What was sent").click();
+    const preview = (await letter.locator("pre").textContent()) ?? "";
+    expect(preview).toContain('"kind":"alert"');
+    expect(preview).toContain('"action":"alert-opened"');
+    expect(await row.textContent()).toContain("Last batch dead-lettered");
+    await shot("07-dead-letter");
+
+    siemStatus = 200;
+    await letter.getByRole("button", { name: "Send again" }).click();
+    await page.getByRole("status").filter({ hasText: "The batch went to Elastic (alerts)." }).waitFor();
+    await expect.poll(async () => letter.textContent()).toMatch(/Delivered/);
+    const delivered = siemBodies
+      .at(-1)!
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    // One alert per address and one per account: both opened, both sent again.
+    expect(delivered.map((d: any) => [d.event.kind, d.event.action, d.rule.id])).toEqual([
+      ["alert", "alert-opened", "failed-login-burst"],
+      ["alert", "alert-opened", "failed-login-burst"],
+    ]);
   });
 });

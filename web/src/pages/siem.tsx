@@ -202,11 +202,14 @@ export function SiemPage() {
                       {l.events} (log {l.firstIndex}–{l.lastIndex})
                       <details className="details">
                         <summary>What was sent</summary>
-                        <pre className="mono">{l.preview}</pre>
+                        <pre className="mono wrap">{l.preview}</pre>
                       </details>
                     </td>
                     <td className="small-text">
-                      {l.error} <span className="muted">after {l.attempts} tries</span>
+                      {l.error}{" "}
+                      <span className="muted">
+                        after {l.attempts === 1 ? "1 try" : `${l.attempts} tries`}
+                      </span>
                     </td>
                     <td>
                       {l.status === "delivered" ? (
