@@ -74,6 +74,7 @@ export function createAlertsFeature(deps: AlertsFeatureDeps) {
     notify: deps.notify,
     context,
     loadSettings: service.loadSettings,
+    settingsVersion: service.settingsVersion,
     ...(alertUrl ? { alertUrl } : {}),
   });
   const detach = deps.eventLog.onAppended(detection.onAppended);
@@ -85,6 +86,7 @@ export function createAlertsFeature(deps: AlertsFeatureDeps) {
     sealer: deps.sealer,
     scheduler: deps.scheduler,
     eventLog: deps.eventLog,
+    ...(alertUrl ? { alertUrl } : {}),
   });
   return {
     service,

@@ -229,6 +229,29 @@ export const alertsRepo = {
     ).rows[0];
   },
 
+  async byIds(q: SqlClient, ids: readonly string[]): Promise<AlertRow[]> {
+    if (ids.length === 0) return [];
+    return (await q.query<AlertRow>(`${select} where a.id = any($1::uuid[])`, [ids])).rows;
+  },
+
+  /** The newest `perAlert` event ids behind each of these alerts. */
+  async newestEventIds(
+    q: SqlClient,
+    ids: readonly string[],
+    perAlert: number,
+  ): Promise<{ alert_id: string; event_id: string }[]> {
+    if (ids.length === 0) return [];
+    return (
+      await q.query<{ alert_id: string; event_id: string }>(
+        `select alert_id, event_id from (
+           select alert_id, event_id, row_number() over (partition by alert_id order by at desc, event_id desc) as n
+             from alert_events where alert_id = any($1::uuid[])) x
+          where n <= $2 order by alert_id, n`,
+        [ids, perAlert],
+      )
+    ).rows;
+  },
+
   async events(q: SqlClient, alertId: string, limit: number): Promise<AlertEventRow[]> {
     return (
       await q.query<AlertEventRow>(

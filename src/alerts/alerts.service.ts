@@ -245,6 +245,16 @@ export function createAlertsService(deps: AlertsServiceDeps) {
     ).rows[0];
   }
 
+  /** Bumped by the database on every change of the row (migration 20261123110000); 0 before the first. */
+  async function settingsVersion(): Promise<number> {
+    const row = (
+      await store.query<{ version: string | number }>("select version from settings where key = $1", [
+        SETTINGS_KEY,
+      ])
+    ).rows[0];
+    return row ? Number(row.version) : 0;
+  }
+
   async function loadSettings(): Promise<RulesSettings> {
     const row = await settingsRow();
     if (!row) return defaultRulesSettings;
@@ -367,7 +377,18 @@ export function createAlertsService(deps: AlertsServiceDeps) {
     };
   }
 
-  return { list, get, update, addNote, timeline, rules, setRules, loadSettings, testRules };
+  return {
+    list,
+    get,
+    update,
+    addNote,
+    timeline,
+    rules,
+    setRules,
+    loadSettings,
+    settingsVersion,
+    testRules,
+  };
 }
 
 export type AlertsService = ReturnType<typeof createAlertsService>;

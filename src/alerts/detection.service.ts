@@ -31,6 +31,11 @@ export const EVENTS_KEPT = 200;
 const LINKS_PER_FLUSH = 5;
 /** Batches waiting for the rules before appends wait for us (back-pressure, not loss). */
 const HIGH_WATER = 64;
+/**
+ * While events flow, the settings' version is read at most this often: a change made on another node
+ * applies to the events that node receives about a second later. (A change made here applies at once.)
+ */
+const SETTINGS_CHECK_MS = 1000;
 
 export interface DetectionDeps {
   store: Store;
@@ -40,6 +45,8 @@ export interface DetectionDeps {
   notify: Pick<NotifyService, "enqueue">;
   context: DetectionContext;
   loadSettings: () => Promise<RulesSettings>;
+  /** A number that changes with every change of the rule settings, made on any node (one cheap read). */
+  settingsVersion: () => Promise<number>;
   /** Link to an alert in the web UI, for notifications. */
   alertUrl?: (id: string) => string;
 }
@@ -82,7 +89,8 @@ export function createDetectionService(deps: DetectionDeps) {
   const { store, clock, logger, audit, context } = deps;
   let engine: AlertEngine | undefined;
   let settings: RulesSettings | undefined;
-  let settingsAt = Number.NEGATIVE_INFINITY;
+  let settingsVersion: number | undefined;
+  let checkedAt = Number.NEGATIVE_INFINITY;
   const queue: AppendedEvent[][] = [];
   let running: Promise<void> | undefined;
   let drained: (() => void)[] = [];
@@ -93,13 +101,14 @@ export function createDetectionService(deps: DetectionDeps) {
   const counters = { batches: 0, events: 0, alertsOpened: 0, hits: 0, errors: 0 };
 
   async function ensureEngine() {
-    // Settings edited on another node reach this one within a minute.
-    if (engine && Date.now() - settingsAt < 60_000) return;
+    if (engine && Date.now() - checkedAt < SETTINGS_CHECK_MS) return;
+    // The version first: a change landing between the two reads is then seen at the next check.
+    const version = await deps.settingsVersion();
+    checkedAt = Date.now();
+    if (engine && version === settingsVersion) return;
     const next = await deps.loadSettings();
-    if (engine && settings && JSON.stringify(next) === JSON.stringify(settings)) {
-      settingsAt = Date.now();
-      return;
-    }
+    settingsVersion = version;
+    if (engine && settings && JSON.stringify(next) === JSON.stringify(settings)) return;
     const compiled = compileSettings(next);
     context.setGeo(compiled.geo);
     context.setDefaultHours(next.defaultWorkingHours as WorkingHours);
@@ -113,7 +122,6 @@ export function createDetectionService(deps: DetectionDeps) {
       },
     });
     settings = next;
-    settingsAt = Date.now();
   }
 
   /**

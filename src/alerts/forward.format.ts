@@ -5,8 +5,110 @@
  * - a Slack-compatible webhook body with an HMAC-SHA256 signature over timestamp and body.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
-import type { OcsfEvent } from "../ingest/index.ts";
-import type { Alert, AlertSeverity } from "./alert.types.ts";
+import {
+  DetectionFindingActivity,
+  FindingStatus,
+  OCSF_VERSION,
+  type OcsfEvent,
+  ocsfEvent,
+  type SeverityId,
+} from "../ingest/index.ts";
+import type { Alert, AlertSeverity, AlertStatus } from "./alert.types.ts";
+
+// ------------------------------------------------------------------------ alerts as OCSF Detection Findings
+
+export const DETECTION_FINDING_CLASS = 2004;
+
+const ALERT_SEVERITY_ID: Record<AlertSeverity, SeverityId> = {
+  informational: 1,
+  low: 2,
+  medium: 3,
+  high: 4,
+  critical: 5,
+};
+/** OCSF 1.3 Detection Finding status_id: 1 New, 2 In Progress, 4 Resolved. */
+const FINDING_STATUS: Record<AlertStatus, { id: number; name: string }> = {
+  open: { id: FindingStatus.new, name: "New" },
+  acknowledged: { id: FindingStatus.inProgress, name: "In Progress" },
+  resolved: { id: FindingStatus.resolved, name: "Resolved" },
+};
+const FINDING_ACTIVITY = {
+  create: { id: DetectionFindingActivity.create, name: "Create" },
+  update: { id: DetectionFindingActivity.update, name: "Update" },
+  close: { id: DetectionFindingActivity.close, name: "Close" },
+} as const;
+
+/** One change of an alert's life (opened, worked, resolved), to forward as a Detection Finding. */
+export interface FindingChange {
+  alert: Alert;
+  activity: keyof typeof FINDING_ACTIVITY;
+  /** The alert's status and severity right after this change. */
+  status: AlertStatus;
+  severity: AlertSeverity;
+  /** When the change happened (ms), and a unique id for it (the log record's id). */
+  time: number;
+  uid: string;
+  developerName?: string | null | undefined;
+  assignee?: string | null | undefined;
+  /** Ids of events behind the alert in Warden's log (newest first, a few). */
+  relatedEvents?: readonly string[];
+  /** The alert's page in Warden. */
+  url?: string | undefined;
+}
+
+/**
+ * An alert as an OCSF 1.3 Detection Finding (class 2004): finding_info names the alert (uid), the rule
+ * (analytic), the first and last event times and the events behind it; status_id is the finding's
+ * state; count is how many hits were grouped into it.
+ */
+export function alertToDetectionFinding(c: FindingChange): OcsfEvent {
+  const a = c.alert;
+  const status = FINDING_STATUS[c.status];
+  const activity = FINDING_ACTIVITY[c.activity];
+  return ocsfEvent("detectionFinding", {
+    activity_id: activity.id,
+    activity_name: activity.name,
+    time: c.time,
+    severity_id: ALERT_SEVERITY_ID[c.severity],
+    status_id: status.id,
+    status: status.name,
+    message: a.summary,
+    count: a.count,
+    start_time: a.firstSeen,
+    end_time: a.lastSeen,
+    finding_info: {
+      uid: a.id,
+      title: a.title,
+      desc: a.summary,
+      types: [a.ruleId.startsWith("sigma:") ? "Sigma" : "Warden built-in rule"],
+      created_time: a.createdAt,
+      first_seen_time: a.firstSeen,
+      last_seen_time: a.lastSeen,
+      modified_time: c.time,
+      analytic: { uid: a.ruleId, name: a.title, type_id: 1, type: "Rule" },
+      ...(c.relatedEvents?.length ? { related_events: c.relatedEvents.map((uid) => ({ uid })) } : {}),
+      ...(c.url ? { src_url: c.url } : {}),
+    },
+    ...(a.developerId
+      ? { user: { uid: a.developerId, ...(c.developerName ? { name: c.developerName } : {}) } }
+      : {}),
+    metadata: {
+      version: OCSF_VERSION,
+      product: { name: "Warden", vendor_name: "Warden" },
+      uid: c.uid,
+      log_name: "alerts",
+    },
+    unmapped: {
+      group_key: a.groupKey,
+      ...(c.assignee ? { assignee: c.assignee } : {}),
+      ...(Object.keys(a.details).length ? { details: a.details } : {}),
+    },
+    warden: { source: "warden", ...(a.developerId ? { developerId: a.developerId } : {}) },
+  });
+}
+
+const isFinding = (e: OcsfEvent) => e.class_uid === DETECTION_FINDING_CLASS && !!e.finding_info;
+const findingGroupKey = (e: OcsfEvent) => (e.unmapped as { group_key?: unknown } | undefined)?.group_key;
 
 // ------------------------------------------------------------------------------------------------- CEF
 
@@ -39,6 +141,7 @@ function cefLine(header: string[], ext: Array<[string, unknown]>): string {
 }
 
 export function eventToCef(e: OcsfEvent): string {
+  if (isFinding(e)) return findingToCef(e);
   const outcome = e.status_id === 1 ? "success" : e.status_id === 2 ? "failure" : "unknown";
   return cefLine(
     [
@@ -71,6 +174,41 @@ export function eventToCef(e: OcsfEvent): string {
       ["cs2", e.warden.resource ? `${e.warden.resource.kind}:${e.warden.resource.name}` : undefined],
       ["cs3Label", e.warden.credential?.sshKeyId ? "sshCertificateKeyId" : undefined],
       ["cs3", e.warden.credential?.sshKeyId],
+      ["msg", e.message],
+    ],
+  );
+}
+
+/** A Detection Finding as CEF, the way alertToCef writes an alert, plus the change and its status. */
+function findingToCef(e: OcsfEvent): string {
+  const f = e.finding_info!;
+  const groupKey = findingGroupKey(e);
+  return cefLine(
+    [
+      "Warden",
+      "Warden",
+      e.metadata.version,
+      `alert:${f.analytic?.uid ?? "unknown"}`,
+      f.title,
+      String(CEF_SEVERITY[e.severity_id] ?? 0),
+    ],
+    [
+      ["rt", e.time],
+      ["start", e.start_time],
+      ["end", e.end_time],
+      ["cnt", e.count],
+      ["cat", e.class_name],
+      ["act", e.activity_name],
+      ["externalId", f.uid],
+      ["duser", e.user?.name],
+      ["cs1Label", e.warden.developerId ? "wardenDeveloperId" : undefined],
+      ["cs1", e.warden.developerId],
+      ["cs2Label", typeof groupKey === "string" ? "groupKey" : undefined],
+      ["cs2", typeof groupKey === "string" ? groupKey : undefined],
+      ["cs4Label", "alertStatus"],
+      ["cs4", e.status],
+      ["cs5Label", f.src_url ? "alertUrl" : undefined],
+      ["cs5", f.src_url],
       ["msg", e.message],
     ],
   );
@@ -119,7 +257,8 @@ export function syslogCefLine(item: OcsfEvent | Alert, opts: SyslogLineOptions, 
   const nil = (s: string | undefined, max: number) =>
     s ? s.replace(/[^\x21-\x7e]/g, "_").slice(0, max) : "-";
   const cef = isEvent ? eventToCef(item) : alertToCef(item);
-  return `<${pri}>1 ${time} ${nil(opts.hostname, 255)} ${nil(opts.appName ?? "warden", 48)} - ${nil(msgId ?? (isEvent ? "event" : "alert"), 32)} - ${cef}`;
+  const kind = !isEvent || isFinding(item) ? "alert" : "event";
+  return `<${pri}>1 ${time} ${nil(opts.hostname, 255)} ${nil(opts.appName ?? "warden", 48)} - ${nil(msgId ?? kind, 32)} - ${cef}`;
 }
 
 // ------------------------------------------------------------------------------------------------- ECS
@@ -169,6 +308,7 @@ function clean(o: Record<string, unknown>): Record<string, unknown> {
 
 /** An OCSF event as an ECS document (ECS 8.x field names); the OCSF ids are kept under `ocsf`. */
 export function eventToEcs(e: OcsfEvent): Record<string, unknown> {
+  if (isFinding(e)) return findingToEcs(e);
   const cat = ECS_CATEGORY[e.class_uid];
   const users = [e.actor?.user?.name, e.user?.name].filter((u): u is string => !!u);
   const ips = [e.src_endpoint?.ip, e.dst_endpoint?.ip].filter((i): i is string => !!i);
@@ -217,6 +357,58 @@ export function eventToEcs(e: OcsfEvent): Record<string, unknown> {
       activity_id: e.activity_id,
       type_uid: e.type_uid,
       status_id: e.status_id,
+    },
+  });
+}
+
+const ECS_ALERT_ACTION: Record<number, string> = { 1: "alert-opened", 2: "alert-updated", 3: "alert-closed" };
+
+/**
+ * A Detection Finding as an ECS alert document: `event.kind: alert`, category intrusion_detection, the
+ * rule under `rule`, the alert's page as `event.url`; the finding's OCSF ids stay under `ocsf`.
+ */
+function findingToEcs(e: OcsfEvent): Record<string, unknown> {
+  const f = e.finding_info!;
+  const groupKey = findingGroupKey(e);
+  return clean({
+    "@timestamp": new Date(e.time).toISOString(),
+    message: e.message,
+    event: {
+      kind: "alert",
+      category: ["intrusion_detection"],
+      type: ["info"],
+      action: ECS_ALERT_ACTION[e.activity_id] ?? "alert-other",
+      id: e.metadata.uid,
+      dataset: "warden.alerts",
+      provider: "warden",
+      severity: e.severity_id,
+      start: e.start_time !== undefined ? new Date(e.start_time).toISOString() : undefined,
+      end: e.end_time !== undefined ? new Date(e.end_time).toISOString() : undefined,
+      url: f.src_url,
+    },
+    rule: {
+      id: f.analytic?.uid,
+      name: f.title,
+      ruleset: f.types?.[0],
+      description: f.desc,
+    },
+    user: e.user?.name || e.user?.uid ? { name: e.user?.name, id: e.user?.uid } : undefined,
+    observer: { product: "Warden", vendor: "Warden" },
+    related: { user: e.user?.name ? [e.user.name] : [] },
+    labels: {
+      warden_alert_id: f.uid,
+      warden_alert_status: e.status,
+      warden_alert_count: e.count,
+      warden_group_key: typeof groupKey === "string" ? groupKey : undefined,
+      warden_developer_id: e.warden.developerId,
+    },
+    ocsf: {
+      class_uid: e.class_uid,
+      category_uid: e.category_uid,
+      activity_id: e.activity_id,
+      type_uid: e.type_uid,
+      status_id: e.status_id,
+      related_events: f.related_events?.map((r) => r.uid),
     },
   });
 }

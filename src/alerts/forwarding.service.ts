@@ -1,6 +1,8 @@
 /**
  * Continuous forwarding of the event log to SIEMs: RFC 5424 syslog lines carrying CEF (UDP, TCP, TLS) and
- * ECS-shaped JSON over HTTP. Each destination keeps a cursor (the last log index handed over); the
+ * ECS-shaped JSON over HTTP. Alerts go with them as alerts: where the log records an alert opened or
+ * worked (`alerts.alert.opened`, `alerts.alert.update`), an OCSF Detection Finding (class 2004) follows
+ * the record in the same batch, as CEF or as an ECS `event.kind: alert` document. Each destination keeps a cursor (the last log index handed over); the
  * `siem.forward` task reads on from it in batches, outside any transaction. A batch that fails is tried
  * again with backoff on later runs; after the last try (or at once when the destination refuses it for
  * good, HTTP 4xx) it becomes a dead letter people can see and send again, and forwarding moves on.
@@ -17,13 +19,16 @@ import type { Sealer } from "../crypto/keyring.ts";
 import type { OcsfEvent } from "../ingest/index.ts";
 import type { Scheduler } from "../scheduler/index.ts";
 import type { Store } from "../store/store.ts";
+import type { AlertSeverity, AlertStatus } from "./alert.types.ts";
+import { type AlertRow, alertsRepo } from "./alerts.repo.ts";
 import {
   createEcsHttpForwarder,
   createSyslogForwarder,
   ecsBody,
   PermanentDeliveryError,
 } from "./delivery.service.ts";
-import type { EventLogPort } from "./event-log.port.ts";
+import type { AppendedEvent, EventLogPort } from "./event-log.port.ts";
+import { alertToDetectionFinding, type FindingChange } from "./forward.format.ts";
 import { type DeadLetterRow, type DestinationRow, forwardingRepo as repo } from "./forwarding.repo.ts";
 import type {
   DestinationInput,
@@ -61,6 +66,78 @@ export interface ForwardingDeps {
   eventLog: Pick<EventLogPort, "readAfter"> & { size?: () => Promise<number> };
   /** HOSTNAME written in syslog lines. Default: this machine's name. */
   hostname?: string;
+  /** Link to an alert in the web UI, sent with alerts. */
+  alertUrl?: (id: string) => string;
+}
+
+const ALERT_RECORDS = new Set(["alerts.alert.opened", "alerts.alert.update"]);
+/** Event ids sent with each alert (the newest); the SIEM finds the rest in Warden. */
+const RELATED_EVENTS = 10;
+
+interface AlertRecord {
+  opened: boolean;
+  alertId: string;
+  summary: { severity?: unknown; status?: { to?: unknown }; [k: string]: unknown };
+}
+
+/** Warden's own record of an alert opened or worked, as the log holds it (auditToOcsf). */
+function alertRecordOf(e: OcsfEvent): AlertRecord | undefined {
+  if (e.warden.source !== "warden" || e.warden.resource?.kind !== "alert") return undefined;
+  const u = e.unmapped as { action?: unknown; summary?: unknown } | undefined;
+  if (typeof u?.action !== "string" || !ALERT_RECORDS.has(u.action)) return undefined;
+  return {
+    opened: u.action === "alerts.alert.opened",
+    alertId: e.warden.resource.name,
+    summary: (u.summary ?? {}) as AlertRecord["summary"],
+  };
+}
+
+const SEVERITIES = new Set(["informational", "low", "medium", "high", "critical"]);
+const STATUSES = new Set(["open", "acknowledged", "resolved"]);
+const toTo = (v: unknown) => (v && typeof v === "object" ? (v as { to?: unknown }).to : undefined);
+
+/**
+ * The change a record describes, with the alert as stored now (title, counts, rule) and the status and
+ * severity the record itself says it set, so a late or repeated forward still tells what happened then.
+ */
+function findingChange(
+  r: AlertRecord,
+  row: AlertRow,
+  record: OcsfEvent,
+  related: readonly string[],
+  url: string | undefined,
+): FindingChange {
+  const sev = r.opened ? r.summary.severity : toTo(r.summary.severity);
+  const severity = (typeof sev === "string" && SEVERITIES.has(sev) ? sev : row.severity) as AlertSeverity;
+  const st = r.opened ? "open" : toTo(r.summary.status);
+  const status = (typeof st === "string" && STATUSES.has(st) ? st : row.status) as AlertStatus;
+  return {
+    alert: {
+      id: row.id,
+      ruleId: row.rule_id,
+      title: row.title,
+      severity: row.severity,
+      status: row.status,
+      groupKey: row.group_key,
+      summary: row.summary,
+      ...(row.developer_id ? { developerId: row.developer_id } : {}),
+      firstSeen: new Date(row.first_seen).getTime(),
+      lastSeen: new Date(row.last_seen).getTime(),
+      count: Number(row.count),
+      eventRefs: [],
+      details: row.details ?? {},
+      createdAt: new Date(row.created_at).getTime(),
+    },
+    activity: r.opened ? "create" : status === "resolved" ? "close" : "update",
+    status,
+    severity,
+    time: record.time,
+    uid: `${record.metadata.uid ?? row.id}:finding`,
+    developerName: row.developer_name,
+    assignee: row.assignee_name,
+    relatedEvents: related,
+    url,
+  };
 }
 
 export function createForwardingService(deps: ForwardingDeps) {
@@ -113,6 +190,30 @@ export function createForwardingService(deps: ForwardingDeps) {
     await s?.close().catch(() => {});
   }
 
+  /** The page's events in log order, each alert record followed by its Detection Finding. */
+  async function withFindings(page: readonly AppendedEvent[]): Promise<OcsfEvent[]> {
+    const records = page.map((a) => alertRecordOf(a.event));
+    const ids = [...new Set(records.flatMap((r) => (r ? [r.alertId] : [])))];
+    if (ids.length === 0) return page.map((a) => a.event);
+    const rows = new Map((await alertsRepo.byIds(store, ids)).map((r) => [r.id, r]));
+    const related = new Map<string, string[]>();
+    for (const l of await alertsRepo.newestEventIds(store, ids, RELATED_EVENTS))
+      related.set(l.alert_id, [...(related.get(l.alert_id) ?? []), l.event_id]);
+    const out: OcsfEvent[] = [];
+    page.forEach((a, i) => {
+      out.push(a.event);
+      const r = records[i];
+      const row = r && rows.get(r.alertId);
+      if (!r || !row) return;
+      out.push(
+        alertToDetectionFinding(
+          findingChange(r, row, a.event, related.get(r.alertId) ?? [], deps.alertUrl?.(r.alertId)),
+        ),
+      );
+    });
+    return out;
+  }
+
   const wanted = (d: DestinationRow) => {
     const classes = (d.config.classes as number[] | undefined) ?? [];
     return classes.length === 0 ? () => true : (e: OcsfEvent) => classes.includes(e.class_uid);
@@ -127,7 +228,7 @@ export function createForwardingService(deps: ForwardingDeps) {
       const page = await deps.eventLog.readAfter(cursor, FORWARD_BATCH);
       if (page.length === 0) break;
       const last = page[page.length - 1]!.index;
-      const events = page.filter((a) => keep(a.event)).map((a) => a.event);
+      const events = (await withFindings(page)).filter(keep);
       if (events.length === 0) {
         await repo.skip(store, d.id, cursor, last);
         cursor = last;

@@ -52,8 +52,11 @@ export { eventLogReader } from "./event-log.adapter.ts";
 export type { AppendedEvent, EventLogPort } from "./event-log.port.ts";
 export {
   alertToCef,
+  alertToDetectionFinding,
+  DETECTION_FINDING_CLASS,
   eventToCef,
   eventToEcs,
+  type FindingChange,
   SIGNATURE_HEADER,
   signWebhook,
   slackWebhookBody,

@@ -315,7 +315,7 @@ export function accessWithoutGrantRule(cfg: AccessWithoutGrantConfig = {}): Aler
       return {
         groupKey: `${developerId}|${resource ? `${resource.kind}:${resource.name}` : "-"}`,
         developerId,
-        summary: `${developerId} accessed ${resource ? `${resource.kind} ${resource.name}` : "a resource"}: ${reasons.join("; ")}`,
+        summary: `${ctx.developer(developerId)?.name ?? developerId} accessed ${resource ? `${resource.kind} ${resource.name}` : "a resource"}: ${reasons.join("; ")}`,
         details: { reasons, resource },
       };
     },

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { SingleBar } from "cli-progress";
@@ -291,20 +291,27 @@ Examples:
             );
           }
           const current = openCheckpoint(await source.checkpoint(), key);
-          // The cheap check first: the current tree extends the kept one (O(log n) tiles).
-          if (current.size >= trusted.size) {
+          const info = client
+            ? await client.request<{ prunedBefore: number }>("GET", "/api/v1/log")
+            : undefined;
+          const start = info && info.status === 200 ? info.body.prunedBefore : 0;
+          if (trusted.size < start) {
+            // Its tiles are gone with the entries: the checkpoint signed at the cut stands for them.
+            process.stderr.write(
+              `note: the kept checkpoint (size ${trusted.size}) lies in the range retention pruned (entries before ${start}); the entries from ${start} on are checked against the checkpoint signed at the cut and the server's\n`,
+            );
+          } else if (current.size >= trusted.size) {
+            // The cheap check first: the current tree extends the kept one (O(log n) tiles).
             try {
               const proof = await consistencyProofFromTiles(source, trusted.size, current.size);
               checkConsistency(trusted.size, current.size, trusted.root, current.root, proof);
             } catch (e) {
               if (!(e instanceof ProofError)) throw e;
-              process.stderr.write(`consistency proof failed: ${e.message}; checking every entry\n`);
+              process.stderr.write(
+                `note: no consistency proof from size ${trusted.size} (${e.message}); checking every entry instead\n`,
+              );
             }
           }
-          const info = client
-            ? await client.request<{ prunedBefore: number }>("GET", "/api/v1/log")
-            : undefined;
-          const start = info && info.status === 200 ? info.body.prunedBefore : 0;
           const bar = progressBar(!o.json, "verifying");
           try {
             report = await verifyTree({
@@ -331,6 +338,13 @@ Examples:
         }
         if (o.json) printJson(report);
         else printClientReport(report);
+        if (!report.ok && o.tiles && !o.from && report.firstBadIndex === 0) {
+          const first = await firstExportedEntry(o.tiles);
+          if (first)
+            process.stderr.write(
+              `hint: this export's first entry bundle starts at entry ${first}. If it was exported from there (warden audit export --from ${first}, or a log pruned by retention), verify with --from ${first}; otherwise entries 0..${first - 1} are missing.\n`,
+            );
+        }
         process.exitCode = report.ok ? EXIT.ok : EXIT.failure;
       },
     );
@@ -376,8 +390,20 @@ Examples:
           );
           failOnProblem(found);
           const hit = found.body.items[0];
-          if (!hit || hit.index !== index)
-            throw new CliError(`No event at log index ${index}`, EXIT.notFound);
+          if (!hit || hit.index !== index) {
+            const log = await client.request<{ size: number; prunedBefore: number }>("GET", "/api/v1/log");
+            failOnProblem(log);
+            if (index < log.body.prunedBefore)
+              throw new CliError(
+                `Entry ${index} was pruned by retention (entries before ${log.body.prunedBefore} are gone); the checkpoint signed at ${log.body.prunedBefore} stands for them`,
+                EXIT.notFound,
+                "An export made before the prune (warden audit prove INDEX --tiles DIR) can still prove it",
+              );
+            throw new CliError(
+              `No event at log index ${index}: the log has ${log.body.size} entries (0..${log.body.size - 1})`,
+              EXIT.notFound,
+            );
+          }
           id = hit.id;
         }
         const res = await client.request<{
@@ -520,6 +546,33 @@ Examples:
         ["seq", "at", "actor", "action", "target", "outcome"],
       );
     });
+}
+
+/**
+ * The first entry of the lowest entry bundle in a tiles export (C2SP tlog-tiles paths: tile/entries/
+ * x001/234 is bundle 1234, a partial one ends in .p/<width>), or undefined when there is none.
+ */
+async function firstExportedEntry(dir: string): Promise<number | undefined> {
+  let files: string[];
+  try {
+    files = (await readdir(path.join(dir, "tile", "entries"), { recursive: true })).map(String);
+  } catch {
+    return undefined;
+  }
+  let lowest: number | undefined;
+  for (const f of files) {
+    const parts = f.split(path.sep);
+    // A partial bundle is <n>.p/<width>: drop the width, keep <n>.
+    if (parts.length > 1 && /^\d{3}\.p$/.test(parts.at(-2)!) && /^\d+$/.test(parts.at(-1)!)) {
+      parts.pop();
+      parts[parts.length - 1] = parts.at(-1)!.slice(0, 3);
+    }
+    const last = parts.at(-1)!;
+    if (!/^\d{3}$/.test(last) || !parts.slice(0, -1).every((p) => /^x\d{3}$/.test(p))) continue;
+    const n = Number([...parts.slice(0, -1).map((p) => p.slice(1)), last].join(""));
+    if (lowest === undefined || n < lowest) lowest = n;
+  }
+  return lowest === undefined ? undefined : lowest * TILE_WIDTH;
 }
 
 /** Tree size of a checkpoint: its second line (C2SP tlog-checkpoint). */

@@ -5,6 +5,7 @@ import { registerScanFilesCommands } from "../scan-files/index.ts";
 import { registerScanTlsCommands } from "../scan-tls/scan-tls.cli.ts";
 import { registerAccessCommands, registerSshCommands } from "./access.cli.ts";
 import { registerAuditCommands } from "./audit.cli.ts";
+import { registerEventsCommands } from "./events.cli.ts";
 import { registerGateCommands } from "./gate.cli.ts";
 import { registerKeysCommands } from "./keys.cli.ts";
 import { registerLoginCommands } from "./login.cli.ts";
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerTrainingCommands(program);
   registerGateCommands(program);
   registerAuditCommands(program);
+  registerEventsCommands(program);
   registerShareCommands(program);
   registerPolicyCommands(program);
   registerKeysCommands(program);

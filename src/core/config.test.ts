@@ -33,6 +33,16 @@ describe("configuration", () => {
     }
   });
 
+  it("leaves the CLI's own variables to the CLI, so offline commands run in a shell that has them", () => {
+    const c = loadConfig({
+      WARDEN_SERVER: "https://warden.example.test:8443",
+      WARDEN_TOKEN: "wdn_x",
+      WARDEN_CA_FINGERPRINT: "AE:6F",
+      WARDEN_PORT: "9443",
+    });
+    expect(c.port).toBe(9443);
+  });
+
   it("starts no syslog receiver unless a port is set, and reads the TLS listener's files", () => {
     expect(loadConfig({}).syslog).toMatchObject({
       host: "127.0.0.1",

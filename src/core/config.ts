@@ -180,6 +180,12 @@ function shown(name: string, value: string): string {
   return JSON.stringify(value);
 }
 
+/**
+ * The CLI's own variables (src/cli/client.ts): set in an operator's shell for the online commands, they
+ * must not stop the offline ones (`warden audit verify --offline`, `warden keys …`) that load this config.
+ */
+const CLIENT_VARIABLES = new Set(["WARDEN_SERVER", "WARDEN_TOKEN", "WARDEN_CA_FINGERPRINT"]);
+
 /** Reads config from an env-like object. Unrelated variables are ignored; WARDEN_* typos are reported. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const known = new Set(Object.keys(configSchema.shape));
@@ -187,7 +193,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const problems: string[] = [];
   for (const [k, v] of Object.entries(env)) {
     if (!k.startsWith("WARDEN_") || v === undefined || v === "") continue;
-    if (k.startsWith("WARDEN_TEST_")) continue;
+    if (k.startsWith("WARDEN_TEST_") || CLIENT_VARIABLES.has(k)) continue;
     if (!known.has(k)) problems.push(`${k}: unknown setting (see README, "Configuration")`);
     else picked[k] = v;
   }

@@ -44,7 +44,30 @@ export function createRetention(deps: {
 
   async function get() {
     const r = await rules();
-    const prunedBefore = await (await service.tlog()).prunedBefore();
+    const t = await service.tlog();
+    const prunedBefore = await t.prunedBefore();
+    const keepFrom = await firstRetained(clock.now(), r, prunedBefore, (await t.head()).size);
+    const stop =
+      keepFrom === null
+        ? undefined
+        : (
+            await store.query<{ idx: number; class_uid: number; at: Date }>(
+              "select idx, class_uid, at from log_events where idx = $1",
+              [keepFrom],
+            )
+          ).rows[0];
+    // A class's own rule wins over the default, including "keep forever" (null).
+    const rule = stop && r.classes.find((c) => c.classUid === Number(stop.class_uid));
+    const days = rule ? rule.days : stop ? r.defaultDays : null;
+    const pruningStopsAt = stop
+      ? {
+          index: Number(stop.idx),
+          classUid: Number(stop.class_uid),
+          at: new Date(stop.at).toISOString(),
+          keptUntil:
+            days === null ? null : new Date(new Date(stop.at).getTime() + days * 86_400_000).toISOString(),
+        }
+      : null;
     const prunes = (
       await store.query<{ before: number; entries: number; pruned_at: Date; checkpoint: string }>(
         "select before, entries, pruned_at, checkpoint from log_prunes order by before desc limit 20",
@@ -55,7 +78,7 @@ export function createRetention(deps: {
       prunedAt: new Date(p.pruned_at).toISOString(),
       checkpoint: p.checkpoint,
     }));
-    return { ...r, prunedBefore, prunes };
+    return { ...r, prunedBefore, prunes, pruningStopsAt };
   }
 
   async function set(ctx: Ctx, input: RetentionRules) {

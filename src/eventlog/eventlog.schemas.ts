@@ -156,6 +156,19 @@ export const retentionResponse = retentionSchema.extend({
       checkpoint: z.string(),
     }),
   ),
+  /**
+   * The oldest entry the rules keep today: pruning stops there, since the log is one tree and leaves it
+   * as a prefix. Null when the rules keep everything (or everything expired).
+   */
+  pruningStopsAt: z
+    .object({
+      index: z.number().int(),
+      classUid: z.number().int(),
+      at: z.string(),
+      /** When it expires under the rules; null: kept forever. */
+      keptUntil: z.string().nullable(),
+    })
+    .nullable(),
 });
 
 export const ingestResponse = z.object({

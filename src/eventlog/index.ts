@@ -36,6 +36,9 @@ export type {
   OcsfEvent,
 } from "./eventlog.types.ts";
 
+/** Audit actions that change what the actor directory maps (developers, their keys and names, tokens). */
+const PEOPLE_CHANGE = /^(developer|token|user)\./;
+
 export interface EventLogFeatureDeps {
   store: Store;
   clock: Clock;
@@ -94,6 +97,19 @@ export function createEventLogFeature(deps: EventLogFeatureDeps) {
     },
     head: () => service.head(),
   };
+
+  // Attribution reads a snapshot of developers and tokens: a change of them recorded on this node
+  // refreshes it before the next batch (changes on other nodes: within the snapshot's 30 s).
+  writer.onAppended((batch) => {
+    for (const { event } of batch) {
+      if (event.warden.source !== "warden") continue;
+      const action = (event.unmapped as { action?: unknown } | undefined)?.action;
+      if (typeof action === "string" && PEOPLE_CHANGE.test(action)) {
+        directory.invalidate();
+        return;
+      }
+    }
+  });
 
   const appender: EventAppender = { appendEvents: writer.appendEvents, onAppended: writer.onAppended };
   const retention = createRetention({ store, clock, logger, service, writer });

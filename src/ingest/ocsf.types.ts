@@ -15,6 +15,8 @@ export const OcsfClass = {
   sshActivity: { class_uid: 4007, category_uid: 4, class_name: "SSH Activity" },
   apiActivity: { class_uid: 6003, category_uid: 6, class_name: "API Activity" },
   fileHostingActivity: { class_uid: 6006, category_uid: 6, class_name: "File Hosting Activity" },
+  /** Warden's alerts, as forwarded to SIEMs (never appended to the log: the log holds the events). */
+  detectionFinding: { class_uid: 2004, category_uid: 2, class_name: "Detection Finding" },
 } as const;
 export type OcsfClassKey = keyof typeof OcsfClass;
 
@@ -66,6 +68,16 @@ export const AccountChangeActivity = {
   other: 99,
 } as const;
 export const UserAccessActivity = { assignPrivileges: 1, revokePrivileges: 2, other: 99 } as const;
+export const DetectionFindingActivity = { create: 1, update: 2, close: 3, other: 99 } as const;
+/** Detection Finding's own status_id (the finding's state, not an outcome). */
+export const FindingStatus = {
+  unknown: 0,
+  new: 1,
+  inProgress: 2,
+  suppressed: 3,
+  resolved: 4,
+  other: 99,
+} as const;
 
 export const Status = { unknown: 0, success: 1, failure: 2, other: 99 } as const;
 export const Severity = {
@@ -172,11 +184,33 @@ export interface OcsfEvent {
   file?: { name: string; path?: string; type?: string; uid?: string };
   privileges?: string[];
   resources?: Array<{ type?: string; name?: string; uid?: string }>;
+  /** Detection Finding (2004): what was found, by which analytic, and the events behind it. */
+  finding_info?: OcsfFindingInfo;
+  /** Findings: how many times the finding was seen, and the first and latest time. */
+  count?: number;
+  start_time?: number;
+  end_time?: number;
   metadata: OcsfMetadata;
   unmapped?: Record<string, unknown>;
   /** The original record as received (OCSF `raw_data`). */
   raw_data?: string;
   warden: WardenFields;
+}
+
+/** OCSF `finding_info` (1.3). */
+export interface OcsfFindingInfo {
+  uid: string;
+  title: string;
+  desc?: string;
+  types?: string[];
+  created_time?: number;
+  first_seen_time?: number;
+  last_seen_time?: number;
+  modified_time?: number;
+  /** The rule that raised it (type_id 1 = Rule). */
+  analytic?: { uid?: string; name?: string; type_id: number; type?: string; category?: string };
+  related_events?: Array<{ uid: string }>;
+  src_url?: string;
 }
 
 export interface NewEventInput

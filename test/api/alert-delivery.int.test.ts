@@ -20,7 +20,7 @@ import { createTestApp, type TestApp, type TestClient } from "../harness.ts";
 const SECRET = "alert-webhook-secret-0123";
 const mails: { to: string[]; data: string }[] = [];
 const hooks: { body: any; ok: boolean }[] = [];
-const siemPosts: { body: string; headers: IncomingHttpHeaders }[] = [];
+const siemPosts: { url: string; body: string; headers: IncomingHttpHeaders }[] = [];
 let siemStatus = 200;
 const cefLines: string[] = [];
 let smtp: SMTPServer;
@@ -83,7 +83,7 @@ beforeAll(async () => {
         res.end();
         return;
       }
-      siemPosts.push({ body, headers: req.headers });
+      siemPosts.push({ url: req.url ?? "", body, headers: req.headers });
       res.statusCode = siemStatus;
       res.end();
     });
@@ -274,5 +274,124 @@ describe("SIEM forwarding", () => {
     expect(off.body.enabled).toBe(false);
     expect((await admin.del(`/api/v1/siem/destinations/${syslogDest}`)).status).toBe(204);
     expect((await admin.get(`/api/v1/siem/destinations/${syslogDest}`)).status).toBe(404);
+  });
+});
+
+describe("alerts forwarded to SIEMs as alerts", () => {
+  let cefDest = "";
+  let ecsDest = "";
+  /** What the alerts-only HTTP destination received (the other one takes the whole log). */
+  const alertPosts = () => siemPosts.filter((p) => p.url === "/alerts/_bulk");
+  const alertDocs = () =>
+    alertPosts()
+      .flatMap((p) =>
+        p.body
+          .trim()
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => JSON.parse(l)),
+      )
+      .filter((d) => d.event?.kind === "alert");
+  const burst = async (ip: string) => {
+    const at = t.clock.now().getTime();
+    await t.app.eventLog.appendEvents(Array.from({ length: 10 }, (_, i) => failedLogin(at + i * 1000, ip)));
+    await settle();
+    const alerts = (await admin.get(`/api/v1/alerts?q=${ip}`)).body.items;
+    expect(alerts).toHaveLength(1);
+    return alerts[0];
+  };
+
+  it("sends a new alert as an OCSF Detection Finding: CEF over syslog and an ECS alert over HTTP", async () => {
+    let r = await admin.post("/api/v1/siem/destinations", {
+      kind: "syslog",
+      name: "SOC alerts",
+      config: { host: "127.0.0.1", port: syslog.ports.tcp, transport: "tcp", classes: [2004] },
+    });
+    expect(r.status).toBe(201);
+    cefDest = r.body.id;
+    r = await admin.post("/api/v1/siem/destinations", {
+      kind: "ecs_http",
+      name: "Elastic alerts",
+      config: { url: `${httpBase}/alerts/_bulk`, classes: [2004] },
+    });
+    expect(r.status).toBe(201);
+    ecsDest = r.body.id;
+    const linesBefore = cefLines.length;
+    const postsBefore = alertPosts().length;
+
+    const alert = await burst("198.51.100.210");
+    await t.app.scheduler.runNow("siem.forward");
+    await expect.poll(() => cefLines.length).toBeGreaterThan(linesBefore);
+    // Only the finding reached the alerts-only destinations: no failed login, no audit record.
+    const lines = cefLines.slice(linesBefore);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^CEF:0\|Warden\|Warden\|1\.3\.0\|alert:failed-login-burst\|Burst of failed logins\|7\|/,
+    );
+    expect(lines[0]).toContain(`externalId=${alert.id}`);
+    expect(lines[0]).toContain("act=Create");
+    expect(lines[0]).toContain("cs4Label=alertStatus cs4=New");
+    expect(lines[0]).toContain(`cs5=https://warden.example.test/alerts/${alert.id}`);
+    const posts = alertPosts().slice(postsBefore);
+    expect(posts).toHaveLength(1);
+    const docs = posts[0]!.body
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(docs).toHaveLength(1);
+    expect(docs[0]).toMatchObject({
+      message: alert.summary,
+      event: { kind: "alert", category: ["intrusion_detection"], action: "alert-opened", severity: 4 },
+      rule: { id: "failed-login-burst", name: "Burst of failed logins" },
+      labels: { warden_alert_id: alert.id, warden_alert_status: "New", warden_alert_count: 1 },
+      ocsf: { class_uid: 2004, activity_id: 1 },
+    });
+    // The events behind it are named by their ids in Warden's log.
+    const detail = (await admin.get(`/api/v1/alerts/${alert.id}`)).body;
+    expect(docs[0].ocsf.related_events).toEqual(
+      expect.arrayContaining(detail.events.map((e: { eventId: string }) => e.eventId)),
+    );
+  });
+
+  it("sends what people do with it as updates, and its resolution as a Close", async () => {
+    const alert = (await admin.get("/api/v1/alerts?q=198.51.100.210")).body.items[0];
+    const postsBefore = alertPosts().length;
+    const linesBefore = cefLines.length;
+    expect(
+      (await admin.patch(`/api/v1/alerts/${alert.id}`, { status: "acknowledged", severity: "critical" }))
+        .status,
+    ).toBe(200);
+    expect((await admin.patch(`/api/v1/alerts/${alert.id}`, { status: "resolved" })).status).toBe(200);
+    await t.app.scheduler.runNow("siem.forward");
+    await expect.poll(() => cefLines.length).toBe(linesBefore + 2);
+    expect(cefLines.slice(linesBefore).map((l) => /act=(\w+)/.exec(l)?.[1])).toEqual(["Update", "Close"]);
+    expect(cefLines[linesBefore]).toMatch(/\|9\|.*cs4=In Progress/);
+    expect(cefLines[linesBefore + 1]).toContain("cs4=Resolved");
+    const docs = alertPosts()
+      .slice(postsBefore)
+      .flatMap((p) => p.body.trim().split("\n"))
+      .map((l) => JSON.parse(l));
+    expect(docs.map((d) => [d.event.action, d.labels.warden_alert_status, d.event.severity])).toEqual([
+      ["alert-updated", "In Progress", 5],
+      ["alert-closed", "Resolved", 5],
+    ]);
+  });
+
+  it("keeps a refused alert batch as a dead letter and sends it again on re-drive", async () => {
+    siemStatus = 400;
+    const alert = await burst("198.51.100.211");
+    await t.app.scheduler.runNow("siem.forward");
+    const letters = (await admin.get(`/api/v1/siem/dead-letters?destinationId=${ecsDest}&status=dead`)).body
+      .items;
+    expect(letters).toHaveLength(1);
+    expect(letters[0].events).toBe(1);
+    expect(letters[0].preview).toContain(`"warden_alert_id":"${alert.id}"`);
+    // The syslog destination got it all the same.
+    await expect.poll(() => cefLines.some((l) => l.includes(`externalId=${alert.id}`))).toBe(true);
+    siemStatus = 200;
+    const r = await admin.post(`/api/v1/siem/dead-letters/${letters[0].id}/redrive`);
+    expect(r.status).toBe(200);
+    expect(alertDocs().some((d) => d.labels.warden_alert_id === alert.id)).toBe(true);
+    expect((await admin.get(`/api/v1/siem/destinations/${cefDest}`)).body.deadLetters).toBe(0);
   });
 });

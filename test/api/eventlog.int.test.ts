@@ -266,6 +266,31 @@ describe("the verifiable event log over HTTP", () => {
     expect(json.body).toHaveLength(5);
   });
 
+  it("attributes events to a developer recorded since the last batch, without waiting for a refresh", async () => {
+    // The previous tests loaded the actor directory; the clock does not move here.
+    const ines = await t.buildDeveloper({ fullName: "Ines Duarte", gitUsernames: { github: "ines-d" } });
+    const r = await post(
+      ingestClient,
+      ndjson([hookRecord(900, { user: "ines-d", source_event_id: "ines-1" })]),
+    );
+    expect(r.status).toBe(200);
+    expect((await admin.client.get(`/api/v1/events/${r.body.events[0].id}`)).body.developer).toEqual({
+      id: ines.id,
+      name: "Ines Duarte",
+    });
+    const renamed = await admin.client.patch(`/api/v1/developers/${ines.id}`, {
+      gitUsernames: { github: "ines-duarte" },
+    });
+    expect(renamed.status).toBe(200);
+    const again = await post(
+      ingestClient,
+      ndjson([hookRecord(901, { user: "ines-duarte", source_event_id: "ines-2" })]),
+    );
+    expect((await admin.client.get(`/api/v1/events/${again.body.events[0].id}`)).body.developer?.id).toBe(
+      ines.id,
+    );
+  });
+
   it("tells listeners about committed appends only, in order", async () => {
     // Alerts the rules raised from earlier tests' events are logged asynchronously: let them land first.
     await t.app.eventLog.writer.idle();
@@ -486,6 +511,23 @@ describe("retention", () => {
     const oldId = (await admin.client.get("/api/v1/events?source=ocsf&limit=1&beforeIndex=100")).body.items[0]
       .id;
 
+    // Keeping everything: nothing to explain. With authentication kept 30 days, the first entry (the
+    // admin's sign-in today) is what holds the prune point, and the settings say until when.
+    expect((await admin.client.get("/api/v1/log/retention")).body.pruningStopsAt).toBeNull();
+    const onlyAuth = await admin.client.put("/api/v1/log/retention", {
+      defaultDays: null,
+      classes: [{ classUid: 3002, days: 30 }],
+    });
+    const stop = onlyAuth.body.pruningStopsAt;
+    expect(stop).toMatchObject({ index: 0, classUid: 3002 });
+    expect(Date.parse(stop.keptUntil)).toBe(Date.parse(stop.at) + 30 * 86_400_000);
+    // Kept forever by the class's own rule, whatever the default.
+    const forever = await admin.client.put("/api/v1/log/retention", {
+      defaultDays: 1,
+      classes: [{ classUid: 3002, days: null }],
+    });
+    expect(forever.body.pruningStopsAt).toMatchObject({ index: 0, classUid: 3002, keptUntil: null });
+
     const put = await admin.client.put("/api/v1/log/retention", {
       defaultDays: 30,
       classes: [{ classUid: 3002, days: 30 }],
@@ -503,6 +545,9 @@ describe("retention", () => {
     const r = (await admin.client.get("/api/v1/log/retention")).body;
     expect(r.prunes[0]).toMatchObject({ before: 512 });
     expect(openCheckpoint(r.prunes[0].checkpoint, verifier).size).toBe(512);
+    // Pruning goes by whole bundles: it stops at the first entry kept, in the bundle after the cut.
+    expect(r.pruningStopsAt.index).toBeGreaterThanOrEqual(512);
+    expect(Date.parse(r.pruningStopsAt.keptUntil)).toBe(Date.parse(r.pruningStopsAt.at) + 30 * 86_400_000);
 
     // What was pruned is gone, from search and from the tiles.
     expect((await admin.client.get(`/api/v1/events/${oldId}`)).status).toBe(404);

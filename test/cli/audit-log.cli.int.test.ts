@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authRepo } from "../../src/auth/auth.repo.ts";
 import { type Running, serve } from "../../src/boot.ts";
 import { loadConfig } from "../../src/core/config.ts";
+import { systemCtx } from "../../src/core/context.ts";
 import { hashPassword } from "../../src/crypto/passwords.ts";
 import { OCSF_VERSION } from "../../src/ingest/index.ts";
 import {
@@ -178,5 +179,39 @@ describe("warden audit", () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain("name+hash+base64key");
     expect(r.err).not.toMatch(/at .*\.ts:\d+/);
+  }, 240_000);
+  it("after retention pruned the log: says so for a pruned entry, and verifies what remains", async () => {
+    await running.app.eventLog.retention.set(systemCtx("test"), { defaultDays: 1, classes: [] });
+    const pruned = await running.app.eventLog.retention.run(new Date(Date.now() + 3 * 86_400_000));
+    expect(pruned.before).toBeGreaterThanOrEqual(256);
+    const cut = pruned.before;
+
+    const prove = await warden(["audit", "prove", "3"]);
+    expect(prove.code).toBe(5);
+    expect(prove.err).toContain(`Entry 3 was pruned by retention (entries before ${cut} are gone)`);
+
+    // The checkpoint kept at the start lies in the pruned range: the rest verifies, and the CLI says why
+    // the kept one cannot be checked any more.
+    const online = await warden([
+      "audit",
+      "verify",
+      "--checkpoint",
+      at("kept.checkpoint"),
+      "--key",
+      at("log.key"),
+    ]);
+    expect(online.code, online.out + online.err).toBe(0);
+    expect(online.err).toContain("lies in the range retention pruned");
+    expect(online.out).toContain(`(from entry ${cut})`);
+
+    const exp = await warden(["audit", "export", at("export-pruned")]);
+    expect(exp.code, exp.err).toBe(0);
+    expect(exp.out).toContain(`--from ${cut}`);
+    const args = ["audit", "verify", "--checkpoint", at("export-pruned/checkpoint"), "--key", at("log.key")];
+    const without = await warden([...args, "--tiles", at("export-pruned")]);
+    expect(without.code).toBe(1);
+    expect(without.err).toContain(`hint: this export's first entry bundle starts at entry ${cut}`);
+    const withFrom = await warden([...args, "--tiles", at("export-pruned"), "--from", String(cut)]);
+    expect(withFrom.code, withFrom.out + withFrom.err).toBe(0);
   }, 240_000);
 });

@@ -73,6 +73,8 @@ export function AlertRulesPage() {
   const user = useUser();
   const r = useResource<RulesView>("/alerts/rules");
   const writable = user.role === "admin" || user.role === "security";
+  // Kept here: saving reloads the settings and re-keys the editor, which would lose its own state.
+  const [saved, setSaved] = useState<string>();
   return (
     <Page
       title="Alert rules"
@@ -90,14 +92,29 @@ export function AlertRulesPage() {
           key={r.data.updatedAt ?? "defaults"}
           view={r.data}
           writable={writable}
-          onSaved={r.reload}
+          saved={saved}
+          onSaved={(text) => {
+            setSaved(text);
+            r.reload();
+          }}
         />
       )}
     </Page>
   );
 }
 
-function RulesEditor({ view, writable, onSaved }: { view: RulesView; writable: boolean; onSaved(): void }) {
+function RulesEditor({
+  view,
+  writable,
+  saved,
+  onSaved,
+}: {
+  view: RulesView;
+  writable: boolean;
+  /** The outcome of the last save, shown until the next change is tried. */
+  saved: string | undefined;
+  onSaved(message: string): void;
+}) {
   const [rules, setRules] = useState<BuiltinRule[]>(view.builtin);
   // Each Sigma rule keeps a client-side key: handles are edited in place, so they cannot be keys.
   const [sigma, setSigma] = useState(view.settings.sigma.map((r) => ({ ...r, uid: nextUid() })));
@@ -131,8 +148,9 @@ function RulesEditor({ view, writable, onSaved }: { view: RulesView; writable: b
     setMessage(undefined);
     try {
       await api.put("/alerts/rules", settings());
-      setMessage({ ok: true, text: "Saved. The rules apply to the next events." });
-      onSaved();
+      onSaved(
+        `Saved at ${new Date().toLocaleTimeString()}. The rules apply to the next events, on every node.`,
+      );
     } catch (e) {
       setMessage({ ok: false, text: isApiError(e) || e instanceof Error ? e.message : String(e) });
     } finally {
@@ -398,6 +416,11 @@ function RulesEditor({ view, writable, onSaved }: { view: RulesView; writable: b
       {message && (
         <div className={message.ok ? "success" : "error-box"} role={message.ok ? "status" : "alert"}>
           {message.text}
+        </div>
+      )}
+      {!message && saved && (
+        <div className="success" role="status">
+          {saved}
         </div>
       )}
       {writable && (

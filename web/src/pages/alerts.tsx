@@ -90,10 +90,9 @@ export function AlertsPage() {
   const list = useResource<ListPage<Alert>>(`/alerts?${q}`);
   const timeline = useResource<Timeline>("/alerts/timeline");
   const rules = useResource<{ builtin: { id: string; title: string }[] }>("/alerts/rules");
-  const pickHour = (hour: string) => {
-    p.setFilter("from", hour);
-    p.setFilter("to", new Date(Date.parse(hour) + HOUR).toISOString());
-  };
+  // One update for both bounds: two setFilter calls in a row would keep only the second.
+  const pickHour = (hour: string) =>
+    p.setFilters({ from: hour, to: new Date(Date.parse(hour) + HOUR).toISOString() });
   return (
     <Page
       title="Alerts"
@@ -154,7 +153,7 @@ export function AlertsPage() {
           id="alert-rule"
           label="Rule"
           value={p.get("ruleId")}
-          options={(rules.data?.builtin ?? []).map((r) => ({ value: r.id, label: r.title }))}
+          options={ruleOptions(rules.data?.builtin ?? [], list.data?.items ?? [], p.get("ruleId"))}
           onChange={(v) => p.setFilter("ruleId", v)}
         />
         <SearchBox label="Search" value={p.get("q")} onChange={(v) => p.setFilter("q", v)} />
@@ -162,11 +161,7 @@ export function AlertsPage() {
           <button
             type="button"
             className="small"
-            onClick={() => {
-              p.setFilter("from", "");
-              p.setFilter("to", "");
-              p.setFilter("developerId", "");
-            }}
+            onClick={() => p.setFilters({ from: "", to: "", developerId: "" })}
           >
             Clear {p.get("from") ? `hour ${p.get("from").slice(0, 13).replace("T", " ")}:00` : "developer"}
           </button>
@@ -225,6 +220,22 @@ export function AlertsPage() {
       )}
     </Page>
   );
+}
+
+/**
+ * The built-in rules, and the Sigma rules (ids `sigma:…`) of the alerts listed: their ids come from the
+ * YAML, so the alerts are where the page learns them. The selected one stays listed.
+ */
+function ruleOptions(builtin: { id: string; title: string }[], alerts: Alert[], selected: string) {
+  const options = builtin.map((r) => ({ value: r.id, label: r.title }));
+  const seen = new Set(options.map((o) => o.value));
+  for (const a of alerts)
+    if (!seen.has(a.ruleId)) {
+      seen.add(a.ruleId);
+      options.push({ value: a.ruleId, label: `Sigma: ${a.title}` });
+    }
+  if (selected && !seen.has(selected)) options.push({ value: selected, label: selected });
+  return options;
 }
 
 const sumOf = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);

@@ -476,6 +476,7 @@ interface Retention {
   classes: { classUid: number; days: number | null }[];
   prunedBefore: number;
   prunes: { before: number; entries: number; prunedAt: string; checkpoint: string }[];
+  pruningStopsAt: { index: number; classUid: number; at: string; keptUntil: string | null } | null;
 }
 
 const CLASSES = [
@@ -622,6 +623,19 @@ export function LogPage() {
               </button>
               {saved && <span role="status">{saved}</span>}
             </div>
+            {retention.data.pruningStopsAt && (
+              <p className="hint" id="ret-stop">
+                Pruning stops at entry {retention.data.pruningStopsAt.index} (
+                {CLASSES.find((c) => c.uid === retention.data?.pruningStopsAt?.classUid)?.name ??
+                  `class ${retention.data.pruningStopsAt.classUid}`}
+                , recorded {when(retention.data.pruningStopsAt.at)},{" "}
+                {retention.data.pruningStopsAt.keptUntil
+                  ? `kept until ${when(retention.data.pruningStopsAt.keptUntil)}`
+                  : "kept forever by these rules"}
+                ): the entries after it stay, even those of classes kept for less, because the log is one tree
+                and leaves it only from the oldest end.
+              </p>
+            )}
             {retention.data.prunes.length > 0 && (
               <>
                 <h3>Pruned so far</h3>

@@ -202,11 +202,14 @@ export function SiemPage() {
                       {l.events} (log {l.firstIndex}–{l.lastIndex})
                       <details className="details">
                         <summary>What was sent</summary>
-                        <pre className="mono">{l.preview}</pre>
+                        <pre className="mono wrap">{l.preview}</pre>
                       </details>
                     </td>
                     <td className="small-text">
-                      {l.error} <span className="muted">after {l.attempts} tries</span>
+                      {l.error}{" "}
+                      <span className="muted">
+                        after {l.attempts === 1 ? "1 try" : `${l.attempts} tries`}
+                      </span>
                     </td>
                     <td>
                       {l.status === "delivered" ? (
@@ -390,7 +393,12 @@ function NewDestination({ onCreated }: { onCreated(): void }) {
               value={classes}
               onChange={(e) => setClasses(e.target.value)}
               placeholder="3002, 4007, 6006"
+              aria-describedby="dest-classes-hint"
             />
+            <p className="hint" id="dest-classes-hint">
+              Alerts go as Detection Findings, class 2004 (opened, updated, closed): 2004 alone sends only
+              alerts.
+            </p>
           </div>
           <div className="field">
             <label htmlFor="dest-start">Start with</label>
