@@ -43,6 +43,31 @@ export function hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array {
   return digest(nodeBuf);
 }
 
+/**
+ * Bulk forms for verifying many entries, writing digests into the caller's buffers.
+ * `hashLeafInPlace`: the leaf hash of the `len`-byte entry at bytes[at + 1…], where bytes[at] is scratch
+ * space (in a tlog-tiles bundle, the low byte of the entry's length): it is set to the 0x00 prefix for
+ * the call and restored, so the entry is hashed without being copied.
+ */
+export function hashLeafInPlace(
+  bytes: Uint8Array,
+  at: number,
+  len: number,
+  out: Uint8Array,
+  outAt: number,
+): void {
+  const saved = bytes[at]!;
+  bytes[at] = 0x00;
+  out.set(hash("sha256", bytes.subarray(at, at + 1 + len), "buffer") as unknown as Buffer, outAt);
+  bytes[at] = saved;
+}
+
+/** hashChildren of the 64 bytes at pair[at…] (left ‖ right), written to out[outAt…] (may overlap pair). */
+export function hashPairInto(pair: Uint8Array, at: number, out: Uint8Array, outAt: number): void {
+  nodeBuf.set(pair.subarray(at, at + 2 * HASH_SIZE), 1);
+  out.set(hash("sha256", nodeBuf, "buffer") as unknown as Buffer, outAt);
+}
+
 /** MTH({}) = SHA-256() for the empty tree. */
 export const EMPTY_ROOT: Uint8Array = sha256(new Uint8Array(0));
 

@@ -5,9 +5,10 @@
  */
 export {
   type BundleHasher,
+  type BundleJob,
+  type CheckedBundles,
+  checkBundles,
   createWorkerHasher,
-  type HashedBundles,
-  hashBundles,
   inThreadHasher,
 } from "./bundle-hash.ts";
 export {
