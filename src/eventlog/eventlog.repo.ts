@@ -50,7 +50,7 @@ export async function insertRows(q: SqlClient, rows: NewRow[]): Promise<void> {
      select (r->>0)::bigint, (r->>1)::uuid, r->>2, r->>3, (r->>4)::timestamptz, (r->>5)::timestamptz,
             (r->>6)::int, (r->>7)::int, (r->>8)::smallint, (r->>9)::smallint, r->>10, r->>11, r->>12, r->>13,
             (r->>14)::uuid, (r->>15)::uuid, r->>16, r->>17, r->>18, r->>19
-       from json_array_elements($1::json) as r`,
+       from jsonb_array_elements($1::jsonb) as r`,
     [json],
   );
 }
