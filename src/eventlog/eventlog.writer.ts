@@ -17,7 +17,7 @@ import { AppError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import { attributeActor, type OcsfEvent } from "../ingest/index.ts";
 import type { SqlClient, Store } from "../store/store.ts";
-import { createTlogAppender, sha256 } from "../tlog/index.ts";
+import { createTlogAppender, hashLeaves, sha256 } from "../tlog/index.ts";
 import type { ActorDirectory } from "./eventlog.directory.ts";
 import {
   type AuditRecordEntry,
@@ -27,7 +27,7 @@ import {
   indexColumns,
   type OcsfRecordEntry,
 } from "./eventlog.entries.ts";
-import { findBySourceKeys, insertRows, type NewRow, sourceKey } from "./eventlog.repo.ts";
+import { findBySourceKeys, insertRows, insertRowsJson, rowJson, sourceKey } from "./eventlog.repo.ts";
 import type { AppendedEvent, AppendedListener, AppendOutcome, EventAppender } from "./eventlog.types.ts";
 
 export interface AuditInput {
@@ -38,12 +38,17 @@ export interface AuditInput {
   summary?: Record<string, unknown>;
 }
 
+/** An event made ready on arrival, so the writer's transaction only joins what it needs. */
 interface Prepared {
   id: string;
   event: OcsfEvent;
-  text: string;
   bytes: Uint8Array;
-  row: Omit<NewRow, "idx">;
+  /** Its leaf hash (RFC 9162 §2.1.1). */
+  leaf: Uint8Array;
+  /** Its row for log_events, as insertRowsJson takes it (without the index). */
+  json: string;
+  source: string;
+  sourceUid: string | null;
   key: string | undefined;
 }
 
@@ -60,16 +65,17 @@ export interface EventLogWriterDeps {
   directory: ActorDirectory;
   /** Events waiting to be written before new batches get 429 (default 50,000). */
   maxQueuedEvents?: number;
-  /** Events per group commit (default 10,000). */
+  /** Events per group commit (default 4,000: small enough that the next group is prepared while one commits). */
   maxGroupEvents?: number;
 }
 
+const EMPTY: Uint8Array = new Uint8Array(0);
 const isUniqueViolation = (e: unknown) => (e as { code?: unknown })?.code === "23505";
 
 export function createEventLogWriter(deps: EventLogWriterDeps) {
   const { store, clock, logger, directory } = deps;
   const maxQueued = deps.maxQueuedEvents ?? 50_000;
-  const maxGroup = deps.maxGroupEvents ?? 10_000;
+  const maxGroup = deps.maxGroupEvents ?? 4_000;
   const appender = createTlogAppender({ clock, bundles: false });
   const listeners = new Set<AppendedListener>();
   const waiting: Waiter[] = [];
@@ -270,7 +276,7 @@ export function createEventLogWriter(deps: EventLogWriterDeps) {
 
   function prepare(events: OcsfEvent[]): Prepared[] {
     const received = clock.now().toISOString();
-    return events.map((input, i) => {
+    const prepared = events.map((input, i) => {
       const event = attributeActor({ ...input, warden: { ...input.warden } }, directory.resolve);
       if (!event.warden?.source)
         throw new AppError(
@@ -288,15 +294,23 @@ export function createEventLogWriter(deps: EventLogWriterDeps) {
           { fields: [{ field: `${i}`, message: "too large to log" }] },
         );
       const uid = event.metadata?.uid;
+      const columns = indexColumns(entry);
       return {
         id: entry.id,
         event,
-        text,
         bytes,
-        row: { id: entry.id, entry: text, ...indexColumns(entry) },
+        leaf: EMPTY,
+        json: rowJson({ id: entry.id, entry: text, ...columns }),
+        source: columns.source,
+        sourceUid: columns.sourceUid,
         key: uid ? sourceKey(event.warden.source, uid) : undefined,
       };
     });
+    const leaves = hashLeaves(prepared.map((p) => p.bytes));
+    prepared.forEach((p, i) => {
+      p.leaf = leaves[i]!;
+    });
+    return prepared;
   }
 
   async function writeGroup(q: SqlClient, items: Prepared[]) {
@@ -304,7 +318,7 @@ export function createEventLogWriter(deps: EventLogWriterDeps) {
     const keyed = items.filter((p) => p.key !== undefined);
     const existing = await findBySourceKeys(
       q,
-      keyed.map((p) => ({ source: p.row.source, uid: p.row.sourceUid ?? "" })),
+      keyed.map((p) => ({ source: p.source, uid: p.sourceUid ?? "" })),
     );
     const fresh: Prepared[] = [];
     const firstOfKey = new Map<string, Prepared>();
@@ -331,11 +345,13 @@ export function createEventLogWriter(deps: EventLogWriterDeps) {
     const { firstIndex } = await appender.appendInTx(
       q,
       fresh.map((p) => p.bytes),
+      fresh.map((p) => p.leaf),
     );
     const indexOf = new Map<Prepared, number>(fresh.map((p, i) => [p, firstIndex + i]));
-    await insertRows(
+    await insertRowsJson(
       q,
-      fresh.map((p) => ({ ...p.row, idx: indexOf.get(p)! })),
+      firstIndex,
+      fresh.map((p) => p.json),
     );
     const outcomes: AppendOutcome[] = plan.map((x) =>
       x.kind === "old"

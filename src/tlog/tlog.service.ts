@@ -106,6 +106,8 @@ export interface Tlog {
   appendInTx(
     q: SqlClient,
     build: Uint8Array[] | ((firstIndex: number) => Uint8Array[]),
+    /** The entries' leaf hashes, when the caller computed them already (hashLeaf of each). */
+    leaves?: Uint8Array[],
   ): Promise<{ firstIndex: number; size: number; root: Uint8Array }>;
   /** The verifier key string (`name+hash+key`) for auditors. */
   readonly verifierKey: string;
@@ -628,6 +630,7 @@ export function createTlogAppender(deps: { clock: Clock; bundles?: boolean }): P
   async function appendInTx(
     q: SqlClient,
     build: Uint8Array[] | ((firstIndex: number) => Uint8Array[]),
+    leaves?: Uint8Array[],
   ): Promise<{ firstIndex: number; size: number; root: Uint8Array }> {
     const head = await lockHead(q);
     let e = edges.get(headKey(head.size, head.root));
@@ -641,7 +644,7 @@ export function createTlogAppender(deps: { clock: Clock; bundles?: boolean }): P
         throw new AppError("payload_too_large", `a log entry is at most ${MAX_ENTRY_BYTES} bytes`);
     }
     if (entries.length === 0) return { firstIndex: head.size, size: head.size, root: head.root };
-    const result = appendToEdge(e, entries, { bundles: !external });
+    const result = appendToEdge(e, entries, { bundles: !external, ...(leaves ? { leaves } : {}) });
     const moved = await writeAppend(q, {
       oldSize: head.size,
       newSize: result.edge.size,

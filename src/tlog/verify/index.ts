@@ -25,6 +25,8 @@ export {
   HASH_SIZE,
   hashChildren,
   hashLeaf,
+  hashLeaves,
+  hashPairs,
   sha256,
   toBase64,
   toHex,
