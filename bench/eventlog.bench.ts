@@ -142,12 +142,13 @@ async function ingest(
   const size = data.reduce((s, b) => s + b.length, 0);
   const lat: number[] = [];
   if (opts.proofs) {
+    // A verifier asks for a proof against the checkpoint it holds (GET /api/v1/log/proof/inclusion?index&size).
     const tlog = await app.eventLog.service.tlog();
     await tlog.checkpoint();
     for (let i = 0; i < PROOFS; i++) {
       const index = Math.floor(Math.random() * size);
       const s = performance.now();
-      await tlog.inclusionProof(index);
+      await tlog.inclusionProof(index, size);
       lat.push(performance.now() - s);
     }
     lat.sort((a, b) => a - b);

@@ -17,7 +17,7 @@ import { AppError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import { attributeActor, type OcsfEvent } from "../ingest/index.ts";
 import type { SqlClient, Store } from "../store/store.ts";
-import { createTlogAppender, hashLeaves, sha256 } from "../tlog/index.ts";
+import { createTlogAppender, hashLeaves, sha256, type TileCache } from "../tlog/index.ts";
 import type { ActorDirectory } from "./eventlog.directory.ts";
 import {
   type AuditRecordEntry,
@@ -65,6 +65,8 @@ export interface EventLogWriterDeps {
   directory: ActorDirectory;
   /** Events waiting to be written before new batches get 429 (default 50,000). */
   maxQueuedEvents?: number;
+  /** Receives the tiles each append wrote, once committed (shared with the log's proofs). */
+  tileCache?: TileCache;
   /** Events per group commit (default 4,000: small enough that the next group is prepared while one commits). */
   maxGroupEvents?: number;
 }
@@ -76,7 +78,11 @@ export function createEventLogWriter(deps: EventLogWriterDeps) {
   const { store, clock, logger, directory } = deps;
   const maxQueued = deps.maxQueuedEvents ?? 50_000;
   const maxGroup = deps.maxGroupEvents ?? 4_000;
-  const appender = createTlogAppender({ clock, bundles: false });
+  const appender = createTlogAppender({
+    clock,
+    bundles: false,
+    ...(deps.tileCache ? { tileCache: deps.tileCache } : {}),
+  });
   const listeners = new Set<AppendedListener>();
   const waiting: Waiter[] = [];
   let queued = 0;
