@@ -27,7 +27,7 @@ import {
   indexColumns,
   type OcsfRecordEntry,
 } from "./eventlog.entries.ts";
-import { findBySourceKeys, insertRows, insertRowsJson, rowJson, sourceKey } from "./eventlog.repo.ts";
+import { findBySourceKeys, insertRows, insertRowsAt, type NewRow, sourceKey } from "./eventlog.repo.ts";
 import type { AppendedEvent, AppendedListener, AppendOutcome, EventAppender } from "./eventlog.types.ts";
 
 export interface AuditInput {
@@ -45,10 +45,8 @@ interface Prepared {
   bytes: Uint8Array;
   /** Its leaf hash (RFC 9162 §2.1.1). */
   leaf: Uint8Array;
-  /** Its row for log_events, as insertRowsJson takes it (without the index). */
-  json: string;
-  source: string;
-  sourceUid: string | null;
+  /** Its row for log_events, without the index. */
+  row: Omit<NewRow, "idx">;
   key: string | undefined;
 }
 
@@ -300,15 +298,12 @@ export function createEventLogWriter(deps: EventLogWriterDeps) {
           { fields: [{ field: `${i}`, message: "too large to log" }] },
         );
       const uid = event.metadata?.uid;
-      const columns = indexColumns(entry);
       return {
         id: entry.id,
         event,
         bytes,
         leaf: EMPTY,
-        json: rowJson({ id: entry.id, entry: text, ...columns }),
-        source: columns.source,
-        sourceUid: columns.sourceUid,
+        row: { id: entry.id, entry: text, ...indexColumns(entry) },
         key: uid ? sourceKey(event.warden.source, uid) : undefined,
       };
     });
@@ -324,7 +319,7 @@ export function createEventLogWriter(deps: EventLogWriterDeps) {
     const keyed = items.filter((p) => p.key !== undefined);
     const existing = await findBySourceKeys(
       q,
-      keyed.map((p) => ({ source: p.source, uid: p.sourceUid ?? "" })),
+      keyed.map((p) => ({ source: p.row.source, uid: p.row.sourceUid ?? "" })),
     );
     const fresh: Prepared[] = [];
     const firstOfKey = new Map<string, Prepared>();
@@ -354,10 +349,10 @@ export function createEventLogWriter(deps: EventLogWriterDeps) {
       fresh.map((p) => p.leaf),
     );
     const indexOf = new Map<Prepared, number>(fresh.map((p, i) => [p, firstIndex + i]));
-    await insertRowsJson(
+    await insertRowsAt(
       q,
       firstIndex,
-      fresh.map((p) => p.json),
+      fresh.map((p) => p.row),
     );
     const outcomes: AppendOutcome[] = plan.map((x) =>
       x.kind === "old"
