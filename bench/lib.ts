@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import os from "node:os";
 
 /** Shared bits for bench scripts: machine line, percentiles, Markdown output. */
@@ -22,3 +23,27 @@ export function table(headers: string[], rows: (string | number)[][]): string {
 
 export const fmt = (n: number, digits = 0) =>
   n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** CPU time (ms) this process has used, all threads included. */
+export function processCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/**
+ * CPU time (ms) the given server processes (PostgreSQL backends on this machine) have used, from
+ * /proc/<pid>/stat (utime + stime, in clock ticks of 10 ms); 0 for a process that is gone or unreadable.
+ */
+export function serverCpuMs(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone or not readable
+    }
+  }
+  return ticks * 10;
+}

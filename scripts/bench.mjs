@@ -5,10 +5,11 @@ import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 
 const filters = process.argv.slice(2);
-const scripts = readdirSync(new URL("../bench/", import.meta.url))
-  .filter((f) => f.endsWith(".bench.ts"))
-  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
-  .sort();
+// A filter that names a benchmark exactly ("tlog") picks that one only, not every name containing it
+// ("eventlog"); otherwise filters match as substrings.
+const all = readdirSync(new URL("../bench/", import.meta.url)).filter((f) => f.endsWith(".bench.ts"));
+const matches = (f, x) => (all.includes(`${x}.bench.ts`) ? f === `${x}.bench.ts` : f.includes(x));
+const scripts = all.filter((f) => filters.length === 0 || filters.some((x) => matches(f, x))).sort();
 if (scripts.length === 0) {
   console.error(`No benchmark matches ${filters.join(", ")}. Available: see bench/*.bench.ts`);
   process.exit(2);

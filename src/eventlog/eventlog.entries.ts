@@ -7,7 +7,7 @@
  *   leaf_hash was already SHA-256(0x00 ‖ entry), so migrated entries keep their leaf hashes);
  * - v2, an OCSF event from a source, wrapped with Warden's id and the time Warden received it.
  */
-import { canonicalize } from "json-canonicalize";
+
 import {
   AccountChangeActivity,
   ApiActivity,
@@ -21,6 +21,7 @@ import {
   UserAccessActivity,
 } from "../ingest/index.ts";
 import { MAX_ENTRY_BYTES } from "../tlog/index.ts";
+import { canonicalJson } from "./canonical-json.ts";
 
 export interface AuditRecordEntry {
   v: 1;
@@ -50,7 +51,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 export function encodeEntry(entry: LogEntry): { text: string; bytes: Uint8Array } {
-  const text = canonicalize(entry);
+  const text = canonicalJson(entry);
   const bytes = encoder.encode(text);
   return { text, bytes };
 }

@@ -17,6 +17,7 @@ import {
   hashLeaf,
   openCheckpoint,
   parseVerifierKey,
+  type TileCache,
   type Tlog,
   toBase64,
   type VerifyReport,
@@ -119,6 +120,8 @@ export interface EventLogServiceDeps {
   /** Checkpoint origin for a new key (WARDEN_LOG_ORIGIN, else from the public URL or host name). */
   origin?: string | undefined;
   publicUrl?: string | undefined;
+  /** Tiles kept in memory for proofs, shared with the writer (which adds what it commits). */
+  tileCache?: TileCache;
 }
 
 export function createEventLogService(deps: EventLogServiceDeps) {
@@ -153,6 +156,7 @@ export function createEventLogService(deps: EventLogServiceDeps) {
         origin: key.origin,
         clock,
         entries: entrySource,
+        ...(deps.tileCache ? { tileCache: deps.tileCache } : {}),
       });
       return { key, tlog };
     })().catch((e) => {

@@ -17,7 +17,7 @@ import { AppError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import { attributeActor, type OcsfEvent } from "../ingest/index.ts";
 import type { SqlClient, Store } from "../store/store.ts";
-import { createTlogAppender, sha256 } from "../tlog/index.ts";
+import { createTlogAppender, hashLeaves, sha256, type TileCache } from "../tlog/index.ts";
 import type { ActorDirectory } from "./eventlog.directory.ts";
 import {
   type AuditRecordEntry,
@@ -27,7 +27,7 @@ import {
   indexColumns,
   type OcsfRecordEntry,
 } from "./eventlog.entries.ts";
-import { findBySourceKeys, insertRows, type NewRow, sourceKey } from "./eventlog.repo.ts";
+import { findBySourceKeys, insertRows, insertRowsAt, type NewRow, sourceKey } from "./eventlog.repo.ts";
 import type { AppendedEvent, AppendedListener, AppendOutcome, EventAppender } from "./eventlog.types.ts";
 
 export interface AuditInput {
@@ -38,11 +38,14 @@ export interface AuditInput {
   summary?: Record<string, unknown>;
 }
 
+/** An event made ready on arrival, so the writer's transaction only joins what it needs. */
 interface Prepared {
   id: string;
   event: OcsfEvent;
-  text: string;
   bytes: Uint8Array;
+  /** Its leaf hash (RFC 9162 §2.1.1). */
+  leaf: Uint8Array;
+  /** Its row for log_events, without the index. */
   row: Omit<NewRow, "idx">;
   key: string | undefined;
 }
@@ -60,17 +63,24 @@ export interface EventLogWriterDeps {
   directory: ActorDirectory;
   /** Events waiting to be written before new batches get 429 (default 50,000). */
   maxQueuedEvents?: number;
-  /** Events per group commit (default 10,000). */
+  /** Receives the tiles each append wrote, once committed (shared with the log's proofs). */
+  tileCache?: TileCache;
+  /** Events per group commit (default 4,000: small enough that the next group is prepared while one commits). */
   maxGroupEvents?: number;
 }
 
+const EMPTY: Uint8Array = new Uint8Array(0);
 const isUniqueViolation = (e: unknown) => (e as { code?: unknown })?.code === "23505";
 
 export function createEventLogWriter(deps: EventLogWriterDeps) {
   const { store, clock, logger, directory } = deps;
   const maxQueued = deps.maxQueuedEvents ?? 50_000;
-  const maxGroup = deps.maxGroupEvents ?? 10_000;
-  const appender = createTlogAppender({ clock, bundles: false });
+  const maxGroup = deps.maxGroupEvents ?? 4_000;
+  const appender = createTlogAppender({
+    clock,
+    bundles: false,
+    ...(deps.tileCache ? { tileCache: deps.tileCache } : {}),
+  });
   const listeners = new Set<AppendedListener>();
   const waiting: Waiter[] = [];
   let queued = 0;
@@ -270,7 +280,7 @@ export function createEventLogWriter(deps: EventLogWriterDeps) {
 
   function prepare(events: OcsfEvent[]): Prepared[] {
     const received = clock.now().toISOString();
-    return events.map((input, i) => {
+    const prepared = events.map((input, i) => {
       const event = attributeActor({ ...input, warden: { ...input.warden } }, directory.resolve);
       if (!event.warden?.source)
         throw new AppError(
@@ -291,12 +301,17 @@ export function createEventLogWriter(deps: EventLogWriterDeps) {
       return {
         id: entry.id,
         event,
-        text,
         bytes,
+        leaf: EMPTY,
         row: { id: entry.id, entry: text, ...indexColumns(entry) },
         key: uid ? sourceKey(event.warden.source, uid) : undefined,
       };
     });
+    const leaves = hashLeaves(prepared.map((p) => p.bytes));
+    prepared.forEach((p, i) => {
+      p.leaf = leaves[i]!;
+    });
+    return prepared;
   }
 
   async function writeGroup(q: SqlClient, items: Prepared[]) {
@@ -331,11 +346,13 @@ export function createEventLogWriter(deps: EventLogWriterDeps) {
     const { firstIndex } = await appender.appendInTx(
       q,
       fresh.map((p) => p.bytes),
+      fresh.map((p) => p.leaf),
     );
     const indexOf = new Map<Prepared, number>(fresh.map((p, i) => [p, firstIndex + i]));
-    await insertRows(
+    await insertRowsAt(
       q,
-      fresh.map((p) => ({ ...p.row, idx: indexOf.get(p)! })),
+      firstIndex,
+      fresh.map((p) => p.row),
     );
     const outcomes: AppendOutcome[] = plan.map((x) =>
       x.kind === "old"

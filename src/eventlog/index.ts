@@ -14,6 +14,7 @@ import type { Sealer } from "../crypto/keyring.ts";
 import type { Api } from "../http/server.ts";
 import type { Scheduler } from "../scheduler/index.ts";
 import type { Store } from "../store/store.ts";
+import { createTileCache } from "../tlog/index.ts";
 import { createActorDirectory } from "./eventlog.directory.ts";
 import { type AuditRecordEntry, decodeEntry } from "./eventlog.entries.ts";
 import { searchRows } from "./eventlog.repo.ts";
@@ -51,7 +52,9 @@ export interface EventLogFeatureDeps {
 export function createEventLogFeature(deps: EventLogFeatureDeps) {
   const { store, clock, logger } = deps;
   const directory = createActorDirectory({ sql: store, clock });
+  const tileCache = createTileCache();
   const writer = createEventLogWriter({
+    tileCache,
     store,
     clock,
     logger,
@@ -59,6 +62,7 @@ export function createEventLogFeature(deps: EventLogFeatureDeps) {
     maxQueuedEvents: deps.config.ingest.maxQueuedEvents,
   });
   const service = createEventLogService({
+    tileCache,
     store,
     clock,
     logger,

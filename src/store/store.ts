@@ -1,8 +1,11 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import type { ConnectionOptions } from "node:tls";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
 import { pgConnectionPlan, wantsFallback } from "./pg-ssl.ts";
 
 /**
@@ -27,7 +30,25 @@ export interface SqlClient {
    * that must not see uncommitted state, e.g. telling listeners about new audit log entries.
    */
   afterCommit?(fn: () => void): void;
+  /**
+   * COPY `table (columns)` FROM STDIN in text format, `rows` being its lines (tab-separated fields,
+   * backslash escapes, \N for null: see copyField). Bulk appends only; table and columns are trusted
+   * identifiers from the code, never input.
+   */
+  copyIn?(table: string, columns: readonly string[], rows: string): Promise<void>;
 }
+
+/** A value as a field of COPY's text format (PostgreSQL COPY, "Text Format"). */
+export function copyField(v: string | number | null | undefined): string {
+  if (v === null || v === undefined) return "\\N";
+  if (typeof v === "number") return String(v);
+  return /[\\\t\n\r]/.test(v)
+    ? v.replace(/[\\\t\n\r]/g, (c) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\r"))
+    : v;
+}
+
+const copyStatement = (table: string, columns: readonly string[], from: string) =>
+  `COPY ${table} (${columns.join(", ")}) FROM ${from}`;
 
 export type StoreKind = "pglite" | "postgres";
 
@@ -88,6 +109,10 @@ async function openPglite(dataDir: string | undefined, loadDataDir: Blob | undef
       const r = await q.query<T>(text, params as unknown[]);
       return { rows: r.rows, affectedRows: r.affectedRows ?? 0 };
     },
+    async copyIn(table, columns, rows) {
+      // PGlite reads COPY data from the blob it is given as the device /dev/blob.
+      await q.query(copyStatement(table, columns, "'/dev/blob'"), [], { blob: new Blob([rows]) });
+    },
     async exec(script: string) {
       await q.exec(script);
     },
@@ -137,6 +162,14 @@ async function openPostgres(url: string, max: number): Promise<Store> {
     async query<T>(text: string, params?: unknown[]) {
       const r = await c.query(text, params);
       return { rows: r.rows as T[], affectedRows: r.rowCount ?? 0 };
+    },
+    async copyIn(table, columns, rows) {
+      const client = c instanceof pg.Pool ? await c.connect() : c;
+      try {
+        await pipeline(Readable.from([rows]), client.query(copyFrom(copyStatement(table, columns, "STDIN"))));
+      } finally {
+        if (c instanceof pg.Pool) (client as pg.PoolClient).release();
+      }
     },
     async exec(script: string) {
       await c.query(script);

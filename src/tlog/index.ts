@@ -1,4 +1,5 @@
 /** Public surface of the verifiable audit log. Other modules import only from here. */
+export { createTileCache, type TileCache } from "./tlog.cache.ts";
 export type { SqlClient } from "./tlog.repo.ts";
 export {
   type ConsistencyProof,

@@ -8,6 +8,8 @@ import { TILE_WIDTH, tilesAtLevel } from "./verify/tiles.ts";
 
 export interface SqlClient {
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  /** In a transaction that offers it: runs `fn` once it has committed. */
+  afterCommit?(fn: () => void): void;
 }
 
 /**
@@ -98,6 +100,21 @@ export async function readNodes(
     }
   }
   return out;
+}
+
+/** Whole tile rows (hashes and inner nodes) by level and index, in one query; absent ones are left out. */
+export async function readTiles(
+  sql: SqlClient,
+  keys: { level: number; index: number }[],
+): Promise<StoredTile[]> {
+  if (keys.length === 0) return [];
+  const { rows } = await sql.query<TileRow>(
+    `SELECT t.level, t.idx, t.width, encode(t.nodes, 'hex') AS nodes
+       FROM unnest($1::smallint[], $2::bigint[]) AS k(level, idx)
+       JOIN tlog_tiles t ON t.level = k.level AND t.idx = k.idx`,
+    [keys.map((k) => k.level), keys.map((k) => k.index)],
+  );
+  return rows.map(toTile);
 }
 
 /** Tiles [from, to) of one level, in order (for export and audit). */

@@ -6,6 +6,7 @@ import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { manualClock } from "../core/clock.ts";
+import { createTileCache } from "./tlog.cache.ts";
 import type { SqlClient } from "./tlog.repo.ts";
 import { createTlog, type Tlog } from "./tlog.service.ts";
 import { createNoteSigner, generateNoteKey } from "./tlog.signer.ts";
@@ -164,6 +165,36 @@ describe.each([
     expect(new TextDecoder().decode(await log.entry(300))).toBe(new TextDecoder().decode(event(300)));
     await expect(log.entry(600)).rejects.toThrow(/not found/);
     await expect(log.inclusionProof(0, 601)).rejects.toThrow(/fewer than 601/);
+  });
+
+  it("serves proofs from its tile cache that verify, also once cached partial tiles have grown", async () => {
+    await store.reset();
+    const tileCache = createTileCache(4);
+    const log = createTlog({
+      sql: store.sql,
+      signer: createNoteSigner(key.privateKey),
+      origin: ORIGIN,
+      clock,
+      tileCache,
+    });
+    const check = async (size: number) => {
+      const root = referenceRoot(size);
+      for (const index of [0, 5, 255, 256, size >> 1, size - 1].filter((i) => i < size)) {
+        const p = await log.inclusionProof(index, size);
+        expect(verifyInclusion(index, size, hashLeaf(event(index)), p.proof, root)).toBe(true);
+      }
+      for (const old of [1, 256, size - 1]) {
+        const c = await log.consistencyProof(old, size);
+        expect(verifyConsistency(old, size, referenceRoot(old), root, c.proof)).toBe(true);
+      }
+    };
+    await appendN(log, 0, 300);
+    await check(300);
+    expect(tileCache.get(0, 1)?.width).toBe(44);
+    await appendN(log, 300, 700);
+    await check(700);
+    await check(300);
+    expect(tileCache.get(0, 1)?.width).toBe(256);
   });
 
   it("signs checkpoints that open with the verifier key and issues receipts that verify offline", async () => {

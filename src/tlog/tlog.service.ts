@@ -7,6 +7,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Clock } from "../core/clock.ts";
 import { AppError } from "../core/errors.ts";
+import type { TileCache } from "./tlog.cache.ts";
 import {
   lockHead,
   readBundleRange,
@@ -18,6 +19,7 @@ import {
   readNodes,
   readPrunedBefore,
   readTileRange,
+  readTiles,
   type SqlClient,
   saveCheckpoint,
   writeAppend,
@@ -73,6 +75,8 @@ export interface TlogDeps {
   clock: Clock;
   /** External entry storage; without it entries are kept in tlog_bundles. */
   entries?: EntrySource;
+  /** Tiles kept in memory for proofs (share it with the appender: see tlog.cache.ts). */
+  tileCache?: TileCache;
 }
 
 export interface InclusionProof {
@@ -106,6 +110,8 @@ export interface Tlog {
   appendInTx(
     q: SqlClient,
     build: Uint8Array[] | ((firstIndex: number) => Uint8Array[]),
+    /** The entries' leaf hashes, when the caller computed them already (hashLeaf of each). */
+    leaves?: Uint8Array[],
   ): Promise<{ firstIndex: number; size: number; root: Uint8Array }>;
   /** The verifier key string (`name+hash+key`) for auditors. */
   readonly verifierKey: string;
@@ -270,6 +276,35 @@ export function createTlog(deps: TlogDeps): Tlog {
     );
   }
 
+  /**
+   * Like rangeHashes, from the tile cache where it covers the nodes (proofs only: signing and
+   * verification always read the store). Missing rows are read whole, in one query, and cached.
+   */
+  async function cachedRangeHashes(ranges: EntryRange[]): Promise<Uint8Array[]> {
+    const cache = deps.tileCache;
+    if (!cache) return rangeHashes(ranges);
+    const perRange = ranges.map((r) => perfectNodes(r.start, r.end).map(locateNode));
+    const covering = (l: { level: number; tile: number; j: number; r: number }) => {
+      const t = cache.get(l.level, l.tile);
+      return t && l.r < Math.floor(t.width / 2 ** l.j) ? t : undefined;
+    };
+    const missing = new Map<string, { level: number; index: number }>();
+    for (const l of perRange.flat())
+      if (!covering(l)) missing.set(`${l.level}/${l.tile}`, { level: l.level, index: l.tile });
+    if (missing.size > 0) for (const t of await readTiles(sql, [...missing.values()])) cache.put(t);
+    return perRange.map((locs) =>
+      foldRange(
+        locs.map((l) => {
+          const t = covering(l);
+          if (!t)
+            throw new AppError("internal", `audit log tile ${l.level}/${l.tile} is missing or too narrow`);
+          const at = innerOffset(l.j) + l.r * HASH_SIZE;
+          return t.nodes.slice(at, at + HASH_SIZE);
+        }),
+      ),
+    );
+  }
+
   const rootAt = async (size: number): Promise<Uint8Array> =>
     size === 0 ? EMPTY_ROOT : (await rangeHashes([{ start: 0, end: size }]))[0]!;
 
@@ -346,7 +381,7 @@ export function createTlog(deps: TlogDeps): Tlog {
     if (!Number.isSafeInteger(index) || index < 0 || index >= n) {
       throw new AppError("not_found", `entry ${index} is not in a tree of ${n} entries`);
     }
-    return { index, size: n, proof: await rangeHashes(inclusionRanges(index, n)) };
+    return { index, size: n, proof: await cachedRangeHashes(inclusionRanges(index, n)) };
   }
 
   async function entry(index: number): Promise<Uint8Array> {
@@ -440,7 +475,7 @@ export function createTlog(deps: TlogDeps): Tlog {
       if (!Number.isSafeInteger(oldSize) || oldSize < 0 || oldSize > n) {
         throw new AppError("bad_request", `no consistency proof from size ${oldSize} to ${n}`);
       }
-      return { oldSize, newSize: n, proof: await rangeHashes(consistencyRanges(oldSize, n)) };
+      return { oldSize, newSize: n, proof: await cachedRangeHashes(consistencyRanges(oldSize, n)) };
     },
 
     async receipt(index, extra) {
@@ -613,7 +648,12 @@ function storeSource(sql: SqlClient, external?: EntrySource): TileSource {
  * appended from the first request on; checkpoints are signed later). Keeps the right edges of recent
  * appends in memory so a busy log does not re-read its partial tiles for every append.
  */
-export function createTlogAppender(deps: { clock: Clock; bundles?: boolean }): Pick<Tlog, "appendInTx"> {
+export function createTlogAppender(deps: {
+  clock: Clock;
+  bundles?: boolean;
+  /** Receives the tiles of each append once its transaction commits. */
+  tileCache?: TileCache;
+}): Pick<Tlog, "appendInTx"> {
   const { clock } = deps;
   const external = deps.bundles === false;
   // Edges computed by recent appends, by tree head. An edge is reused only when the locked head is exactly
@@ -628,6 +668,7 @@ export function createTlogAppender(deps: { clock: Clock; bundles?: boolean }): P
   async function appendInTx(
     q: SqlClient,
     build: Uint8Array[] | ((firstIndex: number) => Uint8Array[]),
+    leaves?: Uint8Array[],
   ): Promise<{ firstIndex: number; size: number; root: Uint8Array }> {
     const head = await lockHead(q);
     let e = edges.get(headKey(head.size, head.root));
@@ -641,7 +682,7 @@ export function createTlogAppender(deps: { clock: Clock; bundles?: boolean }): P
         throw new AppError("payload_too_large", `a log entry is at most ${MAX_ENTRY_BYTES} bytes`);
     }
     if (entries.length === 0) return { firstIndex: head.size, size: head.size, root: head.root };
-    const result = appendToEdge(e, entries, { bundles: !external });
+    const result = appendToEdge(e, entries, { bundles: !external, ...(leaves ? { leaves } : {}) });
     const moved = await writeAppend(q, {
       oldSize: head.size,
       newSize: result.edge.size,
@@ -652,6 +693,11 @@ export function createTlogAppender(deps: { clock: Clock; bundles?: boolean }): P
     });
     if (!moved) throw new AppError("internal", "The audit log head moved while locked");
     remember(result.edge, result.root);
+    const cache = deps.tileCache;
+    if (cache && q.afterCommit)
+      q.afterCommit(() => {
+        for (const t of result.tiles) cache.put(t);
+      });
     return { firstIndex: head.size, size: result.edge.size, root: result.root };
   }
   return { appendInTx };

@@ -4,7 +4,7 @@
  * partial tile, every tile that becomes full contributes its root to the level above. Each stored tile
  * also carries its inner nodes (see the migration), so any perfect subtree hash is one slice of one row.
  */
-import { EMPTY_ROOT, HASH_SIZE, hashChildren, hashLeaf } from "./verify/hash.ts";
+import { EMPTY_ROOT, HASH_SIZE, hashChildren, hashLeaves, hashPairs } from "./verify/hash.ts";
 import type { PerfectNode } from "./verify/merkle.ts";
 import { encodeBundle, TILE_HEIGHT, TILE_WIDTH } from "./verify/tiles.ts";
 
@@ -65,11 +65,8 @@ export function buildTileNodes(hashes: Uint8Array, width: number, previous?: Sto
       out.set(previous.nodes.subarray(here, here + reuse * HASH_SIZE), here);
       start = reuse;
     }
-    for (let r = start; r < count; r++) {
-      const l = out.subarray(below + 2 * r * HASH_SIZE, below + (2 * r + 1) * HASH_SIZE);
-      const rr = out.subarray(below + (2 * r + 1) * HASH_SIZE, below + (2 * r + 2) * HASH_SIZE);
-      out.set(hashChildren(l, rr), here + r * HASH_SIZE);
-    }
+    if (count > start)
+      hashPairs(out, below + 2 * start * HASH_SIZE, count - start, out, here + start * HASH_SIZE);
   }
   return out;
 }
@@ -129,11 +126,12 @@ export interface AppendResult {
 export function appendToEdge(
   edge: Edge,
   entries: Uint8Array[],
-  opts: { bundles?: boolean } = {},
+  opts: { bundles?: boolean; leaves?: Uint8Array[] } = {},
 ): AppendResult {
   const tilesOut: StoredTile[] = [];
   const newTiles = [...edge.tiles];
-  let pending: Uint8Array[] = entries.map(hashLeaf);
+  if (opts.leaves && opts.leaves.length !== entries.length) throw new Error("one leaf hash per entry");
+  let pending: Uint8Array[] = opts.leaves ?? hashLeaves(entries);
   for (let level = 0; pending.length > 0; level++) {
     const existing = newTiles[level];
     const countBefore = Math.floor(edge.size / TILE_WIDTH ** level);

@@ -1,6 +1,6 @@
-/** Worker-thread entry (Piscina): hashes a slice of entry bundles for a full verification. */
-import { hashBundles } from "./bundle-hash.ts";
+/** Worker-thread entry (Piscina): checks a window of entry bundles for a full verification. */
+import { type BundleJob, checkBundles } from "./bundle-hash.ts";
 
-export default function run(bundles: Uint8Array[]) {
-  return hashBundles(bundles);
+export default function run(job: BundleJob) {
+  return checkBundles(job);
 }

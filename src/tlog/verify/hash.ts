@@ -7,6 +7,7 @@
  * buffer so each hash is a single native call.
  */
 import { hash } from "node:crypto";
+import { sha256Many } from "./sha256x4.ts";
 
 export const HASH_SIZE = 32;
 
@@ -41,6 +42,60 @@ export function hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array {
   nodeBuf.set(left, 1);
   nodeBuf.set(right, 1 + HASH_SIZE);
   return digest(nodeBuf);
+}
+
+/**
+ * Bulk forms for verifying many entries, writing digests into the caller's buffers.
+ * `hashLeafInPlace`: the leaf hash of the `len`-byte entry at bytes[at + 1…], where bytes[at] is scratch
+ * space (in a tlog-tiles bundle, the low byte of the entry's length): it is set to the 0x00 prefix for
+ * the call and restored, so the entry is hashed without being copied.
+ */
+export function hashLeafInPlace(
+  bytes: Uint8Array,
+  at: number,
+  len: number,
+  out: Uint8Array,
+  outAt: number,
+): void {
+  const saved = bytes[at]!;
+  bytes[at] = 0x00;
+  out.set(hash("sha256", bytes.subarray(at, at + 1 + len), "buffer") as unknown as Buffer, outAt);
+  bytes[at] = saved;
+}
+
+/** hashChildren of the 64 bytes at pair[at…] (left ‖ right), written to out[outAt…] (may overlap pair). */
+export function hashPairInto(pair: Uint8Array, at: number, out: Uint8Array, outAt: number): void {
+  nodeBuf.set(pair.subarray(at, at + 2 * HASH_SIZE), 1);
+  out.set(hash("sha256", nodeBuf, "buffer") as unknown as Buffer, outAt);
+}
+
+/** Leaf hashes of many entries at once (same as hashLeaf on each, four at a time; see sha256x4.ts). */
+export function hashLeaves(entries: Uint8Array[]): Uint8Array[] {
+  let total = 0;
+  for (const e of entries) total += e.length;
+  const src = new Uint8Array(total);
+  const offsets = new Int32Array(entries.length);
+  const lengths = new Int32Array(entries.length);
+  let at = 0;
+  entries.forEach((e, i) => {
+    src.set(e, at);
+    offsets[i] = at;
+    lengths[i] = e.length;
+    at += e.length;
+  });
+  const out = new Uint8Array(entries.length * HASH_SIZE);
+  sha256Many(src, offsets, lengths, entries.length, 0x00, out, 0);
+  return entries.map((_, i) => out.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE));
+}
+
+/**
+ * Node hashes of `count` consecutive pairs (left ‖ right, 64 bytes each) starting at src[at…], written
+ * consecutively to out[outAt…] (out may be src when outAt ≤ at).
+ */
+export function hashPairs(src: Uint8Array, at: number, count: number, out: Uint8Array, outAt: number): void {
+  const offsets = new Int32Array(count);
+  for (let i = 0; i < count; i++) offsets[i] = at + 2 * i * HASH_SIZE;
+  sha256Many(src, offsets, new Int32Array(count).fill(2 * HASH_SIZE), count, 0x01, out, outAt);
 }
 
 /** MTH({}) = SHA-256() for the empty tree. */

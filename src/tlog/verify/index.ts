@@ -5,9 +5,10 @@
  */
 export {
   type BundleHasher,
+  type BundleJob,
+  type CheckedBundles,
+  checkBundles,
   createWorkerHasher,
-  type HashedBundles,
-  hashBundles,
   inThreadHasher,
 } from "./bundle-hash.ts";
 export {
@@ -24,6 +25,8 @@ export {
   HASH_SIZE,
   hashChildren,
   hashLeaf,
+  hashLeaves,
+  hashPairs,
   sha256,
   toBase64,
   toHex,

@@ -26,6 +26,7 @@ async function readOrUndefined(path: string): Promise<Uint8Array | undefined> {
  */
 export function directorySource(dir: string): TileSource {
   return {
+    directory: dir,
     async tile(level, index, width) {
       const exact = await readOrUndefined(join(dir, tilePath(level, index, width)));
       if (exact || width === TILE_WIDTH) return exact;

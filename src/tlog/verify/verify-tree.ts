@@ -4,7 +4,14 @@
  * the root at each trusted size is compared with the trusted checkpoint. Problems name the first bad
  * entry when it can be known; see `VerifyReport.firstBadIndex`.
  */
-import { type BundleHasher, type HashedBundles, inThreadHasher } from "./bundle-hash.ts";
+import {
+  BUNDLE_ABSENT,
+  BUNDLE_INVALID,
+  type BundleHasher,
+  type CheckedBundles,
+  checkBundles,
+  inThreadHasher,
+} from "./bundle-hash.ts";
 import { EMPTY_ROOT, equalBytes, HASH_SIZE, hashChildren, toBase64 } from "./hash.ts";
 import { entryBundlePath, TILE_WIDTH, tilePath, tilesAtLevel } from "./tiles.ts";
 
@@ -12,6 +19,12 @@ import { entryBundlePath, TILE_WIDTH, tilePath, tilesAtLevel } from "./tiles.ts"
 export interface TileSource {
   tile(level: number, index: number, width: number): Promise<Uint8Array | undefined>;
   bundle(index: number, width: number): Promise<Uint8Array | undefined>;
+  /**
+   * Set when the source is a tlog-tiles directory: full bundles and their level-0 tiles are then read
+   * from their standard paths by the hashing threads themselves (anything unreadable there goes through
+   * the methods above).
+   */
+  readonly directory?: string;
 }
 
 export type ProblemKind =
@@ -236,23 +249,38 @@ export async function verifyTree(opts: VerifyTreeOptions): Promise<VerifyReport>
     for (const c of completed.splice(0)) await compareTile(c.level, c.index, c.hashes);
   }
   const prefixBroken = firstEntryProblem !== undefined;
-  // Bundles are read a window at a time and hashed (maybe on worker threads) while later windows are read.
+  // Bundles are checked a window at a time (maybe on worker threads, which read a directory's files
+  // themselves) while later windows are read and checked.
   const hasher = opts.hasher ?? inThreadHasher;
   const WINDOW = 64;
   const depth = Math.max(2, hasher.parallelism * 2);
+  const fullBundles = Math.floor(size / TILE_WIDTH);
+  const dir = source.directory;
   interface Window {
     first: number;
-    bytes: (Uint8Array | undefined)[];
-    tiles: (Uint8Array | undefined)[];
-    hashed: Promise<HashedBundles>;
+    widths: number[];
+    /** The job read its files from `dir` (a bundle it could not check is re-read through the source). */
+    fromDir: boolean;
+    tiles?: (Uint8Array | undefined)[];
+    checked: Promise<CheckedBundles>;
   }
   const windows: Window[] = [];
   let nextBundle = prefixBroken ? bundles : skipped;
   const widthOf = (b: number) => Math.min(TILE_WIDTH, size - b * TILE_WIDTH);
+  const widthsFrom = (first: number, last: number) =>
+    Array.from({ length: last - first }, (_, j) => widthOf(first + j));
   const fill = async () => {
     while (windows.length < depth && nextBundle < bundles) {
       const first = nextBundle;
       const last = Math.min(bundles, first + WINDOW);
+      if (dir !== undefined && first < fullBundles) {
+        const widths = widthsFrom(first, Math.min(last, fullBundles));
+        const checked = hasher.check({ first, widths, dir });
+        checked.catch(() => {}); // awaited below, or abandoned after a fatal problem
+        windows.push({ first, widths, fromDir: true, checked });
+        nextBundle = first + widths.length;
+        continue;
+      }
       const bytes: (Uint8Array | undefined)[] = [];
       const tiles: (Uint8Array | undefined)[] = [];
       for (let b = first; b < last; b++) {
@@ -262,9 +290,10 @@ export async function verifyTree(opts: VerifyTreeOptions): Promise<VerifyReport>
         // An absent bundle ends what can be checked: no need to read past it.
         if (!bb) break;
       }
-      const hashed = hasher.hash(bytes.map((x) => x ?? new Uint8Array(0)));
-      hashed.catch(() => {}); // awaited below, or abandoned after a fatal problem
-      windows.push({ first, bytes, tiles, hashed });
+      const widths = widthsFrom(first, first + bytes.length);
+      const checked = hasher.check({ first, widths, bundles: bytes, tiles });
+      checked.catch(() => {});
+      windows.push({ first, widths, fromDir: false, tiles, checked });
       nextBundle = first + bytes.length;
       if (bytes.length < last - first) nextBundle = bundles;
     }
@@ -273,29 +302,42 @@ export async function verifyTree(opts: VerifyTreeOptions): Promise<VerifyReport>
     await fill();
     const w = windows.shift();
     if (!w) break;
-    const h = await w.hashed;
-    let leafAt = 0;
-    for (let j = 0; j < w.bytes.length; j++) {
+    const c = await w.checked;
+    for (let j = 0; j < w.widths.length; j++) {
       const b = w.first + j;
       const start = b * TILE_WIDTH;
-      const width = widthOf(b);
-      const bundleBytes = w.bytes[j];
-      const leafTile = w.tiles[j];
-      const count = h.counts[j]!;
-      if (!bundleBytes) {
+      const width = w.widths[j]!;
+      let count = c.counts[j]!;
+      let tileOk = c.tileOk[j]!;
+      let match = c.match[j]!;
+      let leaves = c.leaves[j];
+      let leafTile = c.tiles[j];
+      const root = c.roots.subarray(j * HASH_SIZE, (j + 1) * HASH_SIZE);
+      if (w.fromDir && !match) {
+        // Whatever the direct read could not check goes through the source, which knows the fallbacks.
+        const [bb, tt] = await Promise.all([source.bundle(b, width), source.tile(0, b, width)]);
+        const again = checkBundles({ first: b, widths: [width], bundles: [bb], tiles: [tt] });
+        count = again.counts[0]!;
+        tileOk = again.tileOk[0]!;
+        match = again.match[0]!;
+        leaves = again.leaves[0];
+        leafTile = again.tiles[0];
+        root.set(again.roots.subarray(0, HASH_SIZE));
+        if (match) leafTile = tt;
+      }
+      if (count === BUNDLE_ABSENT) {
         report({
           kind: "entry-missing",
           index: start,
           message: `${entryBundlePath(b, width)} is missing: entry ${start} and later are absent`,
         });
-      } else if (count < 0) {
+      } else if (count === BUNDLE_INVALID) {
         report({
           kind: "entry-changed",
           index: start,
           message: `${entryBundlePath(b, width)} is not a valid entry bundle`,
         });
       }
-      const tileOk = !!leafTile && leafTile.length === width * HASH_SIZE;
       if (!tileOk) {
         report({
           kind: "tile-missing",
@@ -303,7 +345,7 @@ export async function verifyTree(opts: VerifyTreeOptions): Promise<VerifyReport>
           message: `${tilePath(0, b, width)} is missing or has the wrong size`,
         });
       }
-      if (!bundleBytes || count < 0) {
+      if (count < 0) {
         // Without entries nothing above can be recomputed honestly: stop here.
         firstEntryProblem ??= start;
         break outer;
@@ -321,25 +363,19 @@ export async function verifyTree(opts: VerifyTreeOptions): Promise<VerifyReport>
           message: `${entryBundlePath(b, width)} holds more entries than the tree has`,
         });
       }
-      const n = Math.min(count, width);
-      const leaves = h.leaves.subarray(leafAt, leafAt + n * HASH_SIZE);
-      leafAt += count * HASH_SIZE;
-      const root = h.roots[j]!;
       const trustedInside = nextTrusted < pending.length && pending[nextTrusted]!.size < start + TILE_WIDTH;
-      if (
-        n === TILE_WIDTH &&
-        root.length === HASH_SIZE &&
-        tileOk &&
-        !trustedInside &&
-        Buffer.compare(leaves, leafTile!) === 0
-      ) {
+      if (match && width === TILE_WIDTH && !trustedInside) {
         // The whole bundle matches its leaf tile: its perfect root goes straight to level 1.
-        push(1, root);
+        push(1, root.slice());
         checkTrusted(start + TILE_WIDTH);
       } else {
+        // Entry by entry, to name the first bad one or to check a trusted size inside this bundle.
+        if (match) leafTile ??= w.tiles?.[j] ?? (await source.tile(0, b, width));
+        const hashes = match ? leafTile! : leaves!;
+        const n = Math.min(count, width);
         for (let k = 0; k < n; k++) {
           const idx = start + k;
-          const lh = leaves.subarray(k * HASH_SIZE, (k + 1) * HASH_SIZE);
+          const lh = hashes.subarray(k * HASH_SIZE, (k + 1) * HASH_SIZE);
           if (tileOk && !equalBytes(leafTile!.subarray(k * HASH_SIZE, (k + 1) * HASH_SIZE), lh)) {
             firstEntryProblem ??= idx;
             report({
@@ -353,7 +389,7 @@ export async function verifyTree(opts: VerifyTreeOptions): Promise<VerifyReport>
         }
         if (n < width) firstEntryProblem ??= start + n;
       }
-      for (const c of completed.splice(0)) await compareTile(c.level, c.index, c.hashes);
+      for (const t of completed.splice(0)) await compareTile(t.level, t.index, t.hashes);
       if (count < width) break outer;
       opts.onProgress?.(start + width);
     }
