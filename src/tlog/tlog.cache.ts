@@ -10,6 +10,8 @@ import type { StoredTile } from "./tlog.tree.ts";
 export interface TileCache {
   get(level: number, index: number): StoredTile | undefined;
   put(tile: StoredTile): void;
+  /** Forgets the tiles of one level in [fromIndex, toIndex): those retention deleted. */
+  drop(level: number, fromIndex: number, toIndex: number): void;
 }
 
 export function createTileCache(maxTiles = 2048): TileCache {
@@ -32,6 +34,11 @@ export function createTileCache(maxTiles = 2048): TileCache {
       tiles.delete(k);
       tiles.set(k, tile);
       while (tiles.size > maxTiles) tiles.delete(tiles.keys().next().value as string);
+    },
+    drop(level, fromIndex, toIndex) {
+      for (const t of [...tiles.values()])
+        if (t.level === level && t.index >= fromIndex && t.index < toIndex)
+          tiles.delete(key(t.level, t.index));
     },
   };
 }

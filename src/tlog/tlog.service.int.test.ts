@@ -195,6 +195,16 @@ describe.each([
     await check(700);
     await check(300);
     expect(tileCache.get(0, 1)?.width).toBe(256);
+
+    // Retention deletes the first bundle's level-0 tile: the cache forgets it too, so a proof that needs
+    // it is refused as from the store, while proofs for kept entries still verify.
+    expect(tileCache.get(0, 0)).toBeDefined();
+    await log.checkpointAt(256);
+    await log.pruneInTx(store.sql, 256);
+    expect(tileCache.get(0, 0)).toBeUndefined();
+    await expect(log.inclusionProof(5, 700)).rejects.toThrow();
+    const kept = await log.inclusionProof(300, 700);
+    expect(verifyInclusion(300, 700, hashLeaf(event(300)), kept.proof, referenceRoot(700))).toBe(true);
   });
 
   it("signs checkpoints that open with the verifier key and issues receipts that verify offline", async () => {

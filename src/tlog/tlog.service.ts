@@ -435,6 +435,8 @@ export function createTlog(deps: TlogDeps): Tlog {
         from / TILE_WIDTH,
         before / TILE_WIDTH,
       ]);
+      // Proofs for pruned entries are refused from the store; the cache must not serve them either.
+      deps.tileCache?.drop(0, from / TILE_WIDTH, before / TILE_WIDTH);
       await q.query("DELETE FROM tlog_bundles WHERE idx >= $1 AND idx < $2", [
         from / TILE_WIDTH,
         before / TILE_WIDTH,
