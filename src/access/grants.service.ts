@@ -4,11 +4,13 @@ import {
   type ConnectorGrant,
   isConnectorError,
   type ProvisionResult,
+  type SshConnector,
+  sshKeyFingerprint,
 } from "../connectors/index.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Ctx } from "../core/context.ts";
 import { systemCtx } from "../core/context.ts";
-import { AppError, conflict, forbidden, notFound } from "../core/errors.ts";
+import { AppError, conflict, forbidden, invalidField, notFound } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import { encryptSmall, toArmor } from "../crypto/age/index.ts";
 import type { Sealer } from "../crypto/keyring.ts";
@@ -246,7 +248,7 @@ export function createGrantsService(deps: GrantsDeps) {
       }>("select email, ssh_public_keys, git_usernames from developers where id = $1", [grant.developer_id])
     ).rows[0];
     const resource = await resourcesRepo.byId(store, grant.resource_id);
-    const key = dev?.ssh_public_keys[0];
+    const keys = (dev?.ssh_public_keys ?? []).map((k) => `${k.key} ${k.comment}`.trim());
     return {
       id: grant.id,
       level: grant.level,
@@ -254,8 +256,8 @@ export function createGrantsService(deps: GrantsDeps) {
       endsAt: new Date(grant.ends_at),
       developer: {
         id: grant.developer_id,
-        ...(dev ? { handle: dev.email } : {}),
-        ...(key ? { sshPublicKey: `${key.key} ${key.comment}`.trim() } : {}),
+        ...(dev ? { handle: dev.email, email: dev.email } : {}),
+        ...(keys.length ? { sshPublicKeys: keys } : {}),
         ...(dev?.git_usernames.github ? { githubUsername: dev.git_usernames.github } : {}),
         ...(dev?.git_usernames.gitlab ? { gitlabUsername: dev.git_usernames.gitlab } : {}),
       },
@@ -372,9 +374,6 @@ export function createGrantsService(deps: GrantsDeps) {
         },
         now,
       );
-      // A certificate is the developer's credential but not a secret: kept for `warden ssh cert`.
-      if (result.secret?.kind === "ssh-certificate")
-        await ssh.attachCertificate(q, result.externalRef, result.secret.value);
       if (credential) await repo.putCredential(q, grant.id, credential.format, credential.payload, now);
       await audit.record(q, ctx, {
         action: "access.grant.activate",
@@ -393,8 +392,8 @@ export function createGrantsService(deps: GrantsDeps) {
       const how =
         result.secret?.kind === "password"
           ? `\nYour password is waiting, once: \`warden access credential ${grant.id}\`${credential?.format === "age" ? " (encrypted to your age key)" : ""}.`
-          : result.secret?.kind === "ssh-certificate"
-            ? "\nFetch your certificate with `warden ssh cert`."
+          : Array.isArray(result.details.certificates)
+            ? `\nFetch your certificate${result.details.certificates.length === 1 ? "" : "s (one per registered key)"} with \`warden ssh cert\`.`
             : result.state === "pending"
               ? "\nAccept the invitation the Git host sent you."
               : "";
@@ -642,6 +641,140 @@ export function createGrantsService(deps: GrantsDeps) {
     return get(grantId);
   }
 
+  // ---- SSH keys ------------------------------------------------------------------------------------
+
+  /**
+   * Certifies the developer's registered SSH keys on their active SSH grants wherever a key has no
+   * usable certificate yet (a key registered after the grant started): every registered key, or only
+   * the one `publicKey` names, which must be registered (the CA certifies nothing else). Audited per
+   * grant. Returns how many certificates were issued.
+   */
+  async function certifySshKeys(
+    ctx: Ctx,
+    filter: { resourceId?: string | undefined; grantId?: string | undefined; publicKey?: string | undefined },
+  ): Promise<number> {
+    const developerId = ctx.actor.developerId;
+    if (!developerId) throw forbidden("Only developers hold SSH certificates");
+    const registered = (
+      (
+        await store.query<{ ssh_public_keys: { key: string; comment: string }[] }>(
+          "select ssh_public_keys from developers where id = $1",
+          [developerId],
+        )
+      ).rows[0]?.ssh_public_keys ?? []
+    ).flatMap((k) => {
+      const line = `${k.key} ${k.comment}`.trim();
+      try {
+        return [{ line, fingerprint: sshKeyFingerprint(line) }];
+      } catch {
+        return []; // a registered key type the CA cannot certify
+      }
+    });
+    let wanted = registered;
+    if (filter.publicKey !== undefined) {
+      let fingerprint: string;
+      try {
+        fingerprint = sshKeyFingerprint(filter.publicKey);
+      } catch (e) {
+        throw invalidField(
+          "body/publicKey",
+          `not an OpenSSH public key Warden can certify: ${(e as Error).message}`,
+        );
+      }
+      wanted = registered.filter((k) => k.fingerprint === fingerprint);
+      if (wanted.length === 0) {
+        throw invalidField(
+          "body/publicKey",
+          `${fingerprint} is not one of your registered SSH keys: add it to your profile first`,
+        );
+      }
+    }
+    const params: unknown[] = [developerId];
+    let extra = "";
+    if (filter.resourceId) {
+      params.push(filter.resourceId);
+      extra += ` and g.resource_id = $${params.length}`;
+    }
+    if (filter.grantId) {
+      params.push(filter.grantId);
+      extra += ` and g.id = $${params.length}`;
+    }
+    const live = (
+      await store.query<GrantRow>(
+        `select g.* from access_grants g join access_resources r on r.id = g.resource_id
+         where g.developer_id = $1 and g.state = 'active' and r.kind = 'ssh'${extra}`,
+        params,
+      )
+    ).rows;
+    let issuedCount = 0;
+    for (const grant of live) {
+      const now = clock.now();
+      const usable = new Set(
+        (await ssh.ledger.forGrant(grant.id))
+          .filter((c) => c.revokedAt === null && c.validBefore > now)
+          .map((c) => c.keyFingerprint),
+      );
+      const missing = wanted.filter((k) => !usable.has(k.fingerprint));
+      if (missing.length === 0) continue;
+      const resource = await resourcesRepo.byId(store, grant.resource_id);
+      if (!resource) continue;
+      const connector = await resources.connectorFor(resource);
+      if (connector.kind !== "ssh") continue;
+      const { issued } = await (connector as SshConnector).certify(
+        await connectorGrantFor(grant),
+        missing.map((k) => k.line),
+      );
+      if (issued.length === 0) continue;
+      issuedCount += issued.length;
+      await audit.recordAlone(ctx, {
+        action: "access.ssh.certify",
+        target: { type: "access_grant", id: grant.id },
+        summary: {
+          keys: issued.map((c) => c.keyFingerprint),
+          serials: issued.map((c) => c.serial.toString()),
+          developerId,
+          resourceId: grant.resource_id,
+        },
+      });
+    }
+    return issuedCount;
+  }
+
+  /**
+   * Puts in the KRL the certificates of keys their developer has removed from their profile (the
+   * grant's other keys keep working). Run by the sweep; audited per grant.
+   */
+  async function revokeRemovedSshKeys(): Promise<number> {
+    const now = clock.now();
+    const stale = await ssh.certificatesOfRemovedKeys(now);
+    if (stale.length === 0) return 0;
+    const byGrant = new Map<string, typeof stale>();
+    for (const c of stale) byGrant.set(c.grantId, [...(byGrant.get(c.grantId) ?? []), c]);
+    let revoked = 0;
+    for (const [grantId, certificates] of byGrant) {
+      await store.tx(async (q) => {
+        const serials = await ssh.revokeSerialsIn(
+          q,
+          certificates.map((c) => c.serial),
+          now,
+        );
+        if (serials.length === 0) return;
+        revoked += serials.length;
+        await audit.record(q, systemCtx("access.sweep"), {
+          action: "access.ssh.key_revoked",
+          target: { type: "access_grant", id: grantId },
+          summary: {
+            reason: "the key is no longer registered to the developer",
+            keys: [...new Set(certificates.map((c) => c.keyFingerprint))],
+            serials,
+            developerId: certificates[0]!.developerId,
+          },
+        });
+      });
+    }
+    return revoked;
+  }
+
   // ---- the developer's side ------------------------------------------------------------------------
 
   /** The one-time reveal of a grant's password, to the developer who holds it; erased as it is read. */
@@ -747,6 +880,8 @@ export function createGrantsService(deps: GrantsDeps) {
     retry,
     revealCredential,
     markReviewed,
+    certifySshKeys,
+    revokeRemovedSshKeys,
   };
 }
 
