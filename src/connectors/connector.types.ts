@@ -43,7 +43,10 @@ export interface ProvisionResult {
 export interface CheckResult {
   /** Whether the access really works at this moment, as the target system sees it. */
   live: boolean;
-  /** What the target system reports, e.g. "active", "pending-invitation", "absent", "nologin". */
+  /**
+   * What the target system reports, e.g. "active", "pending" (an invitation waits for the developer),
+   * "invitation_expired" (it expired unaccepted), "absent", "nologin".
+   */
   state: string;
   details: Record<string, unknown>;
 }
