@@ -30,6 +30,13 @@ import type { SshCaService } from "./ssh-ca.service.ts";
 export const MAX_PROVISION_ATTEMPTS = 8;
 /** How long a claimed grant is held by the node working on it before another may take it over. */
 const CLAIM_LEASE_MS = 5 * 60_000;
+/** A pending invitation is asked about at most this often (each check is a call to the Git host). */
+export const INVITATION_CHECK_EVERY_MS = 10 * 60_000;
+/** The developer is reminded once of an invitation still pending after this long. */
+export const INVITATION_REMIND_AFTER_MS = 3 * 86_400_000;
+/** An invitation that expired on the host is sent again this many times, then the grant shows it. */
+const MAX_INVITATION_RESENDS = 1;
+const INVITATION_BATCH = 50;
 /** Connector calls run this many at a time in one sweep. */
 const CONCURRENCY = 4;
 
@@ -369,8 +376,14 @@ export function createGrantsService(deps: GrantsDeps) {
           nextAttemptAt: null,
           externalRef: result.externalRef,
           externalState: result.state,
-          externalDetails: result.details,
+          externalDetails:
+            result.state === "pending"
+              ? { ...result.details, invitationSentAt: now.toISOString() }
+              : result.details,
           provisionedAt: now,
+          // A (re-)provisioned invitation is followed up afresh: first asked about after the interval.
+          externalCheckedAt: now,
+          invitationResends: 0,
         },
         now,
       );
@@ -641,6 +654,204 @@ export function createGrantsService(deps: GrantsDeps) {
     return get(grantId);
   }
 
+  // ---- pending invitations -------------------------------------------------------------------------
+
+  /**
+   * Follows up grants whose access waits on an invitation (GitHub collaborator, GitLab e-mail invite):
+   * asks the host at most every INVITATION_CHECK_EVERY_MS whether it was accepted. Accepted → the grant
+   * shows the access active. Still pending after INVITATION_REMIND_AFTER_MS → the developer is reminded
+   * once. Expired on the host (GitHub: 7 days) → sent again once, then the grant shows
+   * `invitation_expired` and the developer, the requester and the owners are told; gone without being
+   * accepted (declined, or withdrawn on the host) → `absent`, told likewise. Each change is audited.
+   */
+  async function followUpInvitations() {
+    const counts = { checked: 0, accepted: 0, reminded: 0, resent: 0, expired: 0, gone: 0, errors: 0 };
+    const now = clock.now();
+    const claimed = await store.tx(async (q) => {
+      const rows = await repo.claimPendingInvitations(
+        q,
+        new Date(now.getTime() - INVITATION_CHECK_EVERY_MS),
+        INVITATION_BATCH,
+      );
+      for (const g of rows) await repo.setState(q, g.id, { externalCheckedAt: now }, now);
+      return rows;
+    });
+    for (const grant of claimed) {
+      counts.checked++;
+      try {
+        const outcome = await followUpInvitation(grant);
+        if (outcome !== "pending") counts[outcome]++;
+      } catch (e) {
+        // The host could not be asked (outage, rate limit): the next check, minutes later, tries again.
+        counts.errors++;
+        logger.warn(
+          { grantId: grant.id, err: isConnectorError(e) ? e.message : e },
+          "access: could not follow up a pending invitation",
+        );
+      }
+    }
+    return counts;
+  }
+
+  async function followUpInvitation(
+    grant: GrantRow,
+  ): Promise<"pending" | "accepted" | "reminded" | "resent" | "expired" | "gone"> {
+    const ctx = systemCtx("access.invitations");
+    const resource = await resourcesRepo.byId(store, grant.resource_id);
+    if (!resource) throw new Error("grant without resource");
+    const connector = await resources.connectorFor(resource);
+    const target = await connectorGrantFor(grant);
+    const seen = await connector.check(target);
+    const now = clock.now();
+    const requester = (
+      await store.query<{ requested_by: string | null }>(
+        "select requested_by from access_requests where id = $1",
+        [grant.request_id],
+      )
+    ).rows[0]?.requested_by;
+    const concerned = {
+      developerIds: [grant.developer_id],
+      userIds: [...new Set([...(requester ? [requester] : []), ...resource.owners])],
+    };
+    /** Runs `change` only while the grant still waits on its invitation (not ended, not re-provisioned). */
+    const whilePending = (change: (q: SqlClient, cur: GrantRow) => Promise<void>) =>
+      store.tx(async (q) => {
+        const cur = await repo.byId(q, grant.id, { forUpdate: true });
+        if (cur?.state !== "active" || cur.external_state !== "pending") return false;
+        await change(q, cur);
+        return true;
+      });
+
+    if (seen.state === "active") {
+      await whilePending(async (q, cur) => {
+        await repo.setState(
+          q,
+          grant.id,
+          {
+            externalState: "active",
+            externalDetails: { ...cur.external_details, acceptedAt: now.toISOString() },
+          },
+          now,
+        );
+        await audit.record(q, ctx, {
+          action: "access.grant.invitation_accepted",
+          target: { type: "access_grant", id: grant.id },
+          summary: { developerId: grant.developer_id, resourceId: grant.resource_id },
+        });
+      });
+      return "accepted";
+    }
+
+    if (seen.state === "pending") {
+      const sentAt = Date.parse(
+        String(seen.details.invitedAt ?? grant.external_details.invitationSentAt ?? grant.provisioned_at),
+      );
+      const due = !grant.external_details.remindedAt && now.getTime() - sentAt >= INVITATION_REMIND_AFTER_MS;
+      if (!due) return "pending";
+      await whilePending(async (q, cur) => {
+        await repo.setState(
+          q,
+          grant.id,
+          { externalDetails: { ...cur.external_details, remindedAt: now.toISOString() } },
+          now,
+        );
+        await notify.enqueue(q, {
+          topic: "access.invitation.reminder",
+          subject: `Accept your invitation to ${resource.name}`,
+          text:
+            `Your ${grant.level} access to ${resource.name} (grant ${grant.id}) waits for you to accept the invitation ` +
+            `the Git host sent ${new Date(sentAt).toISOString()}.${resource.kind === "github" ? " GitHub invitations expire 7 days after they are sent." : ""}`,
+          to: { developerIds: [grant.developer_id] },
+          webhook: false,
+          data: { grantId: grant.id, resourceId: grant.resource_id },
+          refs: [grant.id],
+        });
+      });
+      return "reminded";
+    }
+
+    if (seen.state === "invitation_expired" && grant.invitation_resends < MAX_INVITATION_RESENDS) {
+      const result = await connector.provision(target);
+      const applied = await whilePending(async (q, cur) => {
+        await repo.setState(
+          q,
+          grant.id,
+          {
+            externalState: result.state,
+            externalRef: result.externalRef,
+            externalDetails: { ...result.details, invitationSentAt: now.toISOString() },
+            invitationResends: cur.invitation_resends + 1,
+          },
+          now,
+        );
+        await audit.record(q, ctx, {
+          action: "access.grant.invitation_resent",
+          target: { type: "access_grant", id: grant.id },
+          summary: {
+            expiredInvitation: seen.details.invitationId ?? null,
+            invitation: result.details.invitationId ?? null,
+            developerId: grant.developer_id,
+            resourceId: grant.resource_id,
+          },
+        });
+        await notify.enqueue(q, {
+          topic: "access.invitation.resent",
+          subject: `A new invitation to ${resource.name}`,
+          text:
+            `The invitation for your ${grant.level} access to ${resource.name} (grant ${grant.id}) expired before you ` +
+            "accepted it, so a new one was sent. Accept it on the Git host; it is the last one Warden sends for this grant.",
+          to: { developerIds: [grant.developer_id] },
+          webhook: false,
+          data: { grantId: grant.id, resourceId: grant.resource_id },
+          refs: [grant.id],
+        });
+      });
+      // The grant ended while the new invitation was being sent: withdraw it (or retry the removal).
+      if (!applied) await undoLateProvision(grant);
+      return "resent";
+    }
+
+    const expired = seen.state === "invitation_expired";
+    await whilePending(async (q, cur) => {
+      await repo.setState(
+        q,
+        grant.id,
+        {
+          externalState: expired ? "invitation_expired" : "absent",
+          externalDetails: { ...cur.external_details, ...seen.details, endedAt: now.toISOString() },
+        },
+        now,
+      );
+      await audit.record(q, ctx, {
+        action: expired ? "access.grant.invitation_expired" : "access.grant.invitation_gone",
+        target: { type: "access_grant", id: grant.id },
+        outcome: "failure",
+        summary: {
+          resends: cur.invitation_resends,
+          hostState: seen.state,
+          developerId: grant.developer_id,
+          resourceId: grant.resource_id,
+        },
+      });
+      await notify.enqueue(q, {
+        topic: expired ? "access.invitation.expired" : "access.invitation.gone",
+        subject: `Invitation to ${resource.name} ${expired ? "expired" : "no longer pending"}: no access`,
+        text:
+          `Grant ${grant.id} (${grant.level} on ${resource.name}): ${
+            expired
+              ? `the invitation expired without being accepted${cur.invitation_resends ? ", again" : ""}`
+              : "the invitation is gone from the Git host without being accepted (declined or withdrawn there)"
+          }, so the developer has no access. To get it, ask again (a new request extends the grant and sends a ` +
+          "new invitation); otherwise an owner may revoke the grant.",
+        to: concerned,
+        severity: "low",
+        data: { grantId: grant.id, resourceId: grant.resource_id, hostState: seen.state },
+        refs: [grant.id],
+      });
+    });
+    return expired ? "expired" : "gone";
+  }
+
   // ---- SSH keys ------------------------------------------------------------------------------------
 
   /**
@@ -882,6 +1093,7 @@ export function createGrantsService(deps: GrantsDeps) {
     markReviewed,
     certifySshKeys,
     revokeRemovedSshKeys,
+    followUpInvitations,
   };
 }
 

@@ -29,7 +29,8 @@ const OFFBOARDING_CODES = new Set(["developer_offboarded", "engagement_ended", "
  * minute): pending requests expire; grants whose time is up start ending; every live grant is judged
  * again by the gate and the policies, and those that no longer pass are revoked (offboarding when the
  * engagement ended); certificates of SSH keys their developer removed are revoked; then the due
- * connector work runs (provisioning, revocation, retries).
+ * connector work runs (provisioning, revocation, retries); last, pending Git invitations are followed up
+ * (accepted, reminded, re-sent once when expired, or shown expired).
  *
  * The re-check is built for many grants: the live grants, their resources, the gate's facts and the
  * engagement scopes are read in a fixed number of set queries, the policy set is parsed once, and only
@@ -169,6 +170,7 @@ export function createAccessSweep(deps: {
     const ended = await endFailing(failing);
     const sshKeysRevoked = await grants.revokeRemovedSshKeys();
     const work = await grants.runDue();
+    const invitations = await grants.followUpInvitations();
     return {
       checked,
       expiredRequests,
@@ -179,6 +181,10 @@ export function createAccessSweep(deps: {
       removed: work.removed,
       failed: work.failed,
       sshKeysRevoked,
+      invitationsChecked: invitations.checked,
+      invitationsAccepted: invitations.accepted,
+      invitationsResent: invitations.resent,
+      invitationsExpired: invitations.expired + invitations.gone,
     };
   }
 

@@ -123,6 +123,10 @@ function printGrant(g: Grant) {
       `  last error: ${g.lastError}${g.nextAttemptAt ? ` (next try ${g.nextAttemptAt})` : ""}\n`,
     );
   if (g.externalState === "pending") process.stdout.write("  accept the invitation the Git host sent you\n");
+  if (g.externalState === "invitation_expired" || g.externalState === "absent")
+    process.stdout.write(
+      `  the invitation ${g.externalState === "absent" ? "was declined or withdrawn" : "expired unaccepted"}: no access; ask again for a new one (it extends this grant)\n`,
+    );
   if (g.credential && !g.credential.revealed)
     process.stdout.write(`  password waiting (once): warden access credential ${g.id}\n`);
 }

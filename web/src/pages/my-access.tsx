@@ -260,6 +260,14 @@ function MyGrants({ grants, onChange }: { grants: Grant[]; onChange(): void }) {
               {g.externalState === "pending" && (
                 <div className="hint">Accept the invitation the Git host sent you to start using it.</div>
               )}
+              {(g.externalState === "invitation_expired" || g.externalState === "absent") && (
+                <div className="field-error">
+                  {g.externalState === "invitation_expired"
+                    ? "The invitation expired before you accepted it: you have no access."
+                    : "The invitation was declined or withdrawn: you have no access."}{" "}
+                  Ask again to get a new invitation (it extends this grant).
+                </div>
+              )}
             </div>
             <TimeLeftBar startsAt={g.startsAt} endsAt={g.endsAt} now={now} />
           </div>
