@@ -124,6 +124,14 @@ export const sshSettingsSchema = z.object({
     .max(32)
     .optional(),
   forceCommand: z.string().min(1).max(1000).optional(),
+  /**
+   * The hosts' names as their logs give them (syslog HOSTNAME): ties SSH logins ingested from those
+   * hosts to this resource for the least-privilege hints. Not needed for access itself.
+   */
+  hosts: z
+    .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/, "a host name"))
+    .max(500)
+    .default([]),
   /** The certificate starts this long before the grant, for hosts whose clocks run slightly behind. */
   clockSkewSeconds: z.number().int().min(0).max(600).default(60),
 });
