@@ -755,17 +755,32 @@ export function createGrantsService(deps: GrantsDeps) {
           { externalDetails: { ...cur.external_details, remindedAt: now.toISOString() } },
           now,
         );
-        await notify.enqueue(q, {
-          topic: "access.invitation.reminder",
-          subject: `Accept your invitation to ${resource.name}`,
-          text:
-            `Your ${grant.level} access to ${resource.name} (grant ${grant.id}) waits for you to accept the invitation ` +
-            `the Git host sent ${new Date(sentAt).toISOString()}.${resource.kind === "github" ? " GitHub invitations expire 7 days after they are sent." : ""}`,
-          to: { developerIds: [grant.developer_id] },
-          webhook: false,
-          data: { grantId: grant.id, resourceId: grant.resource_id },
-          refs: [grant.id],
-        });
+        await notify.enqueue(
+          q,
+          seen.details.awaitingApproval
+            ? {
+                topic: "access.invitation.reminder",
+                subject: `GitLab has not approved ${resource.name}'s new member yet`,
+                text:
+                  `Grant ${grant.id} (${grant.level} on ${resource.name}) waits since ${new Date(sentAt).toISOString()} ` +
+                  "for a GitLab administrator to approve the membership (GitLab's awaiting state, e.g. seat limits).",
+                to: { userIds: resource.owners },
+                webhook: false,
+                data: { grantId: grant.id, resourceId: grant.resource_id },
+                refs: [grant.id],
+              }
+            : {
+                topic: "access.invitation.reminder",
+                subject: `Accept your invitation to ${resource.name}`,
+                text:
+                  `Your ${grant.level} access to ${resource.name} (grant ${grant.id}) waits for you to accept the invitation ` +
+                  `the Git host sent ${new Date(sentAt).toISOString()}.${resource.kind === "github" ? " GitHub invitations expire 7 days after they are sent." : ""}`,
+                to: { developerIds: [grant.developer_id] },
+                webhook: false,
+                data: { grantId: grant.id, resourceId: grant.resource_id },
+                refs: [grant.id],
+              },
+        );
       });
       return "reminded";
     }

@@ -60,10 +60,14 @@ describe("the GitLab connector", () => {
     expect(gitlab.members.get(7)?.access_level).toBe(40);
   });
 
-  it("reports a member awaiting approval as pending, not live", async () => {
+  it("reports a member awaiting approval as pending (for an administrator), not live", async () => {
     gitlab.awaitingApproval = true;
     expect((await connector.provision(grant())).state).toBe("pending");
-    expect(await connector.check(grant())).toMatchObject({ live: false, state: "pending" });
+    expect(await connector.check(grant())).toMatchObject({
+      live: false,
+      state: "pending",
+      details: { awaitingApproval: true },
+    });
   });
 
   it("removes the member, and a second removal is fine", async () => {

@@ -260,7 +260,12 @@ export function createGitlabConnector(
       return {
         live: state === "active",
         state,
-        details: { accessLevel: m.access_level, expiresAt: m.expires_at },
+        details: {
+          accessLevel: m.access_level,
+          expiresAt: m.expires_at,
+          // Waiting for a GitLab administrator (seat limits), not for the developer.
+          ...(state === "pending" ? { awaitingApproval: true } : {}),
+        },
       };
     },
 
