@@ -21,7 +21,7 @@ export async function liveGrant(
   t: TestApp,
   gh: GithubFake,
   resource: { id: string },
-  approver: SignedIn,
+  approver: Pick<SignedIn, "client">,
   o: { developer?: Record<string, unknown>; level?: string; days?: number } = {},
 ): Promise<Live> {
   const login = `rev-dev-${++n}-${Math.random().toString(36).slice(2, 6)}`;

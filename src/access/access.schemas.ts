@@ -296,6 +296,10 @@ export const sshCertificateSchema = z.object({
   resourceName: z.string(),
   serial: z.string(),
   keyId: z.string(),
+  /** The certified key (`SHA256:…` as `ssh-keygen -l` prints it); null for certificates from before keys were recorded. */
+  keyFingerprint: z.string().nullable(),
+  /** The key's comment as registered (e.g. "ana@laptop"), to tell keys apart. */
+  keyComment: z.string(),
   principals: z.array(z.string()),
   validAfter: z.string(),
   validBefore: z.string(),
@@ -305,6 +309,16 @@ export const sshCertificateSchema = z.object({
 
 export const sshCertificateQuery = z
   .object({ resourceId: z.uuid().optional(), grantId: z.uuid().optional() })
+  .strict();
+
+/** Ask for certificates: for every registered key (default) or the one named, on live SSH grants. */
+export const sshCertifyInput = z
+  .object({
+    resourceId: z.uuid().optional(),
+    grantId: z.uuid().optional(),
+    /** One of my registered public keys (`ssh-ed25519 AAAA… comment`); all of them when left out. */
+    publicKey: z.string().min(20).max(16_384).optional(),
+  })
   .strict();
 
 export const policyDocumentSchema = z.object({

@@ -32,6 +32,10 @@ export interface GrantRow {
   external_state: string | null;
   external_details: Record<string, unknown>;
   provisioned_at: Date | null;
+  /** When the sweep last asked the host about a pending invitation. */
+  external_checked_at: Date | null;
+  /** How many times an expired invitation was sent again (once at most). */
+  invitation_resends: number;
   created_at: Date;
   updated_at: Date;
 }
@@ -198,6 +202,8 @@ export const grantsRepo = {
       externalState: string | null;
       externalDetails: Record<string, unknown>;
       provisionedAt: Date | null;
+      externalCheckedAt: Date | null;
+      invitationResends: number;
       reviewedAt: Date | null;
       reviewedBy: string | null;
       reviewNote: string | null;
@@ -224,6 +230,8 @@ export const grantsRepo = {
       externalState: "external_state",
       externalDetails: "external_details",
       provisionedAt: "provisioned_at",
+      externalCheckedAt: "external_checked_at",
+      invitationResends: "invitation_resends",
       reviewedAt: "reviewed_at",
       reviewedBy: "reviewed_by",
       reviewNote: "review_note",
@@ -260,6 +268,21 @@ export const grantsRepo = {
          limit $2
          for update skip locked`,
         params,
+      )
+    ).rows;
+  },
+  /**
+   * Active grants whose access waits on an invitation and were not asked about since `checkedBefore`,
+   * locked (SKIP LOCKED) so one node follows each up; the caller stamps external_checked_at at once.
+   */
+  async claimPendingInvitations(q: SqlClient, checkedBefore: Date, limit: number) {
+    return (
+      await q.query<GrantRow>(
+        `select * from access_grants
+         where state = 'active' and external_state = 'pending'
+           and (external_checked_at is null or external_checked_at <= $1)
+         order by external_checked_at nulls first limit $2 for update skip locked`,
+        [checkedBefore, limit],
       )
     ).rows;
   },

@@ -4,11 +4,13 @@ import {
   type ConnectorGrant,
   isConnectorError,
   type ProvisionResult,
+  type SshConnector,
+  sshKeyFingerprint,
 } from "../connectors/index.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Ctx } from "../core/context.ts";
 import { systemCtx } from "../core/context.ts";
-import { AppError, conflict, forbidden, notFound } from "../core/errors.ts";
+import { AppError, conflict, forbidden, invalidField, notFound } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import { encryptSmall, toArmor } from "../crypto/age/index.ts";
 import type { Sealer } from "../crypto/keyring.ts";
@@ -28,6 +30,13 @@ import type { SshCaService } from "./ssh-ca.service.ts";
 export const MAX_PROVISION_ATTEMPTS = 8;
 /** How long a claimed grant is held by the node working on it before another may take it over. */
 const CLAIM_LEASE_MS = 5 * 60_000;
+/** A pending invitation is asked about at most this often (each check is a call to the Git host). */
+export const INVITATION_CHECK_EVERY_MS = 10 * 60_000;
+/** The developer is reminded once of an invitation still pending after this long. */
+export const INVITATION_REMIND_AFTER_MS = 3 * 86_400_000;
+/** An invitation that expired on the host is sent again this many times, then the grant shows it. */
+const MAX_INVITATION_RESENDS = 1;
+const INVITATION_BATCH = 50;
 /** Connector calls run this many at a time in one sweep. */
 const CONCURRENCY = 4;
 
@@ -246,7 +255,7 @@ export function createGrantsService(deps: GrantsDeps) {
       }>("select email, ssh_public_keys, git_usernames from developers where id = $1", [grant.developer_id])
     ).rows[0];
     const resource = await resourcesRepo.byId(store, grant.resource_id);
-    const key = dev?.ssh_public_keys[0];
+    const keys = (dev?.ssh_public_keys ?? []).map((k) => `${k.key} ${k.comment}`.trim());
     return {
       id: grant.id,
       level: grant.level,
@@ -254,8 +263,8 @@ export function createGrantsService(deps: GrantsDeps) {
       endsAt: new Date(grant.ends_at),
       developer: {
         id: grant.developer_id,
-        ...(dev ? { handle: dev.email } : {}),
-        ...(key ? { sshPublicKey: `${key.key} ${key.comment}`.trim() } : {}),
+        ...(dev ? { handle: dev.email, email: dev.email } : {}),
+        ...(keys.length ? { sshPublicKeys: keys } : {}),
         ...(dev?.git_usernames.github ? { githubUsername: dev.git_usernames.github } : {}),
         ...(dev?.git_usernames.gitlab ? { gitlabUsername: dev.git_usernames.gitlab } : {}),
       },
@@ -367,14 +376,17 @@ export function createGrantsService(deps: GrantsDeps) {
           nextAttemptAt: null,
           externalRef: result.externalRef,
           externalState: result.state,
-          externalDetails: result.details,
+          externalDetails:
+            result.state === "pending"
+              ? { ...result.details, invitationSentAt: now.toISOString() }
+              : result.details,
           provisionedAt: now,
+          // A (re-)provisioned invitation is followed up afresh: first asked about after the interval.
+          externalCheckedAt: now,
+          invitationResends: 0,
         },
         now,
       );
-      // A certificate is the developer's credential but not a secret: kept for `warden ssh cert`.
-      if (result.secret?.kind === "ssh-certificate")
-        await ssh.attachCertificate(q, result.externalRef, result.secret.value);
       if (credential) await repo.putCredential(q, grant.id, credential.format, credential.payload, now);
       await audit.record(q, ctx, {
         action: "access.grant.activate",
@@ -393,8 +405,8 @@ export function createGrantsService(deps: GrantsDeps) {
       const how =
         result.secret?.kind === "password"
           ? `\nYour password is waiting, once: \`warden access credential ${grant.id}\`${credential?.format === "age" ? " (encrypted to your age key)" : ""}.`
-          : result.secret?.kind === "ssh-certificate"
-            ? "\nFetch your certificate with `warden ssh cert`."
+          : Array.isArray(result.details.certificates)
+            ? `\nFetch your certificate${result.details.certificates.length === 1 ? "" : "s (one per registered key)"} with \`warden ssh cert\`.`
             : result.state === "pending"
               ? "\nAccept the invitation the Git host sent you."
               : "";
@@ -642,6 +654,353 @@ export function createGrantsService(deps: GrantsDeps) {
     return get(grantId);
   }
 
+  // ---- pending invitations -------------------------------------------------------------------------
+
+  /**
+   * Follows up grants whose access waits on an invitation (GitHub collaborator, GitLab e-mail invite):
+   * asks the host at most every INVITATION_CHECK_EVERY_MS whether it was accepted. Accepted → the grant
+   * shows the access active. Still pending after INVITATION_REMIND_AFTER_MS → the developer is reminded
+   * once. Expired on the host (GitHub: 7 days) → sent again once, then the grant shows
+   * `invitation_expired` and the developer, the requester and the owners are told; gone without being
+   * accepted (declined, or withdrawn on the host) → `absent`, told likewise. Each change is audited.
+   */
+  async function followUpInvitations() {
+    const counts = { checked: 0, accepted: 0, reminded: 0, resent: 0, expired: 0, gone: 0, errors: 0 };
+    const now = clock.now();
+    const claimed = await store.tx(async (q) => {
+      const rows = await repo.claimPendingInvitations(
+        q,
+        new Date(now.getTime() - INVITATION_CHECK_EVERY_MS),
+        INVITATION_BATCH,
+      );
+      for (const g of rows) await repo.setState(q, g.id, { externalCheckedAt: now }, now);
+      return rows;
+    });
+    for (const grant of claimed) {
+      counts.checked++;
+      try {
+        const outcome = await followUpInvitation(grant);
+        if (outcome !== "pending") counts[outcome]++;
+      } catch (e) {
+        // The host could not be asked (outage, rate limit): the next check, minutes later, tries again.
+        counts.errors++;
+        logger.warn(
+          { grantId: grant.id, err: isConnectorError(e) ? e.message : e },
+          "access: could not follow up a pending invitation",
+        );
+      }
+    }
+    return counts;
+  }
+
+  async function followUpInvitation(
+    grant: GrantRow,
+  ): Promise<"pending" | "accepted" | "reminded" | "resent" | "expired" | "gone"> {
+    const ctx = systemCtx("access.invitations");
+    const resource = await resourcesRepo.byId(store, grant.resource_id);
+    if (!resource) throw new Error("grant without resource");
+    const connector = await resources.connectorFor(resource);
+    const target = await connectorGrantFor(grant);
+    const seen = await connector.check(target);
+    const now = clock.now();
+    const requester = (
+      await store.query<{ requested_by: string | null }>(
+        "select requested_by from access_requests where id = $1",
+        [grant.request_id],
+      )
+    ).rows[0]?.requested_by;
+    const concerned = {
+      developerIds: [grant.developer_id],
+      userIds: [...new Set([...(requester ? [requester] : []), ...resource.owners])],
+    };
+    /** Runs `change` only while the grant still waits on its invitation (not ended, not re-provisioned). */
+    const whilePending = (change: (q: SqlClient, cur: GrantRow) => Promise<void>) =>
+      store.tx(async (q) => {
+        const cur = await repo.byId(q, grant.id, { forUpdate: true });
+        if (cur?.state !== "active" || cur.external_state !== "pending") return false;
+        await change(q, cur);
+        return true;
+      });
+
+    if (seen.state === "active") {
+      await whilePending(async (q, cur) => {
+        await repo.setState(
+          q,
+          grant.id,
+          {
+            externalState: "active",
+            externalDetails: { ...cur.external_details, acceptedAt: now.toISOString() },
+          },
+          now,
+        );
+        await audit.record(q, ctx, {
+          action: "access.grant.invitation_accepted",
+          target: { type: "access_grant", id: grant.id },
+          summary: { developerId: grant.developer_id, resourceId: grant.resource_id },
+        });
+      });
+      return "accepted";
+    }
+
+    if (seen.state === "pending") {
+      const sentAt = Date.parse(
+        String(seen.details.invitedAt ?? grant.external_details.invitationSentAt ?? grant.provisioned_at),
+      );
+      const due = !grant.external_details.remindedAt && now.getTime() - sentAt >= INVITATION_REMIND_AFTER_MS;
+      if (!due) return "pending";
+      await whilePending(async (q, cur) => {
+        await repo.setState(
+          q,
+          grant.id,
+          { externalDetails: { ...cur.external_details, remindedAt: now.toISOString() } },
+          now,
+        );
+        await notify.enqueue(
+          q,
+          seen.details.awaitingApproval
+            ? {
+                topic: "access.invitation.reminder",
+                subject: `GitLab has not approved ${resource.name}'s new member yet`,
+                text:
+                  `Grant ${grant.id} (${grant.level} on ${resource.name}) waits since ${new Date(sentAt).toISOString()} ` +
+                  "for a GitLab administrator to approve the membership (GitLab's awaiting state, e.g. seat limits).",
+                to: { userIds: resource.owners },
+                webhook: false,
+                data: { grantId: grant.id, resourceId: grant.resource_id },
+                refs: [grant.id],
+              }
+            : {
+                topic: "access.invitation.reminder",
+                subject: `Accept your invitation to ${resource.name}`,
+                text:
+                  `Your ${grant.level} access to ${resource.name} (grant ${grant.id}) waits for you to accept the invitation ` +
+                  `the Git host sent ${new Date(sentAt).toISOString()}.${resource.kind === "github" ? " GitHub invitations expire 7 days after they are sent." : ""}`,
+                to: { developerIds: [grant.developer_id] },
+                webhook: false,
+                data: { grantId: grant.id, resourceId: grant.resource_id },
+                refs: [grant.id],
+              },
+        );
+      });
+      return "reminded";
+    }
+
+    if (seen.state === "invitation_expired" && grant.invitation_resends < MAX_INVITATION_RESENDS) {
+      const result = await connector.provision(target);
+      const applied = await whilePending(async (q, cur) => {
+        await repo.setState(
+          q,
+          grant.id,
+          {
+            externalState: result.state,
+            externalRef: result.externalRef,
+            externalDetails: { ...result.details, invitationSentAt: now.toISOString() },
+            invitationResends: cur.invitation_resends + 1,
+          },
+          now,
+        );
+        await audit.record(q, ctx, {
+          action: "access.grant.invitation_resent",
+          target: { type: "access_grant", id: grant.id },
+          summary: {
+            expiredInvitation: seen.details.invitationId ?? null,
+            invitation: result.details.invitationId ?? null,
+            developerId: grant.developer_id,
+            resourceId: grant.resource_id,
+          },
+        });
+        await notify.enqueue(q, {
+          topic: "access.invitation.resent",
+          subject: `A new invitation to ${resource.name}`,
+          text:
+            `The invitation for your ${grant.level} access to ${resource.name} (grant ${grant.id}) expired before you ` +
+            "accepted it, so a new one was sent. Accept it on the Git host; it is the last one Warden sends for this grant.",
+          to: { developerIds: [grant.developer_id] },
+          webhook: false,
+          data: { grantId: grant.id, resourceId: grant.resource_id },
+          refs: [grant.id],
+        });
+      });
+      // The grant ended while the new invitation was being sent: withdraw it (or retry the removal).
+      if (!applied) await undoLateProvision(grant);
+      return "resent";
+    }
+
+    const expired = seen.state === "invitation_expired";
+    await whilePending(async (q, cur) => {
+      await repo.setState(
+        q,
+        grant.id,
+        {
+          externalState: expired ? "invitation_expired" : "absent",
+          externalDetails: { ...cur.external_details, ...seen.details, endedAt: now.toISOString() },
+        },
+        now,
+      );
+      await audit.record(q, ctx, {
+        action: expired ? "access.grant.invitation_expired" : "access.grant.invitation_gone",
+        target: { type: "access_grant", id: grant.id },
+        outcome: "failure",
+        summary: {
+          resends: cur.invitation_resends,
+          hostState: seen.state,
+          developerId: grant.developer_id,
+          resourceId: grant.resource_id,
+        },
+      });
+      await notify.enqueue(q, {
+        topic: expired ? "access.invitation.expired" : "access.invitation.gone",
+        subject: `Invitation to ${resource.name} ${expired ? "expired" : "no longer pending"}: no access`,
+        text:
+          `Grant ${grant.id} (${grant.level} on ${resource.name}): ${
+            expired
+              ? `the invitation expired without being accepted${cur.invitation_resends ? ", again" : ""}`
+              : "the invitation is gone from the Git host without being accepted (declined or withdrawn there)"
+          }, so the developer has no access. To get it, ask again (a new request extends the grant and sends a ` +
+          "new invitation); otherwise an owner may revoke the grant.",
+        to: concerned,
+        severity: "low",
+        data: { grantId: grant.id, resourceId: grant.resource_id, hostState: seen.state },
+        refs: [grant.id],
+      });
+    });
+    return expired ? "expired" : "gone";
+  }
+
+  // ---- SSH keys ------------------------------------------------------------------------------------
+
+  /**
+   * Certifies the developer's registered SSH keys on their active SSH grants wherever a key has no
+   * usable certificate yet (a key registered after the grant started): every registered key, or only
+   * the one `publicKey` names, which must be registered (the CA certifies nothing else). Audited per
+   * grant. Returns how many certificates were issued.
+   */
+  async function certifySshKeys(
+    ctx: Ctx,
+    filter: { resourceId?: string | undefined; grantId?: string | undefined; publicKey?: string | undefined },
+  ): Promise<number> {
+    const developerId = ctx.actor.developerId;
+    if (!developerId) throw forbidden("Only developers hold SSH certificates");
+    const registered = (
+      (
+        await store.query<{ ssh_public_keys: { key: string; comment: string }[] }>(
+          "select ssh_public_keys from developers where id = $1",
+          [developerId],
+        )
+      ).rows[0]?.ssh_public_keys ?? []
+    ).flatMap((k) => {
+      const line = `${k.key} ${k.comment}`.trim();
+      try {
+        return [{ line, fingerprint: sshKeyFingerprint(line) }];
+      } catch {
+        return []; // a registered key type the CA cannot certify
+      }
+    });
+    let wanted = registered;
+    if (filter.publicKey !== undefined) {
+      let fingerprint: string;
+      try {
+        fingerprint = sshKeyFingerprint(filter.publicKey);
+      } catch (e) {
+        throw invalidField(
+          "body/publicKey",
+          `not an OpenSSH public key Warden can certify: ${(e as Error).message}`,
+        );
+      }
+      wanted = registered.filter((k) => k.fingerprint === fingerprint);
+      if (wanted.length === 0) {
+        throw invalidField(
+          "body/publicKey",
+          `${fingerprint} is not one of your registered SSH keys: add it to your profile first`,
+        );
+      }
+    }
+    const params: unknown[] = [developerId];
+    let extra = "";
+    if (filter.resourceId) {
+      params.push(filter.resourceId);
+      extra += ` and g.resource_id = $${params.length}`;
+    }
+    if (filter.grantId) {
+      params.push(filter.grantId);
+      extra += ` and g.id = $${params.length}`;
+    }
+    const live = (
+      await store.query<GrantRow>(
+        `select g.* from access_grants g join access_resources r on r.id = g.resource_id
+         where g.developer_id = $1 and g.state = 'active' and r.kind = 'ssh'${extra}`,
+        params,
+      )
+    ).rows;
+    let issuedCount = 0;
+    for (const grant of live) {
+      const now = clock.now();
+      const usable = new Set(
+        (await ssh.ledger.forGrant(grant.id))
+          .filter((c) => c.revokedAt === null && c.validBefore > now)
+          .map((c) => c.keyFingerprint),
+      );
+      const missing = wanted.filter((k) => !usable.has(k.fingerprint));
+      if (missing.length === 0) continue;
+      const resource = await resourcesRepo.byId(store, grant.resource_id);
+      if (!resource) continue;
+      const connector = await resources.connectorFor(resource);
+      if (connector.kind !== "ssh") continue;
+      const { issued } = await (connector as SshConnector).certify(
+        await connectorGrantFor(grant),
+        missing.map((k) => k.line),
+      );
+      if (issued.length === 0) continue;
+      issuedCount += issued.length;
+      await audit.recordAlone(ctx, {
+        action: "access.ssh.certify",
+        target: { type: "access_grant", id: grant.id },
+        summary: {
+          keys: issued.map((c) => c.keyFingerprint),
+          serials: issued.map((c) => c.serial.toString()),
+          developerId,
+          resourceId: grant.resource_id,
+        },
+      });
+    }
+    return issuedCount;
+  }
+
+  /**
+   * Puts in the KRL the certificates of keys their developer has removed from their profile (the
+   * grant's other keys keep working). Run by the sweep; audited per grant.
+   */
+  async function revokeRemovedSshKeys(): Promise<number> {
+    const now = clock.now();
+    const stale = await ssh.certificatesOfRemovedKeys(now);
+    if (stale.length === 0) return 0;
+    const byGrant = new Map<string, typeof stale>();
+    for (const c of stale) byGrant.set(c.grantId, [...(byGrant.get(c.grantId) ?? []), c]);
+    let revoked = 0;
+    for (const [grantId, certificates] of byGrant) {
+      await store.tx(async (q) => {
+        const serials = await ssh.revokeSerialsIn(
+          q,
+          certificates.map((c) => c.serial),
+          now,
+        );
+        if (serials.length === 0) return;
+        revoked += serials.length;
+        await audit.record(q, systemCtx("access.sweep"), {
+          action: "access.ssh.key_revoked",
+          target: { type: "access_grant", id: grantId },
+          summary: {
+            reason: "the key is no longer registered to the developer",
+            keys: [...new Set(certificates.map((c) => c.keyFingerprint))],
+            serials,
+            developerId: certificates[0]!.developerId,
+          },
+        });
+      });
+    }
+    return revoked;
+  }
+
   // ---- the developer's side ------------------------------------------------------------------------
 
   /** The one-time reveal of a grant's password, to the developer who holds it; erased as it is read. */
@@ -747,6 +1106,9 @@ export function createGrantsService(deps: GrantsDeps) {
     retry,
     revealCredential,
     markReviewed,
+    certifySshKeys,
+    revokeRemovedSshKeys,
+    followUpInvitations,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { AuditService } from "../audit/index.ts";
+import { sshKeyFingerprint } from "../connectors/index.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Ctx } from "../core/context.ts";
 import { conflict, forbidden, notFound } from "../core/errors.ts";
@@ -10,7 +11,7 @@ import type { NotifyService } from "../notify/index.ts";
 import type { Scheduler } from "../scheduler/index.ts";
 import type { Store } from "../store/store.ts";
 import { accessRoutes } from "./access.routes.ts";
-import type { AccessFeatureServices } from "./access.types.ts";
+import type { AccessFeatureServices, SshCertificate } from "./access.types.ts";
 import type { GrantRow } from "./grants.repo.ts";
 import { createGrantsService } from "./grants.service.ts";
 import { createAccessPolicies } from "./policies.service.ts";
@@ -116,22 +117,44 @@ export function createAccessFeature(deps: AccessDeps) {
 
   async function sshCertificates(
     ctx: Ctx,
-    filter: { resourceId?: string | undefined; grantId?: string | undefined },
-  ) {
-    if (!ctx.actor.developerId) throw forbidden("Only developers hold SSH certificates");
-    const rows = await ssh.currentFor(ctx.actor.developerId, {
+    filter: { resourceId?: string | undefined; grantId?: string | undefined; publicKey?: string | undefined },
+  ): Promise<SshCertificate[]> {
+    const developerId = ctx.actor.developerId;
+    if (!developerId) throw forbidden("Only developers hold SSH certificates");
+    const rows = await ssh.currentFor(developerId, {
       ...(filter.resourceId ? { resourceId: filter.resourceId } : {}),
       ...(filter.grantId ? { grantId: filter.grantId } : {}),
     });
+    const comments = new Map<string, string>();
+    for (const k of (
+      await deps.store.query<{ ssh_public_keys: { key: string; comment: string }[] }>(
+        "select ssh_public_keys from developers where id = $1",
+        [developerId],
+      )
+    ).rows[0]?.ssh_public_keys ?? []) {
+      try {
+        comments.set(sshKeyFingerprint(k.key), k.comment);
+      } catch {
+        // not a key type the CA certifies
+      }
+    }
+    const only = filter.publicKey ? sshKeyFingerprint(filter.publicKey) : undefined;
+    // The newest certificate of each grant and key (a re-provisioned grant has older ones too).
     const seen = new Set<string>();
     return rows
-      .filter((r) => !seen.has(r.grant_id) && seen.add(r.grant_id))
+      .filter((r) => !only || r.key_fingerprint === only)
+      .filter((r) => {
+        const k = `${r.grant_id} ${r.key_fingerprint ?? r.serial}`;
+        return !seen.has(k) && Boolean(seen.add(k));
+      })
       .map((r) => ({
         grantId: r.grant_id,
         resourceId: r.resource_id,
         resourceName: r.resource_name,
         serial: r.serial,
         keyId: r.key_id,
+        keyFingerprint: r.key_fingerprint,
+        keyComment: (r.key_fingerprint && comments.get(r.key_fingerprint)) ?? "",
         principals: Array.isArray(r.external_details.principals)
           ? (r.external_details.principals as string[])
           : [],

@@ -13,6 +13,7 @@ import {
   resourceListQuery,
   sshCertificateQuery,
   sshCertificateSchema,
+  sshCertifyInput,
 } from "./access.schemas.ts";
 import type { AccessFeatureServices } from "./access.types.ts";
 
@@ -131,12 +132,29 @@ export function selfAccessRoutes(s: AccessFeatureServices) {
         config: { access: developer },
         schema: {
           tags,
-          summary: "My current SSH certificates (one per live SSH grant)",
+          summary: "My current SSH certificates (one per live SSH grant and registered key)",
           querystring: sshCertificateQuery,
           response: { 200: z.object({ items: z.array(sshCertificateSchema) }) },
         },
       },
       async (req) => ({ items: await s.sshCertificates(req.ctx, req.query) }),
+    );
+    api.post(
+      "/me/ssh/certificates",
+      {
+        config: { access: developer },
+        schema: {
+          tags,
+          summary:
+            "Certify my registered SSH keys that have no certificate yet on my live SSH grants (all, or the one named), and list the certificates",
+          body: sshCertifyInput,
+          response: { 200: z.object({ issued: z.number().int(), items: z.array(sshCertificateSchema) }) },
+        },
+      },
+      async (req) => {
+        const issued = await s.grants.certifySshKeys(req.ctx, req.body);
+        return { issued, items: await s.sshCertificates(req.ctx, req.body) };
+      },
     );
   };
 }

@@ -1,9 +1,11 @@
 import {
+  buildLedgerKrl,
   createSshCertificateAuthority,
   generateSshCaKey,
   type IssuedSshCertificate,
   type SshCertificateAuthority,
   type SshCertificateLedger,
+  sshKeyFingerprint,
 } from "../connectors/index.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Sealer } from "../crypto/keyring.ts";
@@ -15,6 +17,7 @@ interface CertificateRow {
   serial: string;
   grant_id: string;
   key_id: string;
+  key_fingerprint: string | null;
   certificate: string;
   valid_after: Date;
   valid_before: Date;
@@ -25,9 +28,11 @@ const fromRow = (r: CertificateRow): IssuedSshCertificate => ({
   grantId: r.grant_id,
   serial: BigInt(r.serial),
   keyId: r.key_id,
+  keyFingerprint: r.key_fingerprint,
   validAfter: new Date(r.valid_after),
   validBefore: new Date(r.valid_before),
   revokedAt: r.revoked_at ? new Date(r.revoked_at) : null,
+  certificate: r.certificate,
 });
 
 /**
@@ -70,12 +75,44 @@ export function createSshCaService(deps: { store: Store; clock: Clock; sealer: S
     return cached;
   }
 
+  /** Marks certificates revoked in the caller's transaction; the KRL's version moves when any was live. */
+  async function revokeWhere(q: SqlClient, where: string, param: unknown, at: Date): Promise<string[]> {
+    const r = await q.query<{ serial: string }>(
+      `update access_ssh_certificates set revoked_at = $2 where ${where} and revoked_at is null returning serial`,
+      [param, at],
+    );
+    if (r.rows.length > 0) {
+      await q.query("update access_ssh_ca set krl_revision = krl_revision + 1 where id = 1");
+    }
+    return r.rows.map((x) => x.serial);
+  }
+
+  /** Revokes these certificates (one key of a grant) in the caller's transaction; returns those it revoked. */
+  const revokeSerialsIn = (q: SqlClient, serials: readonly bigint[], at: Date) =>
+    revokeWhere(
+      q,
+      "serial = any($1::text[])",
+      serials.map((x) => x.toString()),
+      at,
+    );
+
   const ledger: SshCertificateLedger = {
     async record(c) {
       await store.query(
-        `insert into access_ssh_certificates (serial, grant_id, key_id, valid_after, valid_before, revoked_at, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7) on conflict (serial) do nothing`,
-        [c.serial.toString(), c.grantId, c.keyId, c.validAfter, c.validBefore, c.revokedAt, clock.now()],
+        `insert into access_ssh_certificates (serial, grant_id, key_id, key_fingerprint, certificate, valid_after,
+           valid_before, revoked_at, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (serial) do nothing`,
+        [
+          c.serial.toString(),
+          c.grantId,
+          c.keyId,
+          c.keyFingerprint,
+          c.certificate,
+          c.validAfter,
+          c.validBefore,
+          c.revokedAt,
+          clock.now(),
+        ],
       );
     },
     async forGrant(grantId) {
@@ -87,15 +124,10 @@ export function createSshCaService(deps: { store: Store; clock: Clock; sealer: S
       ).rows.map(fromRow);
     },
     async revokeGrant(grantId, at) {
-      await store.tx(async (q) => {
-        const r = await q.query(
-          "update access_ssh_certificates set revoked_at = $2 where grant_id = $1 and revoked_at is null",
-          [grantId, at],
-        );
-        if ((r.affectedRows ?? 0) > 0) {
-          await q.query("update access_ssh_ca set krl_revision = krl_revision + 1 where id = 1");
-        }
-      });
+      await store.tx((q) => revokeWhere(q, "grant_id = $1", grantId, at));
+    },
+    async revokeSerials(serials, at) {
+      await store.tx((q) => revokeSerialsIn(q, serials, at));
     },
     async revokedUnexpired(at) {
       return (
@@ -105,6 +137,14 @@ export function createSshCaService(deps: { store: Store; clock: Clock; sealer: S
         )
       ).rows.map(fromRow);
     },
+    async liveKeyIds(at) {
+      return (
+        await store.query<{ key_id: string }>(
+          "select distinct key_id from access_ssh_certificates where revoked_at is null and valid_before > $1",
+          [at],
+        )
+      ).rows.map((r) => r.key_id);
+    },
     async revision() {
       const r = (await store.query<{ v: number }>("select krl_revision as v from access_ssh_ca where id = 1"))
         .rows[0];
@@ -112,26 +152,59 @@ export function createSshCaService(deps: { store: Store; clock: Clock; sealer: S
     },
   };
 
-  /** Stores the certificate line next to its ledger entry (what `warden ssh cert` fetches). */
-  async function attachCertificate(q: SqlClient, serial: string, line: string) {
-    await q.query("update access_ssh_certificates set certificate = $2 where serial = $1", [serial, line]);
-  }
-
   async function publicKeyLine(): Promise<string> {
     return (await authority()).publicKeyLine;
   }
 
-  /** The CA-wide KRL: serials and key ids of every revoked certificate that has not yet expired. */
+  /** The CA-wide KRL: every revoked certificate that has not yet expired (see buildLedgerKrl). */
   async function krl(): Promise<Buffer> {
-    const now = clock.now();
-    const revoked = await ledger.revokedUnexpired(now);
-    return (await authority()).buildKrl({
-      serials: revoked.map((c) => c.serial),
-      keyIds: [...new Set(revoked.map((c) => c.keyId))],
-      version: await ledger.revision(),
-      generatedAt: now,
-      comment: "Warden revoked user certificates",
-    });
+    return buildLedgerKrl(await authority(), ledger, clock.now());
+  }
+
+  /**
+   * Unexpired, unrevoked certificates whose key the developer no longer has registered (removed from
+   * their profile): these must go in the KRL. Reads every live certificate with its developer's keys.
+   */
+  async function certificatesOfRemovedKeys(at: Date) {
+    const rows = (
+      await store.query<{
+        serial: string;
+        grant_id: string;
+        key_fingerprint: string;
+        developer_id: string;
+        ssh_public_keys: { key: string }[];
+      }>(
+        `select c.serial, c.grant_id, c.key_fingerprint, g.developer_id, d.ssh_public_keys
+         from access_ssh_certificates c join access_grants g on g.id = c.grant_id
+         join developers d on d.id = g.developer_id
+         where c.revoked_at is null and c.valid_before > $1 and c.key_fingerprint is not null`,
+        [at],
+      )
+    ).rows;
+    const registered = new Map<string, Set<string>>();
+    const fingerprintsOf = (developerId: string, keys: { key: string }[]) => {
+      let set = registered.get(developerId);
+      if (!set) {
+        set = new Set();
+        for (const k of keys ?? []) {
+          try {
+            set.add(sshKeyFingerprint(k.key));
+          } catch {
+            // A registered key Warden cannot certify has no certificate to compare with.
+          }
+        }
+        registered.set(developerId, set);
+      }
+      return set;
+    };
+    return rows
+      .filter((r) => !fingerprintsOf(r.developer_id, r.ssh_public_keys).has(r.key_fingerprint))
+      .map((r) => ({
+        serial: BigInt(r.serial),
+        grantId: r.grant_id,
+        developerId: r.developer_id,
+        keyFingerprint: r.key_fingerprint,
+      }));
   }
 
   /** The developer's usable certificates now (active grants, not revoked, inside their window). */
@@ -165,7 +238,7 @@ export function createSshCaService(deps: { store: Store; clock: Clock; sealer: S
     ).rows;
   }
 
-  return { authority, ledger, attachCertificate, publicKeyLine, krl, currentFor };
+  return { authority, ledger, revokeSerialsIn, certificatesOfRemovedKeys, publicKeyLine, krl, currentFor };
 }
 
 export type SshCaService = ReturnType<typeof createSshCaService>;

@@ -28,7 +28,9 @@ const OFFBOARDING_CODES = new Set(["developer_offboarded", "engagement_ended", "
  * The access sweep, run by the scheduler every 15 seconds (so every cause takes effect within one
  * minute): pending requests expire; grants whose time is up start ending; every live grant is judged
  * again by the gate and the policies, and those that no longer pass are revoked (offboarding when the
- * engagement ended); then the due connector work runs (provisioning, revocation, retries).
+ * engagement ended); certificates of SSH keys their developer removed are revoked; then the due
+ * connector work runs (provisioning, revocation, retries); last, pending Git invitations are followed up
+ * (accepted, reminded, re-sent once when expired, or shown expired).
  *
  * The re-check is built for many grants: the live grants, their resources, the gate's facts and the
  * engagement scopes are read in a fixed number of set queries, the policy set is parsed once, and only
@@ -166,7 +168,9 @@ export function createAccessSweep(deps: {
     const expired = await expireEnded();
     const { checked, failing } = await findFailing();
     const ended = await endFailing(failing);
+    const sshKeysRevoked = await grants.revokeRemovedSshKeys();
     const work = await grants.runDue();
+    const invitations = await grants.followUpInvitations();
     return {
       checked,
       expiredRequests,
@@ -176,6 +180,11 @@ export function createAccessSweep(deps: {
       provisioned: work.provisioned,
       removed: work.removed,
       failed: work.failed,
+      sshKeysRevoked,
+      invitationsChecked: invitations.checked,
+      invitationsAccepted: invitations.accepted,
+      invitationsResent: invitations.resent,
+      invitationsExpired: invitations.expired + invitations.gone,
     };
   }
 

@@ -1,7 +1,9 @@
-import { chmod, writeFile } from "node:fs/promises";
+import { chmod, readdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
+// A pure helper (node:crypto only): the CLI computes fingerprints exactly as the server does.
+import { sshKeyFingerprint } from "../connectors/ssh-wire.ts";
 import { isUuid } from "../core/schemas.ts";
 import { type ApiClient, api, failOnProblem } from "./client.ts";
 import { CliError, EXIT, printJson, printTable } from "./output.ts";
@@ -121,6 +123,10 @@ function printGrant(g: Grant) {
       `  last error: ${g.lastError}${g.nextAttemptAt ? ` (next try ${g.nextAttemptAt})` : ""}\n`,
     );
   if (g.externalState === "pending") process.stdout.write("  accept the invitation the Git host sent you\n");
+  if (g.externalState === "invitation_expired" || g.externalState === "absent")
+    process.stdout.write(
+      `  the invitation ${g.externalState === "absent" ? "was declined or withdrawn" : "expired unaccepted"}: no access; ask again for a new one (it extends this grant)\n`,
+    );
   if (g.credential && !g.credential.revealed)
     process.stdout.write(`  password waiting (once): warden access credential ${g.id}\n`);
 }
@@ -351,32 +357,85 @@ export function registerAccessCommands(program: Command): void {
     });
 }
 
+interface SshCertificateItem {
+  grantId: string;
+  resourceName: string;
+  keyId: string;
+  keyFingerprint: string | null;
+  keyComment: string;
+  principals: string[];
+  validBefore: string;
+  certificate: string;
+}
+
+/** Reads a public key from `file` (or `file.pub` when given the private key's path). */
+async function readPublicKey(file: string): Promise<{ line: string; path: string }> {
+  const candidates = file.endsWith(".pub") ? [file] : [`${file}.pub`, file];
+  for (const p of candidates) {
+    const text = await readFile(p, "utf8").catch(() => null);
+    if (text === null) continue;
+    const line = text.trim().split("\n")[0] ?? "";
+    if (/^(ssh-|ecdsa-|sk-)\S+ [A-Za-z0-9+/=]+/.test(line)) return { line, path: p };
+  }
+  throw new CliError(
+    `No OpenSSH public key at ${candidates.join(" or ")}`,
+    EXIT.usage,
+    "Give --key the path of your key (e.g. ~/.ssh/id_ed25519 or ~/.ssh/id_ed25519.pub)",
+  );
+}
+
+const fingerprintOrNull = (line: string) => {
+  try {
+    return sshKeyFingerprint(line);
+  } catch {
+    return null;
+  }
+};
+
+/** The public keys in ~/.ssh by fingerprint: where each certificate goes (`<key>-cert.pub`). */
+async function localKeys(): Promise<Map<string, string>> {
+  const dir = path.join(os.homedir(), ".ssh");
+  const found = new Map<string, string>();
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (!name.endsWith(".pub") || name.endsWith("-cert.pub")) continue;
+    const line = (await readFile(path.join(dir, name), "utf8").catch(() => "")).trim();
+    const fp = fingerprintOrNull(line);
+    if (fp && !found.has(fp)) found.set(fp, path.join(dir, name));
+  }
+  return found;
+}
+
 export function registerSshCommands(program: Command): void {
   const ssh = program.command("ssh").description("SSH certificates issued by Warden's certificate authority");
   ssh
     .command("cert")
-    .description("Fetch your current SSH certificate (from a live SSH grant) and save it next to your key")
+    .description(
+      "Fetch your current SSH certificates (one per registered key, from a live SSH grant) and save each next to its key",
+    )
     .option("--resource <resource>", "the SSH resource (name or id), when you hold several")
-    .option("--out <file>", "where to write it (default: ~/.ssh/id_ed25519-cert.pub)")
-    .option("--print", "print it instead of writing a file")
+    .option(
+      "--key <file>",
+      "only this key (e.g. ~/.ssh/id_ed25519): certified now if it is registered but has no certificate yet",
+    )
+    .option("--out <file>", "where to write it (default: <key>-cert.pub beside each key in ~/.ssh)")
+    .option("--print", "print the certificates instead of writing files")
     .option("--json", "machine-readable output")
     .addHelpText(
       "after",
-      "\nThen: ssh -o CertificateFile=~/.ssh/id_ed25519-cert.pub -i ~/.ssh/id_ed25519 <account>@<host>",
+      "\nThen: ssh -i ~/.ssh/id_ed25519 <account>@<host> (ssh picks up ~/.ssh/id_ed25519-cert.pub by itself)",
     )
-    .action(async (o: { resource?: string; out?: string; print?: boolean; json?: boolean }) => {
+    .action(async (o: { resource?: string; key?: string; out?: string; print?: boolean; json?: boolean }) => {
       const client = await api();
       const resourceId = o.resource ? (await resolveResource(client, o.resource, true)).id : undefined;
-      const found = await call<{
-        items: {
-          grantId: string;
-          resourceName: string;
-          keyId: string;
-          principals: string[];
-          validBefore: string;
-          certificate: string;
-        }[];
-      }>(client, "GET", `/api/v1/me/ssh/certificates${resourceId ? `?resourceId=${resourceId}` : ""}`);
+      const key = o.key ? await readPublicKey(o.key) : undefined;
+      // Asking (POST) also certifies registered keys that have no certificate yet (a key added during
+      // the grant); without --key, every registered key.
+      const found = await call<{ issued: number; items: SshCertificateItem[] }>(
+        client,
+        "POST",
+        "/api/v1/me/ssh/certificates",
+        { ...(resourceId ? { resourceId } : {}), ...(key ? { publicKey: key.line } : {}) },
+      );
       if (o.json) return printJson(found.items);
       if (found.items.length === 0)
         throw new CliError(
@@ -384,22 +443,52 @@ export function registerSshCommands(program: Command): void {
           EXIT.notFound,
           "Ask for one: warden access request <ssh resource> --level read --duration 2h --reason ...",
         );
-      if (found.items.length > 1 && !resourceId)
+      const resources = [...new Set(found.items.map((c) => c.resourceName))];
+      if (resources.length > 1 && !resourceId)
         throw new CliError(
-          `You hold SSH grants on ${found.items.map((c) => c.resourceName).join(", ")}`,
+          `You hold SSH grants on ${resources.join(", ")}`,
           EXIT.usage,
           "Pick one with --resource <name>",
         );
-      const cert = found.items[0]!;
       if (o.print) {
-        process.stdout.write(`${cert.certificate}\n`);
+        for (const c of found.items) process.stdout.write(`${c.certificate}\n`);
         return;
       }
-      const out = o.out ?? path.join(os.homedir(), ".ssh", "id_ed25519-cert.pub");
-      await writeFile(out, `${cert.certificate}\n`, { mode: 0o644 });
-      process.stdout.write(
-        `Wrote ${out}: ${cert.keyId}, principals ${cert.principals.join(",")}, valid until ${cert.validBefore} (${cert.resourceName})\n`,
-      );
+      const describe = (c: SshCertificateItem) =>
+        `${c.keyId}, key ${c.keyComment || c.keyFingerprint || "?"}, principals ${c.principals.join(",")}, valid until ${c.validBefore} (${c.resourceName})`;
+      if (o.out) {
+        if (found.items.length > 1)
+          throw new CliError(
+            `You have ${found.items.length} keys certified: --out takes one`,
+            EXIT.usage,
+            "Name the key with --key <file>, or leave --out out to write each certificate beside its key",
+          );
+        const cert = found.items[0]!;
+        await writeFile(o.out, `${cert.certificate}\n`, { mode: 0o644 });
+        process.stdout.write(`Wrote ${o.out}: ${describe(cert)}\n`);
+        return;
+      }
+      const local = key ? null : await localKeys();
+      let written = 0;
+      for (const c of found.items) {
+        const pub = key ? key.path : c.keyFingerprint ? local?.get(c.keyFingerprint) : undefined;
+        if (!pub) {
+          process.stdout.write(
+            `Skipped the certificate for ${c.keyComment || c.keyFingerprint || "a key"}: no matching key in ~/.ssh (use --key <file> or --out <file>)\n`,
+          );
+          continue;
+        }
+        const out = `${pub.replace(/\.pub$/, "")}-cert.pub`;
+        await writeFile(out, `${c.certificate}\n`, { mode: 0o644 });
+        process.stdout.write(`Wrote ${out}: ${describe(c)}\n`);
+        written++;
+      }
+      if (written === 0)
+        throw new CliError(
+          "None of your certified keys is in ~/.ssh",
+          EXIT.notFound,
+          "Say where to write it: warden ssh cert --key <your key> or --out <file>",
+        );
     });
   ssh
     .command("ca")

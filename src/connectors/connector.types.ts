@@ -11,8 +11,13 @@ export interface ConnectorGrant {
     id: string;
     /** Human-readable name for key ids and comments (no secret). */
     handle?: string;
-    /** OpenSSH public key line (`ssh-ed25519 AAAA... comment`), for the SSH connector. */
-    sshPublicKey?: string;
+    /**
+     * Every OpenSSH public key line the developer registered (`ssh-ed25519 AAAA... comment`), for the
+     * SSH connector: each one is certified, so any of them logs in.
+     */
+    sshPublicKeys?: string[];
+    /** Where the Git hosts may send an invitation when the developer has no account there yet. */
+    email?: string;
     githubUsername?: string;
     gitlabUsername?: string;
   };
@@ -21,7 +26,7 @@ export interface ConnectorGrant {
 
 /** A credential to hand to the developer once, and to nobody else. Never log it. */
 export interface ConnectorSecret {
-  kind: "password" | "ssh-certificate";
+  kind: "password";
   value: string;
 }
 
@@ -38,7 +43,10 @@ export interface ProvisionResult {
 export interface CheckResult {
   /** Whether the access really works at this moment, as the target system sees it. */
   live: boolean;
-  /** What the target system reports, e.g. "active", "pending-invitation", "absent", "nologin". */
+  /**
+   * What the target system reports, e.g. "active", "pending" (an invitation waits for the developer),
+   * "invitation_expired" (it expired unaccepted), "absent", "nologin".
+   */
   state: string;
   details: Record<string, unknown>;
 }

@@ -5,6 +5,9 @@ import { createGithubConnector } from "./github.connector.ts";
 
 let github: GithubFake;
 let connector: Connector;
+/** GitHub's clock (the fake's): invitations expire 7 days after they were sent. */
+let fakeNow = new Date("2026-01-01T00:00:00Z");
+const DAY = 86_400_000;
 
 const grant = (over: Partial<ConnectorGrant> = {}): ConnectorGrant => ({
   id: "g-1",
@@ -17,7 +20,7 @@ const grant = (over: Partial<ConnectorGrant> = {}): ConnectorGrant => ({
 });
 
 beforeAll(async () => {
-  github = await startGithubFake({ token: "ghp_test", owner: "acme", repo: "web" });
+  github = await startGithubFake({ token: "ghp_test", owner: "acme", repo: "web", now: () => fakeNow });
   connector = createGithubConnector(
     { apiUrl: github.url, owner: "acme", repo: "web", token: "ghp_test" },
     {},
@@ -25,6 +28,7 @@ beforeAll(async () => {
 });
 afterAll(() => github.close());
 beforeEach(() => {
+  fakeNow = new Date("2026-01-01T00:00:00Z");
   github.collaborators.clear();
   github.invitations.clear();
   github.orgMembers.clear();
@@ -39,7 +43,11 @@ describe("the GitHub connector", () => {
     expect(put?.path).toBe("/repos/acme/web/collaborators/ada-l");
     expect(JSON.parse(put!.body)).toEqual({ permission: "push" });
     expect(put?.headers["x-github-api-version"]).toBe("2022-11-28");
-    expect(await connector.check(grant())).toMatchObject({ live: false, state: "pending-invitation" });
+    expect(await connector.check(grant())).toMatchObject({
+      live: false,
+      state: "pending",
+      details: { expired: false, invitedAt: "2026-01-01T00:00:00.000Z" },
+    });
     github.accept("ada-l");
     expect(await connector.check(grant())).toMatchObject({ live: true, details: { role: "write" } });
   });
@@ -54,7 +62,42 @@ describe("the GitHub connector", () => {
   it("updates a pending invitation instead of sending a second one", async () => {
     await connector.provision(grant({ level: "read" }));
     await connector.provision(grant({ level: "admin" }));
-    expect([...github.invitations.values()]).toEqual([{ login: "ada-l", permissions: "admin" }]);
+    expect([...github.invitations.values()]).toEqual([
+      { login: "ada-l", permissions: "admin", createdAt: fakeNow },
+    ]);
+  });
+
+  it("reports an invitation GitHub expired after 7 days, and replaces it with a new one on provision", async () => {
+    const first = await connector.provision(grant());
+    fakeNow = new Date(fakeNow.getTime() + 7 * DAY);
+    const checked = await connector.check(grant());
+    expect(checked).toMatchObject({
+      live: false,
+      state: "invitation_expired",
+      details: { invitationId: first.details.invitationId, expired: true },
+    });
+    // Expired, it can no longer be accepted.
+    github.accept("ada-l");
+    expect(github.collaborators.has("ada-l")).toBe(false);
+    const again = await connector.provision(grant());
+    expect(again).toMatchObject({ state: "pending", details: { expired: false } });
+    expect(again.details.invitationId).not.toBe(first.details.invitationId);
+    expect([...github.invitations.keys()]).toEqual([again.details.invitationId]);
+    const deleted = github.requests.filter((r) => r.method === "DELETE").map((r) => r.path);
+    expect(deleted).toEqual([`/repos/acme/web/invitations/${first.details.invitationId}`]);
+    github.accept("ada-l");
+    expect(await connector.check(grant())).toMatchObject({ live: true, state: "active" });
+  });
+
+  it("deletes a pending invitation on revoke, so it cannot be accepted after the grant ended", async () => {
+    const sent = await connector.provision(grant());
+    await connector.revoke(grant());
+    expect(github.requests.map((r) => `${r.method} ${r.path.split("?")[0]}`)).toContain(
+      `DELETE /repos/acme/web/invitations/${sent.details.invitationId}`,
+    );
+    expect(github.invitations.size).toBe(0);
+    github.accept("ada-l");
+    expect(github.collaborators.has("ada-l")).toBe(false);
   });
 
   it("removes the collaborator and any pending invitation, and does it again without complaint", async () => {

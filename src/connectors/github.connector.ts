@@ -49,16 +49,24 @@ interface Invitation {
   id: number;
   invitee: { login: string } | null;
   permissions: string;
+  created_at?: string;
+  /** GitHub's own verdict (documented on the repository-invitation object; absent on older GHES). */
+  expired?: boolean;
 }
+
+/** GitHub expires repository invitations a user has not accepted after 7 days. */
+export const GITHUB_INVITATION_TTL_MS = 7 * 86_400_000;
 
 /**
  * Adds the developer as a repository collaborator and removes them at the end (GitHub has no expiry
  * for collaborators). GitHub answers 201 with an invitation the developer must accept (state "pending")
- * or 204 when the user already has access, e.g. an organization member (state "active").
+ * or 204 when the user already has access, e.g. an organization member (state "active"). An invitation
+ * not accepted within 7 days expires on GitHub: `check` reports it ("invitation_expired") and
+ * `provision` replaces it with a new one.
  */
 export function createGithubConnector(
   input: GithubSettingsInput,
-  deps: Pick<ConnectorDeps, "fetch">,
+  deps: Pick<ConnectorDeps, "fetch"> & Partial<Pick<ConnectorDeps, "clock">>,
 ): Connector {
   const settings = githubSettingsSchema.parse(input);
   const doFetch = deps.fetch ?? globalThis.fetch;
@@ -100,7 +108,18 @@ export function createGithubConnector(
     return parsed.data;
   };
 
-  /** Every pending invitation of the repository addressed to `login` (paginated, 100 a page). */
+  const isExpired = (i: Invitation) =>
+    i.expired ??
+    (i.created_at !== undefined &&
+      deps.clock !== undefined &&
+      deps.clock.now().getTime() - Date.parse(i.created_at) >= GITHUB_INVITATION_TTL_MS);
+  const invitationFacts = (i: Invitation) => ({
+    invitationId: i.id,
+    ...(i.created_at ? { invitedAt: i.created_at } : {}),
+    expired: isExpired(i),
+  });
+
+  /** Every open invitation of the repository addressed to `login` (paginated, 100 a page). */
   async function pendingInvitations(login: string): Promise<Invitation[]> {
     const found: Invitation[] = [];
     for (let page = 1; page <= 50; page++) {
@@ -123,8 +142,12 @@ export function createGithubConnector(
       const login = loginOf(grant);
       const permission = settings.permissions[grant.level];
       const doing = `adding ${login} to ${repoName}`;
-      // An invitation already pending is updated rather than duplicated.
-      const [pending] = await pendingInvitations(login);
+      // An invitation still open is updated rather than duplicated; an expired one is replaced.
+      const open = await pendingInvitations(login);
+      for (const expired of open.filter(isExpired)) {
+        await call("DELETE", `/invitations/${expired.id}`, doing, { accept: [404] });
+      }
+      const pending = open.find((i) => !isExpired(i));
       if (pending) {
         await call("PATCH", `/invitations/${pending.id}`, doing, {
           body: { permissions: roleName[permission] },
@@ -132,7 +155,7 @@ export function createGithubConnector(
         return {
           state: "pending",
           externalRef: login,
-          details: { repository: repoName, permission, invitationId: pending.id },
+          details: { repository: repoName, permission, ...invitationFacts(pending) },
         };
       }
       const r = await call("PUT", `/collaborators/${encodeURIComponent(login)}`, doing, {
@@ -143,7 +166,11 @@ export function createGithubConnector(
         return {
           state: "pending",
           externalRef: login,
-          details: { repository: repoName, permission, invitationId: invitation?.id ?? null },
+          details: {
+            repository: repoName,
+            permission,
+            ...(invitation ? invitationFacts(invitation) : { invitationId: null }),
+          },
         };
       }
       return { state: "active", externalRef: login, details: { repository: repoName, permission } };
@@ -165,10 +192,11 @@ export function createGithubConnector(
         accept: [404],
       });
       if (member.status === 404) {
-        const pending = await pendingInvitations(login);
-        return pending.length > 0
-          ? { live: false, state: "pending-invitation", details: { invitationId: pending[0]!.id } }
-          : { live: false, state: "absent", details: {} };
+        const open = await pendingInvitations(login);
+        const pending = open.find((i) => !isExpired(i));
+        if (pending) return { live: false, state: "pending", details: invitationFacts(pending) };
+        if (open[0]) return { live: false, state: "invitation_expired", details: invitationFacts(open[0]) };
+        return { live: false, state: "absent", details: {} };
       }
       const p = await call("GET", `/collaborators/${encodeURIComponent(login)}/permission`, doing);
       const json = (p.json ?? {}) as { permission?: string; role_name?: string };

@@ -28,10 +28,27 @@ export const gitlabSettingsSchema = z.object({
    * date, so the day after the grant's end is used: GitLab must never cut access before Warden does.
    */
   setExpiry: z.boolean().default(true),
+  /**
+   * When the developer has no GitLab account under a registered username, invite their e-mail address
+   * instead (GitLab's Invitations API): the access stays pending until they accept and sign up. Off by
+   * default: whoever reads that mailbox gets the access. Revocation deletes a pending invitation, and
+   * finds an accepted one's account by username or, failing that, by the e-mail (the token must be an
+   * administrator's to search private e-mails).
+   */
+  inviteByEmail: z.boolean().default(false),
   timeoutMs: z.number().int().min(100).max(120_000).default(15_000),
 });
 export type GitlabSettings = z.output<typeof gitlabSettingsSchema>;
 export type GitlabSettingsInput = z.input<typeof gitlabSettingsSchema>;
+
+interface Invitation {
+  invite_email: string;
+  created_at?: string;
+  access_level?: number;
+  expires_at?: string | null;
+}
+
+const emailAddress = z.email();
 
 interface Member {
   id: number;
@@ -68,23 +85,52 @@ export function createGitlabConnector(
       ...extra,
     });
 
-  const usernameOf = (grant: ConnectorGrant): string => {
+  const usernameOf = (grant: ConnectorGrant): string | undefined => {
     const parsed = gitlabUsername.safeParse(grant.developer.gitlabUsername);
-    if (!parsed.success) {
-      throw new ConnectorError({
-        connector: "gitlab",
-        reason: "invalid_grant",
-        retryable: false,
-        message: `Developer ${grant.developer.id} has no valid GitLab username registered.`,
-      });
-    }
-    return parsed.data;
+    return parsed.success ? parsed.data : undefined;
   };
+  /** The address to invite, when inviting by e-mail is on and the developer's e-mail is known. */
+  const inviteeOf = (grant: ConnectorGrant): string | undefined => {
+    if (!settings.inviteByEmail) return undefined;
+    const parsed = emailAddress.safeParse(grant.developer.email);
+    return parsed.success ? parsed.data.toLowerCase() : undefined;
+  };
+  const unaddressable = (grant: ConnectorGrant) =>
+    new ConnectorError({
+      connector: "gitlab",
+      reason: "invalid_grant",
+      retryable: false,
+      message: `Developer ${grant.developer.id} has no valid GitLab username registered.`,
+    });
 
   async function userId(username: string, doing: string): Promise<number | null> {
     const r = await call("GET", `${api}/users?username=${encodeURIComponent(username)}`, doing);
     const users = Array.isArray(r.json) ? (r.json as { id: number; username: string }[]) : [];
     return users.find((u) => u.username.toLowerCase() === username.toLowerCase())?.id ?? null;
+  }
+
+  /** The developer's GitLab account: by registered username, else (inviting by e-mail) by e-mail. */
+  async function findUser(grant: ConnectorGrant, doing: string): Promise<number | null> {
+    const username = usernameOf(grant);
+    if (username) {
+      const id = await userId(username, doing);
+      if (id !== null) return id;
+    }
+    const email = inviteeOf(grant);
+    if (!email) return null;
+    // GitLab's search matches an e-mail address exactly (public ones; any, with an admin's token).
+    const r = await call("GET", `${api}/users?search=${encodeURIComponent(email)}`, doing);
+    const users = Array.isArray(r.json) ? (r.json as { id: number }[]) : [];
+    return users.length === 1 ? users[0]!.id : null;
+  }
+
+  const invitationsUrl = `${project}/invitations`;
+  const invitationUrl = (email: string) => `${invitationsUrl}/${encodeURIComponent(email)}`;
+
+  async function pendingInvitation(email: string, doing: string): Promise<Invitation | undefined> {
+    const r = await call("GET", `${invitationsUrl}?query=${encodeURIComponent(email)}&per_page=100`, doing);
+    const list = Array.isArray(r.json) ? (r.json as Invitation[]) : [];
+    return list.find((i) => i.invite_email?.toLowerCase() === email);
   }
 
   const expiryFor = (grant: ConnectorGrant) => {
@@ -93,14 +139,55 @@ export function createGitlabConnector(
     return next.toISOString().slice(0, 10);
   };
 
+  /** Invites the e-mail address (or updates the invitation already pending): access pending. */
+  async function invite(grant: ConnectorGrant, email: string, doing: string): Promise<ProvisionResult> {
+    const level = settings.accessLevels[grant.level];
+    const body = { email, access_level: level, expires_at: expiryFor(grant) };
+    const r = await call("POST", invitationsUrl, doing, { body });
+    // The Invitations API answers 201 with {status: "success"} or {status: "error", message: {…}}.
+    const reply = (r.json ?? {}) as { status?: string; message?: Record<string, string> | string };
+    if (reply.status === "error") {
+      const pending = await pendingInvitation(email, doing);
+      if (!pending) {
+        const why =
+          typeof reply.message === "string" ? reply.message : Object.values(reply.message ?? {}).join("; ");
+        throw new ConnectorError({
+          connector: "gitlab",
+          reason: "remote_error",
+          retryable: false,
+          message: `GitLab refused to invite ${email} to project ${settings.project}: ${why.slice(0, 200)}.`,
+        });
+      }
+      // Already invited: set exactly this level and expiry (idempotent re-provision).
+      await call("PUT", invitationUrl(email), doing, {
+        body: { access_level: level, expires_at: expiryFor(grant) },
+      });
+    }
+    const pending = await pendingInvitation(email, doing);
+    return {
+      state: "pending",
+      externalRef: email,
+      details: {
+        project: settings.project,
+        invitationEmail: email,
+        accessLevel: level,
+        ...(pending?.created_at ? { invitedAt: pending.created_at } : {}),
+        expiresAt: expiryFor(grant) ?? null,
+      },
+    };
+  }
+
   return {
     kind: "gitlab",
 
     async provision(grant): Promise<ProvisionResult> {
       const username = usernameOf(grant);
-      const doing = `adding ${username} to GitLab project ${settings.project}`;
-      const id = await userId(username, doing);
+      const email = inviteeOf(grant);
+      if (!username && !email) throw unaddressable(grant);
+      const doing = `adding ${username ?? email} to GitLab project ${settings.project}`;
+      const id = await findUser(grant, doing);
       if (id === null) {
+        if (email) return invite(grant, email, doing);
         throw new ConnectorError({
           connector: "gitlab",
           reason: "not_found",
@@ -123,7 +210,7 @@ export function createGitlabConnector(
       const state = member?.state === "awaiting" ? "pending" : "active";
       return {
         state,
-        externalRef: username,
+        externalRef: username ?? email ?? String(id),
         details: {
           project: settings.project,
           userId: id,
@@ -135,16 +222,36 @@ export function createGitlabConnector(
 
     async revoke(grant) {
       const username = usernameOf(grant);
-      const doing = `removing ${username} from GitLab project ${settings.project}`;
-      const id = await userId(username, doing);
+      const email = inviteeOf(grant);
+      if (!username && !email) throw unaddressable(grant);
+      const doing = `removing ${username ?? email} from GitLab project ${settings.project}`;
+      // A pending invitation goes first: accepted after the grant ended, it would be access again.
+      if (email) await call("DELETE", invitationUrl(email), doing, { accept: [404] });
+      const id = await findUser(grant, doing);
       if (id === null) return;
       await call("DELETE", `${project}/members/${id}`, doing, { accept: [404] });
     },
 
     async check(grant): Promise<CheckResult> {
       const username = usernameOf(grant);
-      const doing = `checking ${username} on GitLab project ${settings.project}`;
-      const id = await userId(username, doing);
+      const email = inviteeOf(grant);
+      if (!username && !email) throw unaddressable(grant);
+      const doing = `checking ${username ?? email} on GitLab project ${settings.project}`;
+      if (email) {
+        const pending = await pendingInvitation(email, doing);
+        if (pending) {
+          return {
+            live: false,
+            state: "pending",
+            details: {
+              invitationEmail: email,
+              ...(pending.created_at ? { invitedAt: pending.created_at } : {}),
+              expired: false,
+            },
+          };
+        }
+      }
+      const id = await findUser(grant, doing);
       if (id === null) return { live: false, state: "absent", details: {} };
       const r = await call("GET", `${project}/members/${id}`, doing, { accept: [404] });
       if (r.status === 404) return { live: false, state: "absent", details: {} };
@@ -153,7 +260,12 @@ export function createGitlabConnector(
       return {
         live: state === "active",
         state,
-        details: { accessLevel: m.access_level, expiresAt: m.expires_at },
+        details: {
+          accessLevel: m.access_level,
+          expiresAt: m.expires_at,
+          // Waiting for a GitLab administrator (seat limits), not for the developer.
+          ...(state === "pending" ? { awaitingApproval: true } : {}),
+        },
       };
     },
 

@@ -39,6 +39,7 @@ export {
   postgresSettingsSchema,
 } from "./postgres.connector.ts";
 export {
+  buildLedgerKrl,
   createMemorySshLedger,
   createSshConnector,
   type IssuedSshCertificate,
@@ -59,7 +60,7 @@ export {
   sshCertificateExtensions,
   type UserCertificateRequest,
 } from "./ssh-ca.ts";
-export { parseSshPublicKey } from "./ssh-wire.ts";
+export { parseSshPublicKey, sshKeyFingerprint } from "./ssh-wire.ts";
 export {
   createWebhookConnector,
   signWebhook,

@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 /**
  * The SSH wire encoding (RFC 4251 §5) needed to write OpenSSH certificates and KRLs. Written by hand:
  * the few npm libraries that read SSH keys (sshpk) do not let a caller set a certificate's key id or
@@ -76,4 +78,10 @@ export function parseSshPublicKey(line: string): ParsedPublicKey {
     fields: blob.subarray(inner.next),
     comment: comment.join(" "),
   };
+}
+
+/** `SHA256:<base64, unpadded>` of a public key line's blob: what `ssh-keygen -l` and sshd's logs print. */
+export function sshKeyFingerprint(line: string): string {
+  const blob = parseSshPublicKey(line).blob;
+  return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
 }

@@ -5,7 +5,7 @@ import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { manualClock } from "../core/clock.ts";
-import type { ConnectorGrant } from "./connector.types.ts";
+import type { ConnectorGrant, ProvisionResult } from "./connector.types.ts";
 import { createMemorySshLedger, createSshConnector, type SshConnector } from "./ssh.connector.ts";
 import { createSshCertificateAuthority, generateSshCaKey } from "./ssh-ca.ts";
 
@@ -110,14 +110,23 @@ function developerKey(name: string): { path: string; publicKey: string } {
   return { path, publicKey: readFileSync(`${path}.pub`, "utf8") };
 }
 
-const grant = (id: string, publicKey: string, from: Date, to: Date): ConnectorGrant => ({
+const grant = (id: string, publicKey: string | string[], from: Date, to: Date): ConnectorGrant => ({
   id,
   level: "read",
   startsAt: from,
   endsAt: to,
-  developer: { id: "dev-ada", handle: "ada", sshPublicKey: publicKey },
+  developer: { id: "dev-ada", handle: "ada", sshPublicKeys: [publicKey].flat() },
   resource: { id: "web-staging" },
 });
+
+/** The certificate lines a provisioning issued, in the order of the developer's keys. */
+async function certificatesOf(result: ProvisionResult, grantId: string): Promise<string[]> {
+  const serials = (result.details.certificates as { serial: string }[]).map((c) => c.serial);
+  const recorded = await ledger.forGrant(grantId);
+  return serials.map((s) => recorded.find((c) => c.serial.toString() === s)!.certificate);
+}
+const firstCertificate = async (result: ProvisionResult, grantId: string) =>
+  (await certificatesOf(result, grantId))[0]!;
 
 beforeAll(async () => {
   port = await freePort();
@@ -169,7 +178,7 @@ describe("the SSH certificate connector against a real OpenSSH server", () => {
     const result = await connector.provision(
       grant("g-valid", key.publicKey, now, new Date(now.getTime() + 3_600_000)),
     );
-    const r = login(key.path, result.secret!.value);
+    const r = login(key.path, await firstCertificate(result, "g-valid"));
     expect(r, serverLog()).toMatchObject({ code: 0 });
     expect(r.out).toContain("warden-login-ok");
     expect(serverLog()).toContain("ID warden:developer=ada:grant=g-valid");
@@ -182,7 +191,7 @@ describe("the SSH certificate connector against a real OpenSSH server", () => {
     const end = new Date(Date.now() - 3_600_000);
     clock.set(new Date(start.getTime() + 60_000)); // issued while the grant was running
     const result = await connector.provision(grant("g-expired", key.publicKey, start, end));
-    const r = login(key.path, result.secret!.value);
+    const r = login(key.path, await firstCertificate(result, "g-expired"));
     expect(r.code).toBe(255);
     expect(r.out).toMatch(/Permission denied/);
     expect(serverLog()).toContain("Certificate invalid: expired");
@@ -199,11 +208,12 @@ describe("the SSH certificate connector against a real OpenSSH server", () => {
     clock.set(now);
     const g = grant("g-revoked", key.publicKey, now, new Date(now.getTime() + 3_600_000));
     const result = await connector.provision(g);
-    expect(login(key.path, result.secret!.value).code).toBe(0);
+    const line = await firstCertificate(result, "g-revoked");
+    expect(login(key.path, line).code).toBe(0);
     await connector.revoke(g);
     await connector.revoke(g); // idempotent
     writeKrl(await connector.krl());
-    const r = login(key.path, result.secret!.value);
+    const r = login(key.path, line);
     expect(r.code).toBe(255);
     expect(serverLog()).toMatch(/revoked by file .*revoked\.krl/);
     expect(await connector.check(g)).toMatchObject({ live: false, state: "revoked" });
@@ -211,9 +221,9 @@ describe("the SSH certificate connector against a real OpenSSH server", () => {
     const other = developerKey("bob");
     const ok = await connector.provision({
       ...grant("g-bob", other.publicKey, now, new Date(now.getTime() + 3_600_000)),
-      developer: { id: "dev-bob", sshPublicKey: other.publicKey },
+      developer: { id: "dev-bob", sshPublicKeys: [other.publicKey] },
     });
-    expect(login(other.path, ok.secret!.value).code).toBe(0);
+    expect(login(other.path, await firstCertificate(ok, "g-bob")).code).toBe(0);
   });
 
   it("refuses a certificate whose principals the host does not list", async () => {
@@ -224,7 +234,7 @@ describe("the SSH certificate connector against a real OpenSSH server", () => {
     const result = await elsewhere.provision(
       grant("g-elsewhere", key.publicKey, now, new Date(now.getTime() + 3_600_000)),
     );
-    expect(login(key.path, result.secret!.value).code).toBe(255);
+    expect(login(key.path, await firstCertificate(result, "g-elsewhere")).code).toBe(255);
     expect(serverLog()).toContain("Certificate does not contain an authorized principal");
   });
 
@@ -240,7 +250,7 @@ describe("the SSH certificate connector against a real OpenSSH server", () => {
       writeFileSync(p, line);
       return execFileSync("/usr/bin/ssh-keygen", ["-L", "-f", p], { encoding: "utf8" });
     };
-    const strictText = listed(strict.secret!.value);
+    const strictText = listed(await firstCertificate(strict, "g-ext1"));
     expect(strictText).toContain("permit-pty");
     expect(strictText).not.toMatch(/forwarding/);
     const lenient = createSshConnector(
@@ -248,11 +258,71 @@ describe("the SSH certificate connector against a real OpenSSH server", () => {
       { clock, authority: ca, ledger },
     );
     const lenientText = listed(
-      (await lenient.provision(grant("g-ext2", key.publicKey, now, new Date(now.getTime() + 3_600_000))))
-        .secret!.value,
+      await firstCertificate(
+        await lenient.provision(grant("g-ext2", key.publicKey, now, new Date(now.getTime() + 3_600_000))),
+        "g-ext2",
+      ),
     );
     expect(lenientText).toContain("permit-port-forwarding");
     expect(lenientText).not.toContain("permit-agent-forwarding");
     expect(lenientText).toContain("source-address 127.0.0.1/32");
+  });
+
+  it("certifies every registered key: each logs in, and revoking the grant refuses them all", async () => {
+    const laptop = developerKey("ada-laptop");
+    const desktop = developerKey("ada-desktop");
+    const now = new Date();
+    clock.set(now);
+    const g = grant(
+      "g-two-keys",
+      [laptop.publicKey, desktop.publicKey],
+      now,
+      new Date(now.getTime() + 3_600_000),
+    );
+    const result = await connector.provision(g);
+    const [laptopCert, desktopCert] = await certificatesOf(result, g.id);
+    expect(result.details.certificates).toHaveLength(2);
+    // Each certificate certifies its own key, under the grant's one key id.
+    const fingerprint = (path: string) =>
+      execFileSync("/usr/bin/ssh-keygen", ["-l", "-f", `${path}.pub`], { encoding: "utf8" }).split(" ")[1];
+    expect(
+      (result.details.certificates as { keyFingerprint: string }[]).map((c) => c.keyFingerprint),
+    ).toEqual([fingerprint(laptop.path), fingerprint(desktop.path)]);
+    expect(login(laptop.path, laptopCert!).code).toBe(0);
+    expect(login(desktop.path, desktopCert!).code).toBe(0);
+    // A certificate is bound to its key: the laptop's does not log in with the desktop's key.
+    expect(login(desktop.path, laptopCert!).code).toBe(255);
+
+    // One key revoked alone (by serial): the other keeps working.
+    const [laptopIssued] = (await ledger.forGrant(g.id)).filter((c) => c.certificate === laptopCert);
+    await ledger.revokeSerials([laptopIssued!.serial], new Date());
+    writeKrl(await connector.krl());
+    expect(login(laptop.path, laptopCert!).code).toBe(255);
+    expect(login(desktop.path, desktopCert!).code).toBe(0);
+
+    // The grant revoked: every certificate of it is in the KRL.
+    await connector.revoke(g);
+    writeKrl(await connector.krl());
+    expect(login(desktop.path, desktopCert!).code).toBe(255);
+    expect(await connector.check(g)).toMatchObject({ live: false, state: "revoked" });
+  });
+
+  it("certifies the keys it can and says which it skipped; none at all is an error", async () => {
+    const key = developerKey("ada-mixed");
+    const now = new Date();
+    clock.set(now);
+    const dss =
+      "ssh-dss AAAAB3NzaC1kc3MAAACBAP1/U4EddRIpUt9KnC7s5Of2EbdSPO9EAMMeP4C2USZpRV1AIlH7WT2NWPq/xfW6MPbLm1Vs14E7gB00b/JmYLdrmVClpJ+f6AR7ECLCT7up1/63xhv4O1fnxqimFQ8E+4P208UewwI1VBNaFpEy9nXzrith1yrv8iIDGZ3RSAHHAAAAFQCXYFCPFSMLzLKSuYKi64QL8Fgc9QAAAIEA9+GghdabPd7LvKtcNrhXuXmUr7v6OuqC+VdMCz0HgmdRWVeOutRZT+ZxBxCBgLRJFnEj6EwoFhO3zwkyjMim4TwWeotUfI0o4KOuHiuzpnWRbqN/C/ohNWLx+2J6ASQ7zKTxvqhRkImog9/hWuWfBpKLZl6Ae1UlZAFMO/7PSSo= old";
+    const result = await connector.provision(
+      grant("g-mixed", [dss, key.publicKey], now, new Date(now.getTime() + 3_600_000)),
+    );
+    expect(result.details.certificates).toHaveLength(1);
+    expect(result.details.skippedKeys).toEqual([
+      { key: "ssh-dss", reason: expect.stringContaining("unsupported public key type") },
+    ]);
+    expect(login(key.path, (await certificatesOf(result, "g-mixed"))[0]!).code).toBe(0);
+    await expect(
+      connector.provision(grant("g-none", [dss], now, new Date(now.getTime() + 3_600_000))),
+    ).rejects.toMatchObject({ reason: "invalid_grant", retryable: false });
   });
 });

@@ -3,15 +3,20 @@ import type { Clock } from "../core/clock.ts";
 import { ConnectorError } from "./connector.errors.ts";
 import type { CheckResult, Connector, ConnectorGrant, ProvisionResult } from "./connector.types.ts";
 import type { SshCertificateAuthority, SshCertificateExtension } from "./ssh-ca.ts";
+import { sshKeyFingerprint } from "./ssh-wire.ts";
 
 /** One certificate Warden issued, as the ledger keeps it (no secret in here). */
 export interface IssuedSshCertificate {
   grantId: string;
   serial: bigint;
   keyId: string;
+  /** The certified key's `SHA256:` fingerprint (null for certificates recorded before keys were). */
+  keyFingerprint: string | null;
   validAfter: Date;
   validBefore: Date;
   revokedAt: Date | null;
+  /** The OpenSSH certificate line, to save as `<key>-cert.pub` (not secret: useless without the key). */
+  certificate: string;
 }
 
 /**
@@ -24,8 +29,12 @@ export interface SshCertificateLedger {
   forGrant(grantId: string): Promise<IssuedSshCertificate[]>;
   /** Marks every certificate of the grant revoked (idempotent; keeps the first revocation time). */
   revokeGrant(grantId: string, at: Date): Promise<void>;
+  /** Marks these certificates revoked (one key of a grant, e.g. a key the developer removed). */
+  revokeSerials(serials: readonly bigint[], at: Date): Promise<void>;
   /** Revoked certificates that have not yet expired at `at` (expired ones need no KRL entry). */
   revokedUnexpired(at: Date): Promise<IssuedSshCertificate[]>;
+  /** Key ids that some unrevoked, unexpired certificate still carries at `at`. */
+  liveKeyIds(at: Date): Promise<string[]>;
   /** Increases with every revocation: the KRL's version. */
   revision(): Promise<bigint>;
 }
@@ -33,6 +42,16 @@ export interface SshCertificateLedger {
 export function createMemorySshLedger(): SshCertificateLedger {
   const certificates: IssuedSshCertificate[] = [];
   let revision = 0n;
+  const revokeWhere = (match: (c: IssuedSshCertificate) => boolean, at: Date) => {
+    let changed = false;
+    for (const c of certificates) {
+      if (match(c) && c.revokedAt === null) {
+        c.revokedAt = at;
+        changed = true;
+      }
+    }
+    if (changed) revision++;
+  };
   return {
     async record(certificate) {
       certificates.push({ ...certificate });
@@ -41,22 +60,47 @@ export function createMemorySshLedger(): SshCertificateLedger {
       return certificates.filter((c) => c.grantId === grantId).map((c) => ({ ...c }));
     },
     async revokeGrant(grantId, at) {
-      let changed = false;
-      for (const c of certificates) {
-        if (c.grantId === grantId && c.revokedAt === null) {
-          c.revokedAt = at;
-          changed = true;
-        }
-      }
-      if (changed) revision++;
+      revokeWhere((c) => c.grantId === grantId, at);
+    },
+    async revokeSerials(serials, at) {
+      const wanted = new Set(serials);
+      revokeWhere((c) => wanted.has(c.serial), at);
     },
     async revokedUnexpired(at) {
       return certificates.filter((c) => c.revokedAt !== null && c.validBefore > at).map((c) => ({ ...c }));
+    },
+    async liveKeyIds(at) {
+      return [
+        ...new Set(
+          certificates.filter((c) => c.revokedAt === null && c.validBefore > at).map((c) => c.keyId),
+        ),
+      ];
     },
     async revision() {
       return revision;
     },
   };
+}
+
+/**
+ * The KRL for a CA's revoked certificates: every revoked, unexpired serial, and the key ids none of
+ * whose certificates is still good. A grant's certificates (one per key) share its key id, so a key id
+ * enters the KRL only once the whole grant is revoked; one key revoked alone goes in by serial.
+ */
+export async function buildLedgerKrl(
+  authority: SshCertificateAuthority,
+  ledger: SshCertificateLedger,
+  at: Date,
+): Promise<Buffer> {
+  const revoked = await ledger.revokedUnexpired(at);
+  const live = new Set(await ledger.liveKeyIds(at));
+  return authority.buildKrl({
+    serials: revoked.map((c) => c.serial),
+    keyIds: [...new Set(revoked.map((c) => c.keyId))].filter((k) => !live.has(k)),
+    version: await ledger.revision(),
+    generatedAt: at,
+    comment: "Warden revoked user certificates",
+  });
 }
 
 const principal = z.string().regex(/^[A-Za-z0-9._@-]{1,128}$/, "letters, digits, . _ @ - only");
@@ -80,6 +124,14 @@ export const sshSettingsSchema = z.object({
     .max(32)
     .optional(),
   forceCommand: z.string().min(1).max(1000).optional(),
+  /**
+   * The hosts' names as their logs give them (syslog HOSTNAME): ties SSH logins ingested from those
+   * hosts to this resource for the least-privilege hints. Not needed for access itself.
+   */
+  hosts: z
+    .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/, "a host name"))
+    .max(500)
+    .default([]),
   /** The certificate starts this long before the grant, for hosts whose clocks run slightly behind. */
   clockSkewSeconds: z.number().int().min(0).max(600).default(60),
 });
@@ -94,6 +146,14 @@ export function sshKeyId(grant: Pick<ConnectorGrant, "id" | "developer">): strin
 
 export interface SshConnector extends Connector {
   readonly caPublicKeyLine: string;
+  /**
+   * Signs one certificate for each of `publicKeys` (lines the developer registered) for the grant's
+   * window, and records them. Keys that cannot be certified are returned in `skipped` with why.
+   */
+  certify(
+    grant: ConnectorGrant,
+    publicKeys: readonly string[],
+  ): Promise<{ issued: IssuedSshCertificate[]; skipped: { key: string; reason: string }[] }>;
   /** The current KRL for hosts' RevokedKeys (CA-wide: every revoked, unexpired Warden certificate). */
   krl(): Promise<Buffer>;
 }
@@ -114,21 +174,19 @@ export function createSshConnector(
   const invalid = (message: string) =>
     new ConnectorError({ connector: "ssh", reason: "invalid_grant", retryable: false, message });
 
-  return {
-    kind: "ssh",
-    caPublicKeyLine: authority.publicKeyLine,
-
-    /** Signs a new certificate each time (a re-run re-issues; the previous one stays valid until its end). */
-    async provision(grant: ConnectorGrant): Promise<ProvisionResult> {
-      const now = clock.now();
-      if (!grant.developer.sshPublicKey)
-        throw invalid(`Developer ${grant.developer.id} has no SSH public key registered.`);
-      if (grant.endsAt.getTime() <= now.getTime()) throw invalid(`Grant ${grant.id} has already ended.`);
-      const keyId = sshKeyId(grant);
+  async function certify(grant: ConnectorGrant, publicKeys: readonly string[]) {
+    const now = clock.now();
+    if (grant.endsAt.getTime() <= now.getTime()) throw invalid(`Grant ${grant.id} has already ended.`);
+    const keyId = sshKeyId(grant);
+    const issued: IssuedSshCertificate[] = [];
+    const skipped: { key: string; reason: string }[] = [];
+    for (const publicKey of publicKeys) {
+      let fingerprint: string;
       let cert: ReturnType<SshCertificateAuthority["signUserCertificate"]>;
       try {
+        fingerprint = sshKeyFingerprint(publicKey);
         cert = authority.signUserCertificate({
-          publicKey: grant.developer.sshPublicKey,
+          publicKey,
           keyId,
           principals: settings.principals,
           validAfter: new Date(grant.startsAt.getTime() - settings.clockSkewSeconds * 1000),
@@ -140,37 +198,68 @@ export function createSshConnector(
           },
         });
       } catch (e) {
-        throw invalid(
-          `Cannot certify the SSH key of developer ${grant.developer.id}: ${(e as Error).message}.`,
-        );
+        skipped.push({ key: publicKey.split(/\s+/).slice(0, 1).join(" "), reason: (e as Error).message });
+        continue;
       }
-      await ledger.record({
+      const record: IssuedSshCertificate = {
         grantId: grant.id,
         serial: cert.serial,
         keyId,
+        keyFingerprint: fingerprint,
         validAfter: cert.validAfter,
         validBefore: cert.validBefore,
         revokedAt: null,
-      });
+        certificate: cert.line,
+      };
+      await ledger.record(record);
+      issued.push(record);
+    }
+    return { issued, skipped };
+  }
+
+  return {
+    kind: "ssh",
+    caPublicKeyLine: authority.publicKeyLine,
+    certify,
+
+    /**
+     * Certifies every key the developer registered, so they log in with whichever they use. Signs new
+     * certificates each time (a re-run re-issues; the previous ones stay valid until their end). The
+     * certificates are in the ledger, for the developer to fetch; none of it is secret.
+     */
+    async provision(grant: ConnectorGrant): Promise<ProvisionResult> {
+      const keys = grant.developer.sshPublicKeys ?? [];
+      if (keys.length === 0)
+        throw invalid(`Developer ${grant.developer.id} has no SSH public key registered.`);
+      const { issued, skipped } = await certify(grant, keys);
+      const first = issued[0];
+      if (!first) {
+        throw invalid(
+          `Cannot certify any SSH key of developer ${grant.developer.id}: ${skipped.map((s) => s.reason).join("; ")}.`,
+        );
+      }
       return {
         state: "active",
-        externalRef: cert.serial.toString(),
+        externalRef: first.keyId,
         details: {
-          serial: cert.serial.toString(),
-          keyId,
+          keyId: first.keyId,
           principals: settings.principals,
-          validAfter: cert.validAfter.toISOString(),
-          validBefore: cert.validBefore.toISOString(),
+          validAfter: first.validAfter.toISOString(),
+          validBefore: first.validBefore.toISOString(),
           extensions,
+          certificates: issued.map((c) => ({
+            serial: c.serial.toString(),
+            keyFingerprint: c.keyFingerprint,
+          })),
+          ...(skipped.length ? { skippedKeys: skipped } : {}),
         },
-        // A certificate is not secret, but it is the developer's credential: delivered to them only.
-        secret: { kind: "ssh-certificate", value: cert.line },
       };
     },
 
     /**
-     * Marks the grant's certificates revoked; hosts stop accepting them once they fetch the new KRL
-     * (RevokedKeys). An open SSH session outlives its certificate: ending it is the host's job.
+     * Marks every certificate of the grant revoked (one per key); hosts stop accepting them once they
+     * fetch the new KRL (RevokedKeys). An open SSH session outlives its certificate: ending it is the
+     * host's job.
      */
     async revoke(grant) {
       await ledger.revokeGrant(grant.id, clock.now());
@@ -193,21 +282,15 @@ export function createSshConnector(
       return {
         live: usable.length > 0,
         state,
-        details: { serials: usable.map((c) => c.serial.toString()), issued: certificates.length },
+        details: {
+          serials: usable.map((c) => c.serial.toString()),
+          keys: [...new Set(usable.map((c) => c.keyFingerprint).filter((f) => f !== null))],
+          issued: certificates.length,
+        },
       };
     },
 
-    async krl() {
-      const now = clock.now();
-      const revoked = await ledger.revokedUnexpired(now);
-      return authority.buildKrl({
-        serials: revoked.map((c) => c.serial),
-        keyIds: [...new Set(revoked.map((c) => c.keyId))],
-        version: await ledger.revision(),
-        generatedAt: now,
-        comment: "Warden revoked user certificates",
-      });
-    },
+    krl: () => buildLedgerKrl(authority, ledger, clock.now()),
 
     async close() {},
   };

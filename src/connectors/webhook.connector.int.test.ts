@@ -21,7 +21,7 @@ const grant: ConnectorGrant = {
   level: "write",
   startsAt: new Date("2026-02-01T12:00:00Z"),
   endsAt: new Date("2026-02-02T12:00:00Z"),
-  developer: { id: "dev-ada", handle: "ada", sshPublicKey: "ssh-ed25519 AAAA" },
+  developer: { id: "dev-ada", handle: "ada", sshPublicKeys: ["ssh-ed25519 AAAA"] },
   resource: { id: "crm" },
 };
 

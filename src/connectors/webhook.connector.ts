@@ -38,7 +38,7 @@ export interface WebhookEvent {
     level: ConnectorGrant["level"];
     startsAt: string;
     endsAt: string;
-    developer: Omit<ConnectorGrant["developer"], "sshPublicKey">;
+    developer: Omit<ConnectorGrant["developer"], "sshPublicKeys" | "email">;
     resource: ConnectorGrant["resource"];
   };
 }
@@ -98,7 +98,7 @@ export function createWebhookConnector(
   };
 
   async function send(type: WebhookEventType, grant: ConnectorGrant): Promise<unknown> {
-    const { sshPublicKey: _omitted, ...developer } = grant.developer;
+    const { sshPublicKeys: _keys, email: _email, ...developer } = grant.developer;
     const event: WebhookEvent = {
       id: randomUUID(),
       type,

@@ -3,9 +3,10 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { createServer, Socket } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   ask,
+  auditActions,
   buildResource,
   eligibleDeveloper,
   relaxGate,
@@ -119,7 +120,24 @@ function login(keyPath: string, certLine: string) {
 
 async function certificateFor(name: string) {
   const key = developerKey(name);
-  const dev = await eligibleDeveloper(t, { developer: { sshPublicKeys: [key.publicKey] } });
+  const { dev, grantId, certs } = await grantWithKeys([key.publicKey]);
+  const cert = certs.find((c) => c.grantId === grantId);
+  if (!cert) throw new Error("no certificate for the grant");
+  return { key, dev, grantId, cert };
+}
+
+interface Cert {
+  grantId: string;
+  keyFingerprint: string;
+  keyComment: string;
+  principals: string[];
+  validBefore: string;
+  certificate: string;
+}
+
+/** An eligible developer with these keys registered and an approved grant on the SSH resource. */
+async function grantWithKeys(publicKeys: string[]) {
+  const dev = await eligibleDeveloper(t, { developer: { sshPublicKeys: publicKeys } });
   const req = await ask(dev, {
     resourceId,
     level: "read",
@@ -131,10 +149,16 @@ async function certificateFor(name: string) {
   const grantId = ok.body.grantId as string;
   const certs = await dev.account.client.get("/api/v1/me/ssh/certificates");
   expect(certs.status).toBe(200);
-  const cert = certs.body.items.find((c: { grantId: string }) => c.grantId === grantId);
-  expect(cert).toBeDefined();
-  return { key, dev, grantId, cert };
+  return { dev, grantId, certs: certs.body.items as Cert[] };
 }
+
+const fingerprintOf = (keyPath: string) =>
+  execFileSync("/usr/bin/ssh-keygen", ["-l", "-f", `${keyPath}.pub`], { encoding: "utf8" }).split(" ")[1];
+const certFor = (certs: Cert[], keyPath: string) => {
+  const c = certs.find((x) => x.keyFingerprint === fingerprintOf(keyPath));
+  expect(c, `a certificate for ${keyPath}`).toBeDefined();
+  return c!.certificate;
+};
 
 beforeAll(async () => {
   t = await createTestApp({ now: new Date().toISOString() });
@@ -223,5 +247,72 @@ describe("SSH access through a Warden grant", () => {
     const r = login(key.path, cert.certificate);
     expect(r.code).toBe(255);
     expect(serverLog()).toContain("Certificate invalid: expired");
+  });
+});
+
+describe("a developer with several registered keys", () => {
+  // Certificates are judged by sshd's real clock (an earlier test moved Warden's into the past).
+  beforeEach(() => t.clock.set(new Date()));
+
+  it("logs in with any of them, and revoking the grant puts every certificate in the KRL", async () => {
+    const laptop = developerKey("multi-laptop");
+    const desktop = developerKey("multi-desktop");
+    const { grantId, certs } = await grantWithKeys([laptop.publicKey, desktop.publicKey]);
+    expect(certs.filter((c) => c.grantId === grantId)).toHaveLength(2);
+    expect(certs.map((c) => c.keyComment).sort()).toEqual(["multi-desktop", "multi-laptop"]);
+    expect(login(laptop.path, certFor(certs, laptop.path)).code).toBe(0);
+    expect(login(desktop.path, certFor(certs, desktop.path)).code).toBe(0);
+
+    const revoked = await owner.client.post(`/api/v1/access/grants/${grantId}/revoke`, { reason: "done" });
+    expect(revoked.body.state).toBe("revoked");
+    await refreshKrl();
+    expect(login(laptop.path, certFor(certs, laptop.path)).code).toBe(255);
+    expect(login(desktop.path, certFor(certs, desktop.path)).code).toBe(255);
+  });
+
+  it("certifies a key registered during the grant on request, and only a registered one", async () => {
+    const first = developerKey("later-first");
+    const added = developerKey("later-added");
+    const { dev, grantId } = await grantWithKeys([first.publicKey]);
+    const me = dev.account.client;
+
+    const unregistered = await me.post("/api/v1/me/ssh/certificates", { publicKey: added.publicKey });
+    expect(unregistered.status).toBe(400);
+    expect(unregistered.body.errors[0]).toMatchObject({
+      field: "body/publicKey",
+      message: expect.stringContaining("not one of your registered SSH keys"),
+    });
+
+    const profile = await me.patch("/api/v1/me/profile", {
+      sshPublicKeys: [first.publicKey, added.publicKey],
+    });
+    expect(profile.status).toBe(200);
+    const asked = await me.post("/api/v1/me/ssh/certificates", { publicKey: added.publicKey });
+    expect(asked.status).toBe(200);
+    expect(asked.body.issued).toBe(1);
+    expect(asked.body.items).toHaveLength(1);
+    expect(asked.body.items[0]).toMatchObject({ grantId, keyFingerprint: fingerprintOf(added.path) });
+    expect(login(added.path, asked.body.items[0].certificate).code).toBe(0);
+    // Asking again issues nothing new: the key has a good certificate.
+    const again = await me.post("/api/v1/me/ssh/certificates", {});
+    expect(again.body.issued).toBe(0);
+    expect(again.body.items).toHaveLength(2);
+    expect(await auditActions(t, grantId)).toContain("access.ssh.certify");
+  });
+
+  it("revokes the certificates of a key the developer removed; the other key keeps working", async () => {
+    const kept = developerKey("removed-kept");
+    const lost = developerKey("removed-lost");
+    const { dev, grantId, certs } = await grantWithKeys([kept.publicKey, lost.publicKey]);
+    expect(login(lost.path, certFor(certs, lost.path)).code).toBe(0);
+
+    const profile = await dev.account.client.patch("/api/v1/me/profile", { sshPublicKeys: [kept.publicKey] });
+    expect(profile.status).toBe(200);
+    const swept = await t.app.scheduler.runNow("access.sweep");
+    expect(swept.summary.sshKeysRevoked).toBe(1);
+    expect(await auditActions(t, grantId)).toContain("access.ssh.key_revoked");
+    await refreshKrl();
+    expect(login(lost.path, certFor(certs, lost.path)).code).toBe(255);
+    expect(login(kept.path, certFor(certs, kept.path)).code).toBe(0);
   });
 });

@@ -7,6 +7,7 @@ import {
   auditActions,
   buildResource,
   eligibleDeveloper,
+  notificationTopics,
   relaxGate,
   type TokenAccount,
   tokenAccount,
@@ -52,8 +53,12 @@ async function approved(devId: Awaited<ReturnType<typeof developer>>, resourceId
 const sweep = () => t.app.scheduler.runNow("access.sweep");
 
 beforeAll(async () => {
-  t = await createTestApp({ now: START });
-  gh = await startGithubFake({ token: TOKEN, owner: "acme", repo: "web" });
+  // SMTP is configured (a closed port: nothing is delivered) so notifications name their recipients.
+  t = await createTestApp({
+    now: START,
+    env: { WARDEN_SMTP_URL: "smtp://127.0.0.1:9", WARDEN_SMTP_FROM: "warden@example.test" },
+  });
+  gh = await startGithubFake({ token: TOKEN, owner: "acme", repo: "web", now: () => t.clock.now() });
   await relaxGate(t);
   owner = await tokenAccount(t, "manager");
 }, 120_000);
@@ -237,5 +242,135 @@ describe("connector failures are retried, shown and raised", () => {
       reason: "cannot provision",
     });
     expect(removed.body.state).toBe("revoked");
+  });
+});
+
+describe("pending invitations are followed up", () => {
+  const DAY = 86_400_000;
+  /** A repository on which grants may last a month (GitHub expires invitations after 7 days). */
+  const longResource = () => resource({ maxDurationMinutes: 30 * 24 * 60 });
+  /** Where a notification's e-mails go (SMTP is configured for this file; nothing is sent). */
+  const recipientsOf = async (topic: string, grantId: string) =>
+    (
+      await t.store.query<{ target: string }>(
+        `select d.target from notification_deliveries d join notifications n on n.id = d.notification_id
+         where n.topic = $1 and $2 = any(n.refs) and d.channel = 'email' order by d.target`,
+        [topic, grantId],
+      )
+    ).rows.map((r) => r.target);
+  const emailOfUser = async (id: string) =>
+    (await t.store.query<{ email: string }>("select email from users where id = $1", [id])).rows[0]!.email;
+  const emailOfDeveloper = async (id: string) =>
+    (await t.store.query<{ email: string }>("select email from developers where id = $1", [id])).rows[0]!
+      .email;
+  /** When the sweep last asked GitHub about the grant's invitation. */
+  const checkedAt = async (id: string) =>
+    new Date(
+      (
+        await t.store.query<{ at: Date }>(
+          "select external_checked_at as at from access_grants where id = $1",
+          [id],
+        )
+      ).rows[0]!.at,
+    );
+  const invitationsOf = (login: string) => [...gh.invitations.entries()].filter(([, i]) => i.login === login);
+
+  it("reminds, re-sends once when GitHub expires the invitation, then shows it expired and tells everyone concerned", async () => {
+    const dev = await developer();
+    const login = `sweep-dev-${n}`;
+    const res = await longResource();
+    const id = await approved(dev, res.id, 20 * 24 * 60);
+    expect(await grant(id)).toMatchObject({ state: "active", externalState: "pending" });
+    const [[firstInvitation]] = invitationsOf(login) as [[number, unknown]];
+
+    // Minutes later: asked, still pending, nothing to say.
+    t.clock.advance(11 * 60_000);
+    await sweep();
+    expect(await checkedAt(id)).toEqual(t.clock.now());
+    expect(await grant(id)).toMatchObject({ externalState: "pending" });
+    expect(await notificationTopics(t)).not.toContain("access.invitation.reminder");
+
+    // Three days on: one reminder to the developer.
+    t.clock.set(new Date(new Date(START).getTime() + 3 * DAY + 60_000));
+    await sweep();
+    expect(await recipientsOf("access.invitation.reminder", id)).toEqual([await emailOfDeveloper(dev.id)]);
+    t.clock.advance(11 * 60_000);
+    await sweep();
+    expect(await recipientsOf("access.invitation.reminder", id)).toHaveLength(1);
+
+    // Seven days on, GitHub expired it: a new one is sent (the old one deleted), once.
+    t.clock.set(new Date(new Date(START).getTime() + 7 * DAY + 60_000));
+    expect((await sweep()).summary).toMatchObject({ invitationsResent: 1 });
+    const [[secondInvitation]] = invitationsOf(login) as [[number, unknown]];
+    expect(secondInvitation).not.toBe(firstInvitation);
+    expect(gh.invitations.has(firstInvitation)).toBe(false);
+    expect(await grant(id)).toMatchObject({
+      externalState: "pending",
+      details: { invitationId: secondInvitation },
+    });
+    expect(await recipientsOf("access.invitation.resent", id)).toEqual([await emailOfDeveloper(dev.id)]);
+    expect(await auditActions(t, id)).toContain("access.grant.invitation_resent");
+
+    // Expired again: no third invitation; the grant shows it, and developer, requester and owner hear.
+    t.clock.set(new Date(new Date(START).getTime() + 14 * DAY + 2 * 60_000));
+    expect((await sweep()).summary).toMatchObject({ invitationsResent: 0, invitationsExpired: 1 });
+    expect(invitationsOf(login).map(([k]) => k)).toEqual([secondInvitation]);
+    const shown = await grant(id);
+    expect(shown).toMatchObject({ state: "active", externalState: "invitation_expired" });
+    expect(await auditActions(t, id)).toContain("access.grant.invitation_expired");
+    expect(await recipientsOf("access.invitation.expired", id)).toEqual(
+      [
+        await emailOfDeveloper(dev.id),
+        await emailOfUser(dev.account.userId), // the requester (here the developer's own account)
+        await emailOfUser(owner.userId),
+      ].sort(),
+    );
+    // Not asked about any more.
+    const lastAsked = await checkedAt(id);
+    t.clock.advance(11 * 60_000);
+    await sweep();
+    expect(await checkedAt(id)).toEqual(lastAsked);
+    // When the grant ends, the expired invitation left on GitHub is deleted too.
+    await t.app.access.grants.revoke(systemCtx("test"), id, "Never accepted");
+    expect(invitationsOf(login)).toEqual([]);
+  });
+
+  it("shows the access active once the developer accepts", async () => {
+    const dev = await developer();
+    const login = `sweep-dev-${n}`;
+    const id = await approved(dev, (await longResource()).id, 3 * 24 * 60);
+    gh.accept(login);
+    t.clock.advance(11 * 60_000);
+    expect((await sweep()).summary).toMatchObject({ invitationsAccepted: 1 });
+    expect(await grant(id)).toMatchObject({ externalState: "active" });
+    expect(await auditActions(t, id)).toContain("access.grant.invitation_accepted");
+  });
+
+  it("tells the developer and the requester when the invitation is declined", async () => {
+    const dev = await developer();
+    const login = `sweep-dev-${n}`;
+    const id = await approved(dev, (await longResource()).id, 3 * 24 * 60);
+    gh.decline(login);
+    t.clock.advance(11 * 60_000);
+    await sweep();
+    expect(await grant(id)).toMatchObject({ state: "active", externalState: "absent" });
+    expect(await auditActions(t, id)).toContain("access.grant.invitation_gone");
+    expect(await recipientsOf("access.invitation.gone", id)).toContain(await emailOfDeveloper(dev.id));
+  });
+
+  it("deletes the invitation on GitHub when the grant ends while it is still pending", async () => {
+    const dev = await developer();
+    const login = `sweep-dev-${n}`;
+    const id = await approved(dev, (await longResource()).id, 60);
+    const [[invitation]] = invitationsOf(login) as [[number, unknown]];
+    t.clock.advance(61 * 60_000);
+    expect((await sweep()).summary).toMatchObject({ expired: 1, removed: 1 });
+    expect(await grant(id)).toMatchObject({ state: "expired" });
+    expect(gh.requests.map((r) => `${r.method} ${r.path}`)).toContain(
+      `DELETE /repos/acme/web/invitations/${invitation}`,
+    );
+    expect(invitationsOf(login)).toEqual([]);
+    gh.accept(login); // too late: nothing to accept
+    expect(gh.collaborators.has(login)).toBe(false);
   });
 });

@@ -146,6 +146,7 @@ const expected: Record<string, Role[] | typeof PUBLIC> = {
   "GET /api/v1/me/access/grants": ["developer"],
   "POST /api/v1/me/access/grants/{id}/credential": ["developer"],
   "GET /api/v1/me/ssh/certificates": ["developer"],
+  "POST /api/v1/me/ssh/certificates": ["developer"],
   "GET /api/v1/ssh/ca.pub": PUBLIC,
   "GET /api/v1/ssh/krl": PUBLIC,
   "GET /api/v1/alerts": ["admin", "security", "auditor"],

@@ -1,15 +1,15 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { systemCtx } from "../../src/core/context.ts";
 import { ask, buildResource, eligibleDeveloper, relaxGate } from "../access-fixtures.ts";
 import { type GithubFake, startGithubFake } from "../fakes/github-fake.ts";
-import { createTestApp, type SignedIn, type TestApp } from "../harness.ts";
+import { createTestApp, type SignedIn, type TestApp, type TestClient } from "../harness.ts";
 import { again, type Live, liveGrant } from "../reviews-fixtures.ts";
 
 /**
- * Least-privilege hints through the API: usage from the audit trail (events that name the developer and
- * the resource, as ingested Git and SSH events do) and, on request, from the real PostgreSQL at
+ * Least-privilege hints through the API: usage from the audit trail (the developer's own acts in Warden),
+ * from Git hooks' events sent to the ingest API (tied to the repository by its owner/name) and, on
+ * request, from the real PostgreSQL at
  * 127.0.0.1:5432 (a session open right now is use). Grants unused for N days are listed for revocation,
  * write grants with only reads seen and admin grants for narrowing.
  */
@@ -22,6 +22,7 @@ let gh: GithubFake;
 let owner: SignedIn;
 let otherManager: SignedIn;
 let auditor: SignedIn;
+let ingest: TestClient;
 let repo: { id: string };
 let pgResource: { id: string };
 let dbAdmin: pg.Client;
@@ -36,13 +37,27 @@ const grants: Record<"idle" | "reader" | "writer" | "admin", Live | undefined> =
 };
 let pgGrant: { id: string; role: string; password: string };
 
-/** An event as ingestion records it: the developer and the resource named in the summary. */
-const used = (l: Live, action: string) =>
-  t.app.audit.recordAlone(systemCtx("ingest"), {
-    action,
-    target: { type: "access_resource", id: repo.id },
-    summary: { developerId: l.dev.id, resourceId: repo.id },
-  });
+/** A Git hook's report of a fetch or push by the developer on the repository, sent to the ingest API. */
+let hookEvents = 0;
+async function used(l: Live, action: "git.fetch" | "git.push") {
+  t.app.eventLog.directory.invalidate();
+  const r = await ingest.raw(
+    "POST",
+    "/api/v1/ingest/events",
+    `${JSON.stringify({
+      source: "git-hook",
+      source_event_id: `hook-${++hookEvents}`,
+      type: action,
+      phase: "complete",
+      time: t.clock.now().toISOString(),
+      repo: "acme/api",
+      user: l.login,
+      refs: [],
+    })}\n`,
+    { "content-type": "application/x-ndjson" },
+  );
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+}
 
 const hintsAs = async (who: SignedIn, query = "") => {
   const r = await who.client.get(`/api/v1/reviews/hints?unusedDays=30${query}`);
@@ -79,6 +94,14 @@ beforeAll(async () => {
   owner = await t.signIn("manager");
   otherManager = await t.signIn("manager");
   auditor = await t.signIn("auditor");
+  const security = await t.signIn("security");
+  ingest = t.client();
+  ingest.bearer = (
+    await t.app.auth.createToken(
+      { actor: { kind: "user", userId: security.userId, role: "security", label: "git hooks" }, meta: {} },
+      { name: "git hooks", scopes: ["ingest"], expiresInDays: 365 },
+    )
+  ).secret;
   repo = await buildResource(t, {
     name: "hints-repo",
     kind: "github",
@@ -156,13 +179,16 @@ describe("least-privilege hints", () => {
       kind: "write_unused",
       suggestion: "narrow",
     });
-    expect(hintFor(body, grants.reader!.grantId)!.evidence).toEqual(["audit trail: 1 event"]);
+    expect(hintFor(body, grants.reader!.grantId)!.evidence).toEqual(["ingested: 1 event (git-hook)"]);
     expect(hintFor(body, grants.writer!.grantId)).toBeUndefined();
     expect(hintFor(body, grants.admin!.grantId)).toMatchObject({ kind: "admin_level" });
     // The PostgreSQL grant: its password was revealed 31 days ago, nothing since.
     expect(hintFor(body, pgGrant.id)).toMatchObject({ kind: "unused" });
     expect(hintFor(body, pgGrant.id)!.message).toMatch(/^No sign of use for 31 days \(last seen /);
-    expect(body.sources).toEqual([{ name: "audit trail", grants: 5, errors: 0 }]);
+    expect(body.sources).toEqual([
+      { name: "audit trail", grants: 5, errors: 0 },
+      { name: "ingested events", grants: 5, errors: 0 },
+    ]);
     // Unused first.
     expect(body.items[0]!.kind).toBe("unused");
 
@@ -182,6 +208,7 @@ describe("least-privilege hints", () => {
     const probed = await hintsAs(owner, "&connectors=true");
     expect(probed.sources).toEqual([
       { name: "audit trail", grants: 5, errors: 0 },
+      { name: "ingested events", grants: 5, errors: 0 },
       { name: "postgres: open sessions", grants: 1, errors: 0 },
     ]);
     expect(hintFor(probed, pgGrant.id)).toBeUndefined();

@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -309,5 +309,20 @@ describe("warden ssh cert", () => {
       encoding: "utf8",
     }).split(" ")[1];
     expect(listed).toContain(`Signing CA: ED25519 ${caFingerprint}`);
+
+    // Without --out, each certificate goes beside its key in ~/.ssh, where ssh finds it by itself.
+    await mkdir(path.join(dir, ".ssh"), { recursive: true });
+    await copyFile(path.join(dir, "id_ed25519.pub"), path.join(dir, ".ssh", "id_ed25519.pub"));
+    const beside = await warden("developer", ["ssh", "cert"]);
+    expect(beside.code, beside.err).toBe(0);
+    expect(beside.out).toContain(`Wrote ${path.join(dir, ".ssh", "id_ed25519-cert.pub")}: `);
+    expect(beside.out).toContain("key ana,");
+    // A key that is not registered is not certified, and the CLI says what to do.
+    const other = path.join(dir, "id_other");
+    execFileSync("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "other", "-f", other]);
+    const refused = await warden("developer", ["ssh", "cert", "--key", other]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.err).toContain("not one of your registered SSH keys");
+    expect(refused.err).not.toMatch(/\bat .*\.ts:\d+/); // no stack trace
   }, 300_000);
 });

@@ -9,13 +9,25 @@ import { type HttpFake, startHttpFake } from "./http-fake.ts";
  * - GET /repos/{owner}/{repo}/collaborators/{username}/permission: { permission, role_name, user }
  * - DELETE /repos/{owner}/{repo}/collaborators/{username}: 204
  * - GET /repos/{owner}/{repo}/invitations (per_page, page), PATCH and DELETE .../invitations/{id}
+ * Invitations carry `created_at` and `expired`: GitHub expires an invitation not accepted within 7
+ * days (it stays listed, `expired: true`, until deleted; it can no longer be accepted). The fake's
+ * time is the `now` option (a test's injected clock).
  * Requests need `Authorization: Bearer <token>` (401 otherwise); unknown repositories answer 404.
  */
+export interface FakeInvitation {
+  login: string;
+  permissions: string;
+  /** When it was sent (default: when the fake started). */
+  createdAt?: Date;
+}
+
 export interface GithubFake extends HttpFake {
   collaborators: Map<string, string>;
-  invitations: Map<number, { login: string; permissions: string }>;
-  /** The invitee accepts: the invitation becomes a collaborator. */
+  invitations: Map<number, FakeInvitation>;
+  /** The invitee accepts: the invitation becomes a collaborator (not once it expired, as on GitHub). */
   accept(login: string): void;
+  /** The invitee declines: the invitation is gone. */
+  decline(login: string): void;
   /** Users who get 204 on PUT (organization members), as GitHub adds them directly. */
   orgMembers: Set<string>;
 }
@@ -35,13 +47,18 @@ const legacyPermission: Record<string, string> = {
   admin: "admin",
 };
 
+const INVITATION_TTL_MS = 7 * 86_400_000;
+
 export async function startGithubFake(options: {
   token: string;
   owner: string;
   repo: string;
+  now?: () => Date;
 }): Promise<GithubFake> {
+  const now = options.now ?? (() => new Date());
+  const started = now();
   const collaborators = new Map<string, string>(); // login (lowercase) → role name
-  const invitations = new Map<number, { login: string; permissions: string }>();
+  const invitations = new Map<number, FakeInvitation>();
   const orgMembers = new Set<string>();
   let nextId = 1000;
   const repoPath = `/repos/${options.owner}/${options.repo}`;
@@ -50,12 +67,15 @@ export async function startGithubFake(options: {
     status: 404,
     json: { message: "Not Found", documentation_url: "https://docs.github.com/rest" },
   };
-  const invitationJson = (id: number, inv: { login: string; permissions: string }) => ({
+  const expired = (inv: FakeInvitation) =>
+    now().getTime() - (inv.createdAt ?? started).getTime() >= INVITATION_TTL_MS;
+  const invitationJson = (id: number, inv: FakeInvitation) => ({
     id,
     repository: { full_name: `${options.owner}/${options.repo}` },
     invitee: { login: inv.login },
     permissions: inv.permissions,
-    created_at: "2026-01-01T00:00:00Z",
+    created_at: (inv.createdAt ?? started).toISOString(),
+    expired: expired(inv),
     url: `${repoPath}/invitations/${id}`,
   });
 
@@ -74,7 +94,7 @@ export async function startGithubFake(options: {
             return { status: 204 };
           }
           const id = nextId++;
-          invitations.set(id, { login: p.username!, permissions: roleOf[permission]! });
+          invitations.set(id, { login: p.username!, permissions: roleOf[permission]!, createdAt: now() });
           return { status: 201, json: invitationJson(id, invitations.get(id)!) };
         },
       },
@@ -158,10 +178,15 @@ export async function startGithubFake(options: {
     orgMembers,
     accept(login) {
       for (const [id, inv] of invitations) {
-        if (inv.login.toLowerCase() === login.toLowerCase()) {
+        if (inv.login.toLowerCase() === login.toLowerCase() && !expired(inv)) {
           collaborators.set(login.toLowerCase(), inv.permissions);
           invitations.delete(id);
         }
+      }
+    },
+    decline(login) {
+      for (const [id, inv] of invitations) {
+        if (inv.login.toLowerCase() === login.toLowerCase()) invitations.delete(id);
       }
     },
   };

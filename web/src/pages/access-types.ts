@@ -141,6 +141,8 @@ export interface SshCertificate {
   resourceName: string;
   serial: string;
   keyId: string;
+  keyFingerprint: string | null;
+  keyComment: string;
   principals: string[];
   validAfter: string;
   validBefore: string;

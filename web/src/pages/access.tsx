@@ -259,7 +259,7 @@ function GrantState({ g, now }: { g: Grant; now: number }) {
     <>
       <Tag tone={g.state === "active" ? "ok" : g.live ? "warn" : "muted"}>{grantStateLabel(g.state)}</Tag>
       {g.externalState && g.externalState !== "active" && (
-        <div className="hint">target: {g.externalState}</div>
+        <div className="hint">{externalStateLabel(g.externalState)}</div>
       )}
       {g.endReason && <div className="hint">{endReasonLabel(g.endReason)}</div>}
     </>
@@ -484,4 +484,18 @@ export function BreakGlassPage() {
       </Section>
     </Page>
   );
+}
+
+/** What the target system says about the access, for people (invitations on Git hosts). */
+function externalStateLabel(state: string): string {
+  switch (state) {
+    case "pending":
+      return "invitation pending: the developer has not accepted it yet";
+    case "invitation_expired":
+      return "invitation expired unaccepted: no access (a new request sends a new one)";
+    case "absent":
+      return "invitation declined or withdrawn: no access";
+    default:
+      return `target: ${state}`;
+  }
 }

@@ -260,6 +260,14 @@ function MyGrants({ grants, onChange }: { grants: Grant[]; onChange(): void }) {
               {g.externalState === "pending" && (
                 <div className="hint">Accept the invitation the Git host sent you to start using it.</div>
               )}
+              {(g.externalState === "invitation_expired" || g.externalState === "absent") && (
+                <div className="field-error">
+                  {g.externalState === "invitation_expired"
+                    ? "The invitation expired before you accepted it: you have no access."
+                    : "The invitation was declined or withdrawn: you have no access."}{" "}
+                  Ask again to get a new invitation (it extends this grant).
+                </div>
+              )}
             </div>
             <TimeLeftBar startsAt={g.startsAt} endsAt={g.endsAt} now={now} />
           </div>
@@ -334,32 +342,60 @@ function RevealCredential({ grant, onRevealed }: { grant: Grant; onRevealed(): v
   );
 }
 
+/** The file name OpenSSH looks for beside a key of this certificate's type (`id_ed25519-cert.pub`). */
+function certificateFileName(certificate: string): string {
+  const type = certificate.split(" ")[0] ?? "";
+  const base = type.startsWith("sk-ssh-ed25519")
+    ? "id_ed25519_sk"
+    : type.startsWith("sk-ecdsa")
+      ? "id_ecdsa_sk"
+      : type.startsWith("ecdsa")
+        ? "id_ecdsa"
+        : type.startsWith("ssh-rsa")
+          ? "id_rsa"
+          : "id_ed25519";
+  return `${base}-cert.pub`;
+}
+
 function SshCertificateButton({ grant }: { grant: Grant }) {
   const [error, setError] = useState<string | null>(null);
-  const [cert, setCert] = useState<SshCertificate | null>(null);
-  const download = async () => {
+  const [certs, setCerts] = useState<SshCertificate[] | null>(null);
+  const save = (c: SshCertificate) => saveAs(certificateFileName(c.certificate), `${c.certificate}\n`);
+  const fetchCertificates = async () => {
     setError(null);
     try {
-      const r = await api.get<{ items: SshCertificate[] }>(`/me/ssh/certificates?grantId=${grant.id}`);
-      const c = r.items[0];
-      if (!c) throw new Error("No certificate yet: try again in a minute.");
-      setCert(c);
-      saveAs("id_ed25519-cert.pub", `${c.certificate}\n`);
+      // Asking also certifies any registered key that has no certificate yet (added during the grant).
+      const r = await api.post<{ items: SshCertificate[] }>("/me/ssh/certificates", { grantId: grant.id });
+      if (r.items.length === 0) throw new Error("No certificate yet: try again in a minute.");
+      setCerts(r.items);
+      if (r.items.length === 1) save(r.items[0]!);
     } catch (e) {
       setError(e instanceof ApiError ? e.message : (e as Error).message);
     }
   };
   return (
     <div>
-      <button type="button" className="small" onClick={download}>
-        Download the SSH certificate <span className="visually-hidden">for {grant.resourceName}</span>
+      <button type="button" className="small" onClick={fetchCertificates}>
+        Download the SSH certificate{certs && certs.length > 1 ? "s" : ""}{" "}
+        <span className="visually-hidden">for {grant.resourceName}</span>
       </button>
-      {cert && (
-        <p className="hint">
-          Saved id_ed25519-cert.pub ({cert.keyId}, principals {cert.principals.join(", ")}, valid until{" "}
-          {dateTime(cert.validBefore)}). Put it next to your key in ~/.ssh, or run{" "}
-          <code>warden ssh cert</code>.
-        </p>
+      {certs && (
+        <ul className="hint">
+          {certs.map((c) => (
+            <li key={c.serial}>
+              {certs.length > 1 && (
+                <button type="button" className="small" onClick={() => save(c)}>
+                  Save {certificateFileName(c.certificate)}
+                </button>
+              )}{" "}
+              For your key {c.keyComment || c.keyFingerprint || ""} ({c.keyId}, principals{" "}
+              {c.principals.join(", ")}, valid until {dateTime(c.validBefore)}).
+            </li>
+          ))}
+          <li>
+            Put each next to its key in ~/.ssh (as {"<key>"}-cert.pub), or run <code>warden ssh cert</code>.
+          </li>
+        </ul>
       )}
       {error && (
         <p className="field-error" role="alert">

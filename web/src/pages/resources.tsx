@@ -187,6 +187,12 @@ const connectorFields: Record<ResourceKind, FieldSpec[]> = {
       hint: "Optional: IPs or CIDRs the certificate may be used from",
     },
     { path: "forceCommand", label: "Forced command", type: "text", hint: "Optional" },
+    {
+      path: "hosts",
+      label: "Host names",
+      type: "list",
+      hint: "Optional, comma-separated, as the hosts' logs name them: ties ingested SSH logins to this resource (usage hints)",
+    },
   ],
   github: [
     { path: "apiUrl", label: "API URL", type: "url", hint: "Default https://api.github.com" },
@@ -213,6 +219,12 @@ const connectorFields: Record<ResourceKind, FieldSpec[]> = {
     },
     { path: "token", label: "Token", type: "secret", hint: "Allowed to manage the project's members" },
     { path: "setExpiry", label: "Also set GitLab's membership expiry (a backstop)", type: "bool" },
+    {
+      path: "inviteByEmail",
+      label: "Invite by e-mail a developer without a GitLab account",
+      type: "bool",
+      hint: "Pending until they accept; whoever reads that mailbox gets the access",
+    },
   ],
   generic: [
     { path: "url", label: "Webhook URL", type: "url", required: true },
