@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -626,6 +627,25 @@ describe("least-privilege access in a browser", () => {
     await shot("14-review");
   });
 
+  it("adds an SSH host group that allows break-glass, with the host names its logs use", async () => {
+    await page.getByRole("link", { name: "Access", exact: true }).click();
+    await heading("Approvals").waitFor();
+    await page.getByRole("link", { name: "Catalog", exact: true }).click();
+    await heading("Resource catalog").waitFor();
+    await page.getByRole("link", { name: "New resource" }).click();
+    await heading("New resource").waitFor();
+    await field("Name").fill("web-hosts");
+    await field("Kind").selectOption("ssh");
+    await field("Environment").selectOption("staging");
+    await page.getByRole("checkbox", { name: "Ada Admin (admin)" }).check();
+    await field("Principals").fill("deploy");
+    await field("Host names").fill("web-1, web-2");
+    await page.getByLabel("Allow break-glass").check();
+    await button("Create resource").click();
+    await heading("web-hosts").waitFor();
+    expect(await field("Host names").inputValue()).toBe("web-1, web-2");
+  });
+
   it("Dana sees her grant with its time left and the invitation to accept", async () => {
     await signInAs("dana@acme.example", danaPassword, danaTotp, "My profile");
     await page.getByRole("link", { name: "My access", exact: true }).click();
@@ -635,5 +655,44 @@ describe("least-privilege access in a browser", () => {
     await hasText(grant.locator(".tl-text"), /left$/);
     await hasText(grant, "Accept the invitation");
     await shot("15-my-access");
+  });
+
+  it("Dana registers two SSH keys, opens break-glass to the hosts and gets a certificate for each key", async () => {
+    const key = (comment: string) => {
+      const { publicKey } = generateKeyPairSync("ed25519");
+      const raw = Buffer.from(publicKey.export({ format: "jwk" }).x!, "base64url");
+      const str = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
+      return `ssh-ed25519 ${Buffer.concat([str(Buffer.from("ssh-ed25519")), str(raw)]).toString("base64")} ${comment}`;
+    };
+    await page.getByRole("link", { name: "My profile", exact: true }).click();
+    await heading("My profile").waitFor();
+    await field("SSH public keys").fill(`${key("dana-laptop")}\n${key("dana-desktop")}`);
+    await button("Save").click();
+    await visible(page.getByText("Saved."));
+
+    await page.getByRole("link", { name: "My access", exact: true }).click();
+    await heading("My access").waitFor();
+    await page.locator("summary", { hasText: "Open emergency access" }).click();
+    const emergency = page.locator("section.panel", { hasText: "Break-glass" });
+    await emergency.getByLabel(/^Resource/).selectOption({ label: "web-hosts" });
+    await emergency.getByLabel(/^Minutes/).fill("30");
+    await emergency.getByLabel(/^Emergency/).fill("Checkout outage: restart the web workers");
+    await button("Open emergency access").click();
+    await hasText(emergency.getByRole("status"), "Emergency access to web-hosts is open");
+
+    const grant = page.locator("li.request-card[data-grant]", { hasText: "web-hosts" });
+    await hasText(grant, "break-glass");
+    // Active since a moment ago: time left, not "starts in" (the page's clock lags up to half a minute).
+    await hasText(grant.locator(".tl-text"), /^(30|29) min left$/);
+    await grant.getByRole("button", { name: /^Download the SSH certificate/ }).click();
+    await hasText(grant, "For your key dana-laptop");
+    await hasText(grant, "For your key dana-desktop");
+    const saving = page.waitForEvent("download");
+    await grant.getByRole("button", { name: "Save id_ed25519-cert.pub" }).first().click();
+    const download = await saving;
+    expect(download.suggestedFilename()).toBe("id_ed25519-cert.pub");
+    const text = await readFile((await download.path())!, "utf8");
+    expect(text).toMatch(/^ssh-ed25519-cert-v01@openssh\.com \S+ warden:developer=dana@acme\.example:grant=/);
+    await shot("16-ssh-certificates");
   });
 });

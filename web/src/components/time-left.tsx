@@ -18,21 +18,33 @@ export function useNow(everyMs = 30_000): number {
 
 const tone = (fractionLeft: number) => (fractionLeft < 0.1 ? "bad" : fractionLeft < 0.34 ? "warn" : "ok");
 
-export function timeLeftText(startsAt: string, endsAt: string, now: number): string {
+export function timeLeftText(startsAt: string, endsAt: string, now: number, started = false): string {
   const start = Date.parse(startsAt);
   const end = Date.parse(endsAt);
-  if (now < start) return `starts in ${duration(start - now)}`;
+  // `now` refreshes every half minute: a grant that just became active may start "after" it.
+  if (now < start && !started) return `starts in ${duration(start - now)}`;
   if (now >= end) return "ended";
   return `${duration(end - now)} left`;
 }
 
 /** A bar of the grant's window: the part used up, the part left, with the time left in words. */
-export function TimeLeftBar({ startsAt, endsAt, now }: { startsAt: string; endsAt: string; now: number }) {
+export function TimeLeftBar({
+  startsAt,
+  endsAt,
+  now,
+  started = false,
+}: {
+  startsAt: string;
+  endsAt: string;
+  now: number;
+  /** The grant is known to have started (it is active), whatever the page's clock says. */
+  started?: boolean;
+}) {
   const start = Date.parse(startsAt);
   const end = Date.parse(endsAt);
   const total = Math.max(1, end - start);
   const left = Math.min(1, Math.max(0, (end - Math.max(now, start)) / total));
-  const text = timeLeftText(startsAt, endsAt, now);
+  const text = timeLeftText(startsAt, endsAt, now, started);
   const w = 120;
   return (
     <span className="time-left">

@@ -370,7 +370,12 @@ export function GrantsPage() {
                       )}
                     </td>
                     <td>
-                      <TimeLeftBar startsAt={g.startsAt} endsAt={g.endsAt} now={now} />
+                      <TimeLeftBar
+                        startsAt={g.startsAt}
+                        endsAt={g.endsAt}
+                        now={now}
+                        started={g.state === "active"}
+                      />
                       <div className="hint">until {dateTime(g.endsAt)}</div>
                     </td>
                     {can.decideAccess(user) && (
@@ -431,7 +436,12 @@ export function BreakGlassPage() {
                   {g.live && (
                     <>
                       {" · "}
-                      <TimeLeftBar startsAt={g.startsAt} endsAt={g.endsAt} now={now} />
+                      <TimeLeftBar
+                        startsAt={g.startsAt}
+                        endsAt={g.endsAt}
+                        now={now}
+                        started={g.state === "active"}
+                      />
                     </>
                   )}
                 </div>

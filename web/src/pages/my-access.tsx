@@ -269,7 +269,7 @@ function MyGrants({ grants, onChange }: { grants: Grant[]; onChange(): void }) {
                 </div>
               )}
             </div>
-            <TimeLeftBar startsAt={g.startsAt} endsAt={g.endsAt} now={now} />
+            <TimeLeftBar startsAt={g.startsAt} endsAt={g.endsAt} now={now} started={g.state === "active"} />
           </div>
           {g.credential && !g.credential.revealed && <RevealCredential grant={g} onRevealed={onChange} />}
           {g.credential?.revealed && (
