@@ -7,7 +7,6 @@
 // - the naive sweep, one gate check (its own queries) and one policy decision per grant, timed on a
 //   sample and scaled to all grants.
 import { randomUUID } from "node:crypto";
-import pg from "pg";
 import pino from "pino";
 import { decisionRequestFor, loadSubjects, subjectKey } from "../src/access/access.facts.ts";
 import { createApp } from "../src/app.ts";
@@ -15,8 +14,7 @@ import { manualClock } from "../src/core/clock.ts";
 import { loadConfig } from "../src/core/config.ts";
 import { createSealer, kekFromBytes } from "../src/crypto/keyring.ts";
 import { migrate } from "../src/store/migrate.ts";
-import { openStore, type Store } from "../src/store/store.ts";
-import { fmt, machine, table } from "./lib.ts";
+import { fmt, machine, openBenchStore, table } from "./lib.ts";
 
 const GRANTS = Number(process.env.BENCH_GRANTS ?? 10_000);
 const PER_DEVELOPER = 4;
@@ -25,30 +23,6 @@ const RESOURCES = 50;
 const RUNS = 5;
 const NAIVE_SAMPLE = 300;
 const at = new Date("2026-11-02T10:00:00Z");
-
-async function openBenchStore(): Promise<{ store: Store; label: string; drop: () => Promise<void> }> {
-  const url = process.env.WARDEN_BENCH_DATABASE_URL;
-  if (!url) {
-    const store = await openStore({});
-    return { store, label: "PGlite (embedded, in memory)", drop: () => store.close() };
-  }
-  const name = `warden_bench_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  const store = await openStore({ databaseUrl: u.toString(), poolSize: 4 });
-  return {
-    store,
-    label: "PostgreSQL",
-    drop: async () => {
-      await store.close();
-      await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    },
-  };
-}
 
 const { store, label, drop } = await openBenchStore();
 await migrate(store);

@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import os from "node:os";
+import pg from "pg";
+import { openStore, type Store } from "../src/store/store.ts";
 
 /** Shared bits for bench scripts: machine line, percentiles, Markdown output. */
 export function machine(): string {
@@ -46,4 +48,29 @@ export function serverCpuMs(pids: number[]): number {
     }
   }
   return ticks * 10;
+}
+
+/** A store for a benchmark: PGlite in memory, or a fresh database on WARDEN_BENCH_DATABASE_URL. */
+export async function openBenchStore(): Promise<{ store: Store; label: string; drop: () => Promise<void> }> {
+  const url = process.env.WARDEN_BENCH_DATABASE_URL;
+  if (!url) {
+    const store = await openStore({});
+    return { store, label: "PGlite (embedded, in memory)", drop: () => store.close() };
+  }
+  const name = `warden_bench_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  const store = await openStore({ databaseUrl: u.toString(), poolSize: 4 });
+  return {
+    store,
+    label: "PostgreSQL",
+    drop: async () => {
+      await store.close();
+      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
 }

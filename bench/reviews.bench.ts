@@ -9,7 +9,6 @@
 // - decide: one `update` per item (the same number of statements, no audit record, no checks);
 // - export: one `select` of the same rows, joined into CSV by hand.
 import { randomUUID } from "node:crypto";
-import pg from "pg";
 import pino from "pino";
 import { createApp } from "../src/app.ts";
 import { manualClock } from "../src/core/clock.ts";
@@ -18,38 +17,13 @@ import type { Ctx } from "../src/core/context.ts";
 import { createSealer, kekFromBytes } from "../src/crypto/keyring.ts";
 import { campaignCsv } from "../src/reviews/reviews.export.ts";
 import { migrate } from "../src/store/migrate.ts";
-import { openStore, type Store } from "../src/store/store.ts";
-import { fmt, machine, table } from "./lib.ts";
+import { fmt, machine, openBenchStore, table } from "./lib.ts";
 
 const GRANTS = Number(process.env.BENCH_GRANTS ?? 10_000);
 const PER_DEVELOPER = 4;
 const DEVELOPERS = Math.ceil(GRANTS / PER_DEVELOPER);
 const RESOURCES = 50;
 const at = new Date("2026-11-02T10:00:00Z");
-
-async function openBenchStore(): Promise<{ store: Store; label: string; drop: () => Promise<void> }> {
-  const url = process.env.WARDEN_BENCH_DATABASE_URL;
-  if (!url) {
-    const store = await openStore({});
-    return { store, label: "PGlite (embedded, in memory)", drop: () => store.close() };
-  }
-  const name = `warden_bench_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  const store = await openStore({ databaseUrl: u.toString(), poolSize: 4 });
-  return {
-    store,
-    label: "PostgreSQL",
-    drop: async () => {
-      await store.close();
-      await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    },
-  };
-}
 
 const loadAtStart = machine();
 const { store, label, drop } = await openBenchStore();
