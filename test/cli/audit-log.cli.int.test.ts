@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -17,6 +16,7 @@ import {
   parseVerifierKey,
   verifyTlogProof,
 } from "../../src/tlog/index.ts";
+import { runWarden } from "./run-cli.ts";
 
 /**
  * `warden audit verify | prove | export | checkpoint | key` as an auditor runs them: a real HTTPS server,
@@ -26,23 +26,7 @@ let running: Running;
 let dir: string;
 let env: Record<string, string>;
 
-function warden(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, ["--import", "tsx", "src/cli/entry.ts", ...args], {
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    p.stdout.on("data", (d) => {
-      out += d;
-    });
-    p.stderr.on("data", (d) => {
-      err += d;
-    });
-    p.on("close", (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
+const warden = (args: string[]) => runWarden(args, env);
 
 const at = (f: string) => path.join(dir, f);
 

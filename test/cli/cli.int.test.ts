@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -9,6 +8,7 @@ import { type Running, serve } from "../../src/boot.ts";
 import { loadConfig } from "../../src/core/config.ts";
 import { hashPassword } from "../../src/crypto/passwords.ts";
 import { onPostgres } from "../harness.ts";
+import { runWarden } from "./run-cli.ts";
 
 /**
  * The CLI as a user runs it: a real HTTPS server with its generated certificate, the `warden` entry
@@ -20,26 +20,8 @@ let env: Record<string, string>;
 let fingerprint = "";
 const lines: string[] = [];
 
-function warden(
-  args: string[],
-  extraEnv: Record<string, string> = {},
-): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, ["--import", "tsx", "src/cli/entry.ts", ...args], {
-      env: { ...process.env, ...env, ...extraEnv },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    p.stdout.on("data", (d) => {
-      out += d;
-    });
-    p.stderr.on("data", (d) => {
-      err += d;
-    });
-    p.on("close", (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
+const warden = (args: string[], extraEnv: Record<string, string> = {}) =>
+  runWarden(args, { ...env, ...extraEnv });
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "warden-cli-"));

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
@@ -9,6 +8,7 @@ import { type Running, serve } from "../../src/boot.ts";
 import { loadConfig } from "../../src/core/config.ts";
 import { hashPassword } from "../../src/crypto/passwords.ts";
 import { parseSshdMessage } from "../../src/ingest/index.ts";
+import { runWarden } from "./run-cli.ts";
 
 /**
  * `warden events search | export` and `warden alerts list | show | ack | resolve` against a real HTTPS
@@ -18,23 +18,7 @@ let running: Running;
 let dir: string;
 let env: Record<string, string>;
 
-function warden(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, ["--import", "tsx", "src/cli/entry.ts", ...args], {
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    p.stdout.on("data", (d) => {
-      out += d;
-    });
-    p.stderr.on("data", (d) => {
-      err += d;
-    });
-    p.on("close", (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
+const warden = (args: string[]) => runWarden(args, env);
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "warden-events-cli-"));
