@@ -14,8 +14,8 @@ import {
   type Values,
 } from "../components/form.tsx";
 import { Page, Section } from "../components/page.tsx";
-import { FilterSelect, Pager, SearchBox, useListParams } from "../components/pager.tsx";
-import { Empty, ErrorBox, Loading, Tag } from "../components/status.tsx";
+import { FilterSelect, ListResults, SearchBox, useListParams } from "../components/pager.tsx";
+import { ErrorBox, Loading, Tag } from "../components/status.tsx";
 import { minutes } from "../components/time.ts";
 import { useResource } from "../hooks.ts";
 import { can, useUser } from "../session.tsx";
@@ -84,50 +84,48 @@ export function ResourcesPage() {
           allLabel="Hide archived"
         />
       </div>
-      {l.error && <ErrorBox error={l.error} what="The resource catalog" />}
-      {l.loading && !l.data && <Loading />}
-      {l.data?.items.length === 0 && <Empty>No resources yet.</Empty>}
-      {l.data && l.data.items.length > 0 && (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Resource</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Environment</th>
-                <th scope="col">Levels</th>
-                <th scope="col">Longest grant</th>
-                <th scope="col">Owners</th>
-                <th scope="col" className="num">
-                  Live grants
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {l.data.items.map((r) => (
-                <tr key={r.id}>
-                  <td>
-                    <Link to={`/access/resources/${r.id}`}>{r.name}</Link>
-                    {r.archived && <Tag tone="muted">archived</Tag>}
-                    {r.breakGlass && <Tag tone="warn">break-glass</Tag>}
-                    {r.description && <div className="hint">{r.description}</div>}
-                  </td>
-                  <td>{resourceKindLabel(r.kind)}</td>
-                  <td>
-                    <Tag tone={envTone(r.environment)}>{environmentLabel(r.environment)}</Tag>
-                    <div className="hint">{dataClassLabel(r.dataClass)}</div>
-                  </td>
-                  <td>{r.levels.map(levelLabel).join(", ")}</td>
-                  <td className="nowrap">{minutes(r.maxDurationMinutes)}</td>
-                  <td>{r.owners.map((o) => o.name).join(", ")}</td>
-                  <td className="num">{r.liveGrants}</td>
+      <ListResults list={l} what="The resource catalog" empty="No resources yet." params={p}>
+        {(items) => (
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Resource</th>
+                  <th scope="col">Kind</th>
+                  <th scope="col">Environment</th>
+                  <th scope="col">Levels</th>
+                  <th scope="col">Longest grant</th>
+                  <th scope="col">Owners</th>
+                  <th scope="col" className="num">
+                    Live grants
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {l.data && <Pager total={l.data.total} offset={p.offset} limit={p.limit} onChange={p.setOffset} />}
+              </thead>
+              <tbody>
+                {items.map((r) => (
+                  <tr key={r.id}>
+                    <td>
+                      <Link to={`/access/resources/${r.id}`}>{r.name}</Link>
+                      {r.archived && <Tag tone="muted">archived</Tag>}
+                      {r.breakGlass && <Tag tone="warn">break-glass</Tag>}
+                      {r.description && <div className="hint">{r.description}</div>}
+                    </td>
+                    <td>{resourceKindLabel(r.kind)}</td>
+                    <td>
+                      <Tag tone={envTone(r.environment)}>{environmentLabel(r.environment)}</Tag>
+                      <div className="hint">{dataClassLabel(r.dataClass)}</div>
+                    </td>
+                    <td>{r.levels.map(levelLabel).join(", ")}</td>
+                    <td className="nowrap">{minutes(r.maxDurationMinutes)}</td>
+                    <td>{r.owners.map((o) => o.name).join(", ")}</td>
+                    <td className="num">{r.liveGrants}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </ListResults>
     </Page>
   );
 }
