@@ -95,11 +95,19 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const asUuid = (v: unknown): string | null => (typeof v === "string" && UUID_RE.test(v) ? v : null);
 const clip = (v: unknown, n = 500): string | null =>
   typeof v === "string" && v.length > 0 ? v.slice(0, n) : null;
-const slug = (s: string) =>
-  s
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "_")
-    .replace(/^_|_$/g, "");
+const slugs = new Map<string, string>();
+/** "Account Change" → "account_change" (remembered: every event of a class asks for the same few). */
+const slug = (s: string) => {
+  let out = slugs.get(s);
+  if (out === undefined) {
+    out = s
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "_")
+      .replace(/^_|_$/g, "");
+    if (slugs.size < 1024) slugs.set(s, out);
+  }
+  return out;
+};
 
 /** `developerId` of a v1 record is the acting account's developer, known to the caller (not in the entry). */
 export function indexColumns(entry: LogEntry, actorDeveloperId?: string | null): IndexColumns {

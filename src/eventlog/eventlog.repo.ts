@@ -2,77 +2,34 @@
  * SQL for the event log's rows (`log_events`): one row per Merkle leaf, holding the exact entry and the
  * columns it is searched by. Every function takes the client to run on (a transaction or the store).
  */
-import { copyField, type SqlClient } from "../store/store.ts";
-import type { IndexColumns } from "./eventlog.entries.ts";
+import type { SqlClient } from "../store/store.ts";
+import {
+  COLUMNS,
+  copyChunks,
+  type EncodedRows,
+  encodeRows,
+  type RowInput,
+  setIndices,
+} from "./eventlog.copy.ts";
 
-export interface NewRow extends IndexColumns {
+export interface NewRow extends RowInput {
   idx: number;
-  id: string;
-  entry: string;
 }
 
-const COLUMNS = [
-  "idx",
-  "id",
-  "entry",
-  "kind",
-  "at",
-  "received_at",
-  "class_uid",
-  "activity_id",
-  "status_id",
-  "severity_id",
-  "source",
-  "source_uid",
-  "actor_id",
-  "actor_label",
-  "developer_id",
-  "subject_developer_id",
-  "action",
-  "resource_type",
-  "resource_id",
-  "src_ip",
-] as const;
-
-const fieldsOf = (r: Omit<NewRow, "idx">) => [
-  r.id,
-  r.entry,
-  r.kind,
-  r.at.toISOString(),
-  r.receivedAt.toISOString(),
-  r.classUid,
-  r.activityId,
-  r.statusId,
-  r.severityId,
-  r.source,
-  r.sourceUid,
-  r.actorId,
-  r.actorLabel,
-  r.developerId,
-  r.subjectDeveloperId,
-  r.action,
-  r.resourceType,
-  r.resourceId,
-  r.srcIp,
-];
-
 /**
- * Inserts rows at consecutive indices from `firstIndex`. With a store client, one COPY (text format):
- * the cheapest bulk path on both engines, where an INSERT needs the rows serialised as JSON (escaping
- * every entry a second time) and parsed back by the server. Otherwise one statement with the rows as
- * one jsonb parameter (jsonb: parsed once, where `json`'s ->> re-parses each row for every column).
+ * Inserts rows already encoded for binary COPY (their leaf indices set, consecutive from `firstIndex`).
+ * With a store client, one COPY: the cheapest bulk path on both engines. Otherwise (a client without
+ * COPY) one statement with `rows` (the same rows, in the same order) as one jsonb parameter.
  */
-export async function insertRowsAt(
+export async function insertEncodedRows(
   q: SqlClient,
+  encoded: EncodedRows[],
+  rows: readonly RowInput[],
   firstIndex: number,
-  rows: Omit<NewRow, "idx">[],
 ): Promise<void> {
   if (rows.length === 0) return;
   if (q.copyIn) {
-    let text = "";
-    for (let i = 0; i < rows.length; i++)
-      text += `${firstIndex + i}\t${fieldsOf(rows[i]!).map(copyField).join("\t")}\n`;
-    await q.copyIn("log_events", COLUMNS, text);
+    await q.copyIn("log_events", COLUMNS, copyChunks(encoded));
     return;
   }
   await q.query(
@@ -82,7 +39,32 @@ export async function insertRowsAt(
             r.v->>9, r.v->>10, r.v->>11, r.v->>12, (r.v->>13)::uuid, (r.v->>14)::uuid, r.v->>15, r.v->>16,
             r.v->>17, r.v->>18
        from jsonb_array_elements($1::jsonb) with ordinality as r(v, n)`,
-    [JSON.stringify(rows.map(fieldsOf)), firstIndex],
+    [
+      JSON.stringify(
+        rows.map((r) => [
+          r.id,
+          r.entry,
+          r.kind,
+          r.at.toISOString(),
+          r.receivedAt.toISOString(),
+          r.classUid,
+          r.activityId,
+          r.statusId,
+          r.severityId,
+          r.source,
+          r.sourceUid,
+          r.actorId,
+          r.actorLabel,
+          r.developerId,
+          r.subjectDeveloperId,
+          r.action,
+          r.resourceType,
+          r.resourceId,
+          r.srcIp,
+        ]),
+      ),
+      firstIndex,
+    ],
   );
 }
 
@@ -92,23 +74,33 @@ export async function insertRows(q: SqlClient, rows: NewRow[]): Promise<void> {
   rows.forEach((r, i) => {
     if (r.idx !== rows[0]!.idx + i) throw new Error("log rows must have consecutive indices");
   });
-  await insertRowsAt(q, rows[0]!.idx, rows);
+  const encoded = encodeRows(rows);
+  setIndices(encoded, rows[0]!.idx);
+  await insertEncodedRows(q, [encoded], rows, rows[0]!.idx);
 }
 
-/** Events already logged under these (source, source event id) keys. */
+/**
+ * Events already logged under these (source, source event id) keys: one index scan per source in the
+ * list (a batch usually has one), with the event ids as an array parameter.
+ */
 export async function findBySourceKeys(
   q: SqlClient,
   keys: { source: string; uid: string }[],
 ): Promise<Map<string, { id: string; idx: number }>> {
   const out = new Map<string, { id: string; idx: number }>();
-  if (keys.length === 0) return out;
-  const { rows } = await q.query<{ source: string; source_uid: string; id: string; idx: number }>(
-    `select e.source, e.source_uid, e.id, e.idx
-       from json_array_elements($1::json) as k
-       join log_events e on e.source = k->>0 and e.source_uid = k->>1`,
-    [JSON.stringify(keys.map((k) => [k.source, k.uid]))],
-  );
-  for (const r of rows) out.set(sourceKey(r.source, r.source_uid), { id: r.id, idx: Number(r.idx) });
+  const bySource = new Map<string, string[]>();
+  for (const k of keys) {
+    const uids = bySource.get(k.source);
+    if (uids) uids.push(k.uid);
+    else bySource.set(k.source, [k.uid]);
+  }
+  for (const [source, uids] of bySource) {
+    const { rows } = await q.query<{ source_uid: string; id: string; idx: number }>(
+      "select source_uid, id, idx from log_events where source = $1 and source_uid = any($2::text[])",
+      [source, uids],
+    );
+    for (const r of rows) out.set(sourceKey(source, r.source_uid), { id: r.id, idx: Number(r.idx) });
+  }
   return out;
 }
 

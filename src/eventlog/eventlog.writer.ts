@@ -10,24 +10,25 @@
  *   already waiting, a new batch is refused with 429 and Retry-After instead of being dropped later.
  * - Listeners (`onAppended`) hear about every committed append, in log order, one group at a time.
  */
-import { randomUUID } from "node:crypto";
 import type { Clock } from "../core/clock.ts";
 import type { Ctx } from "../core/context.ts";
 import { AppError } from "../core/errors.ts";
+import { uuidV7 } from "../core/ids.ts";
 import type { Logger } from "../core/logger.ts";
 import { attributeActor, type OcsfEvent } from "../ingest/index.ts";
 import type { SqlClient, Store } from "../store/store.ts";
-import { createTlogAppender, hashLeaves, sha256, type TileCache } from "../tlog/index.ts";
+import { createTlogAppender, hashLeavesAt, MAX_ENTRY_BYTES, sha256, type TileCache } from "../tlog/index.ts";
+import { canonicalJson } from "./canonical-json.ts";
+import { type EncodedRows, encodeRows, entryBytes, type RowInput, setIndices } from "./eventlog.copy.ts";
 import type { ActorDirectory } from "./eventlog.directory.ts";
 import {
   type AuditRecordEntry,
   auditToOcsf,
   encodeEntry,
-  entryTooLarge,
   indexColumns,
   type OcsfRecordEntry,
 } from "./eventlog.entries.ts";
-import { findBySourceKeys, insertRows, insertRowsAt, type NewRow, sourceKey } from "./eventlog.repo.ts";
+import { findBySourceKeys, insertEncodedRows, insertRows, sourceKey } from "./eventlog.repo.ts";
 import type { AppendedEvent, AppendedListener, AppendOutcome, EventAppender } from "./eventlog.types.ts";
 
 export interface AuditInput {
@@ -42,16 +43,21 @@ export interface AuditInput {
 interface Prepared {
   id: string;
   event: OcsfEvent;
-  bytes: Uint8Array;
-  /** Its leaf hash (RFC 9162 §2.1.1). */
+  /** Its leaf hash (RFC 9162 §2.1.1), of the entry bytes as encoded in its row. */
   leaf: Uint8Array;
   /** Its row for log_events, without the index. */
-  row: Omit<NewRow, "idx">;
+  row: RowInput;
   key: string | undefined;
 }
 
-interface Waiter {
+/** A sender's batch, prepared: its events and their rows, encoded for COPY. */
+interface Batch {
   items: Prepared[];
+  rows: EncodedRows;
+}
+
+interface Waiter {
+  batch: Batch;
   resolve: (r: AppendOutcome[]) => void;
   reject: (e: unknown) => void;
 }
@@ -70,6 +76,8 @@ export interface EventLogWriterDeps {
 }
 
 const EMPTY: Uint8Array = new Uint8Array(0);
+/** The range of a JavaScript Date (ECMA-262 §21.4.1.22), inside PostgreSQL's timestamptz range. */
+const MAX_DATE_MS = 8.64e15;
 const isUniqueViolation = (e: unknown) => (e as { code?: unknown })?.code === "23505";
 
 export function createEventLogWriter(deps: EventLogWriterDeps) {
@@ -237,11 +245,12 @@ export function createEventLogWriter(deps: EventLogWriterDeps) {
     let entry: AuditRecordEntry | undefined;
     let text = "";
     const { firstIndex } = await appender.appendInTx(q, (first) => {
+      const now = clock.now();
       entry = {
         v: 1,
         seq: first + 1,
-        id: randomUUID(),
-        at: clock.now().toISOString(),
+        id: uuidV7(now.getTime()),
+        at: now.toISOString(),
         actor: { type: ctx.actor.kind, id: ctx.actor.userId ?? null, label: ctx.actor.label },
         action: input.action,
         target: { type: input.target?.type ?? null, id: input.target?.id ?? null },
@@ -278,48 +287,56 @@ export function createEventLogWriter(deps: EventLogWriterDeps) {
 
   // ------------------------------------------------------------------------------------ outside sources
 
-  function prepare(events: OcsfEvent[]): Prepared[] {
-    const received = clock.now().toISOString();
-    const prepared = events.map((input, i) => {
+  /**
+   * Makes a batch ready on arrival: attributes each event, canonicalises it, encodes its row for COPY and
+   * hashes the entry bytes inside that row, so the writer's transaction only joins what it needs.
+   */
+  function prepare(events: OcsfEvent[]): Batch {
+    const now = clock.now();
+    const received = now.toISOString();
+    const items = events.map((input, i): Prepared => {
       const event = attributeActor({ ...input, warden: { ...input.warden } }, directory.resolve);
       if (!event.warden?.source)
         throw new AppError(
           "validation_failed",
           `event ${i}: warden.source (which source sent it) is required`,
         );
-      if (!Number.isFinite(event.time))
+      if (!Number.isFinite(event.time) || Math.abs(event.time) > MAX_DATE_MS)
         throw new AppError("validation_failed", `event ${i}: time must be milliseconds since the epoch`);
-      const entry: OcsfRecordEntry = { v: 2, id: randomUUID(), received, event };
-      const { text, bytes } = encodeEntry(entry);
-      if (entryTooLarge(bytes))
-        throw new AppError(
-          "validation_failed",
-          `event ${i} is ${bytes.length} bytes once logged; the limit is 65,535 (shorten raw_data)`,
-          { fields: [{ field: `${i}`, message: "too large to log" }] },
-        );
+      const entry: OcsfRecordEntry = { v: 2, id: uuidV7(now.getTime()), received, event };
       const uid = event.metadata?.uid;
       return {
         id: entry.id,
         event,
-        bytes,
         leaf: EMPTY,
-        row: { id: entry.id, entry: text, ...indexColumns(entry) },
+        row: { id: entry.id, entry: canonicalJson(entry), ...indexColumns(entry) },
         key: uid ? sourceKey(event.warden.source, uid) : undefined,
       };
     });
-    const leaves = hashLeaves(prepared.map((p) => p.bytes));
-    prepared.forEach((p, i) => {
+    const rows = encodeRows(items.map((p) => p.row));
+    for (let i = 0; i < items.length; i++) {
+      if (rows.entryLength[i]! > MAX_ENTRY_BYTES)
+        throw new AppError(
+          "validation_failed",
+          `event ${i} is ${rows.entryLength[i]} bytes once logged; the limit is 65,535 (shorten raw_data)`,
+          { fields: [{ field: `${i}`, message: "too large to log" }] },
+        );
+    }
+    const leaves = hashLeavesAt(rows.data, rows.entryAt, rows.entryLength, rows.count);
+    items.forEach((p, i) => {
       p.leaf = leaves[i]!;
     });
-    return prepared;
+    return { items, rows };
   }
 
-  async function writeGroup(q: SqlClient, items: Prepared[]) {
+  async function writeGroup(q: SqlClient, batches: Batch[]) {
     await ensureImported(q);
-    const keyed = items.filter((p) => p.key !== undefined);
+    const items = batches.length === 1 ? batches[0]!.items : batches.flatMap((b) => b.items);
     const existing = await findBySourceKeys(
       q,
-      keyed.map((p) => ({ source: p.row.source, uid: p.row.sourceUid ?? "" })),
+      items.flatMap((p) =>
+        p.key !== undefined ? [{ source: p.row.source, uid: p.row.sourceUid ?? "" }] : [],
+      ),
     );
     const fresh: Prepared[] = [];
     const firstOfKey = new Map<string, Prepared>();
@@ -328,32 +345,49 @@ export function createEventLogWriter(deps: EventLogWriterDeps) {
       | { kind: "old"; id: string; idx: number }
       | { kind: "same"; p: Prepared }
     )[] = [];
-    for (const p of items) {
-      const old = p.key ? existing.get(p.key) : undefined;
-      if (old) {
-        plan.push({ kind: "old", ...old });
-        continue;
+    // The rows to COPY: a batch's encoded rows as they are when every event in it is new, else the new
+    // ones encoded again (duplicates are rare: a sender retrying a batch it already sent).
+    const encoded: EncodedRows[] = [];
+    for (const b of batches) {
+      const freshHere: Prepared[] = [];
+      for (const p of b.items) {
+        const old = p.key ? existing.get(p.key) : undefined;
+        if (old) {
+          plan.push({ kind: "old", ...old });
+          continue;
+        }
+        const earlier = p.key ? firstOfKey.get(p.key) : undefined;
+        if (earlier) {
+          plan.push({ kind: "same", p: earlier });
+          continue;
+        }
+        if (p.key) firstOfKey.set(p.key, p);
+        freshHere.push(p);
+        plan.push({ kind: "fresh", p });
       }
-      const earlier = p.key ? firstOfKey.get(p.key) : undefined;
-      if (earlier) {
-        plan.push({ kind: "same", p: earlier });
-        continue;
-      }
-      if (p.key) firstOfKey.set(p.key, p);
-      fresh.push(p);
-      plan.push({ kind: "fresh", p });
+      if (freshHere.length === b.items.length) encoded.push(b.rows);
+      else if (freshHere.length > 0) encoded.push(encodeRows(freshHere.map((p) => p.row)));
+      for (const p of freshHere) fresh.push(p);
     }
+    const entries: Uint8Array[] = [];
+    for (const rows of encoded) for (let i = 0; i < rows.count; i++) entries.push(entryBytes(rows, i));
     const { firstIndex } = await appender.appendInTx(
       q,
-      fresh.map((p) => p.bytes),
+      entries,
       fresh.map((p) => p.leaf),
     );
-    const indexOf = new Map<Prepared, number>(fresh.map((p, i) => [p, firstIndex + i]));
-    await insertRowsAt(
+    let at = firstIndex;
+    for (const rows of encoded) {
+      setIndices(rows, at);
+      at += rows.count;
+    }
+    await insertEncodedRows(
       q,
-      firstIndex,
+      encoded,
       fresh.map((p) => p.row),
+      firstIndex,
     );
+    const indexOf = new Map<Prepared, number>(fresh.map((p, i) => [p, firstIndex + i]));
     const outcomes: AppendOutcome[] = plan.map((x) =>
       x.kind === "old"
         ? { id: x.id, index: x.idx, duplicate: true }
@@ -373,19 +407,22 @@ export function createEventLogWriter(deps: EventLogWriterDeps) {
       while (waiting.length > 0) {
         const group: Waiter[] = [];
         let count = 0;
-        while (waiting.length > 0 && (group.length === 0 || count + waiting[0]!.items.length <= maxGroup)) {
+        while (
+          waiting.length > 0 &&
+          (group.length === 0 || count + waiting[0]!.batch.items.length <= maxGroup)
+        ) {
           const w = waiting.shift()!;
           group.push(w);
-          count += w.items.length;
+          count += w.batch.items.length;
         }
-        const items = group.flatMap((w) => w.items);
+        const batches = group.map((w) => w.batch);
         let result: Awaited<ReturnType<typeof writeGroup>> | undefined;
         let failure: unknown;
         // A unique violation means another node logged one of these keys between our check and insert:
         // run the group again, and those events now come back as duplicates.
         for (let attempt = 0; attempt < 3 && !result; attempt++) {
           try {
-            result = await store.tx((q) => writeGroup(q, items));
+            result = await store.tx((q) => writeGroup(q, batches));
           } catch (e) {
             failure = e;
             if (!isUniqueViolation(e)) break;
@@ -399,8 +436,8 @@ export function createEventLogWriter(deps: EventLogWriterDeps) {
         }
         let at = 0;
         for (const w of group) {
-          w.resolve(result.outcomes.slice(at, at + w.items.length));
-          at += w.items.length;
+          w.resolve(result.outcomes.slice(at, at + w.batch.items.length));
+          at += w.batch.items.length;
         }
         // Events count against the queue until the listeners (inline alert rules) have seen them too, so
         // slow rules push back on senders (429) instead of piling up in memory. Listeners run beside the
@@ -425,16 +462,16 @@ export function createEventLogWriter(deps: EventLogWriterDeps) {
       });
     }
     queued += events.length;
-    let items: Prepared[];
+    let batch: Batch;
     try {
       await directory.refreshIfStale();
-      items = prepare(events);
+      batch = prepare(events);
     } catch (e) {
       queued -= events.length;
       throw e;
     }
     return new Promise<AppendOutcome[]>((resolve, reject) => {
-      waiting.push({ items, resolve, reject });
+      waiting.push({ batch, resolve, reject });
       if (!writing) void drain();
     });
   };

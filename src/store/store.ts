@@ -31,24 +31,15 @@ export interface SqlClient {
    */
   afterCommit?(fn: () => void): void;
   /**
-   * COPY `table (columns)` FROM STDIN in text format, `rows` being its lines (tab-separated fields,
-   * backslash escapes, \N for null: see copyField). Bulk appends only; table and columns are trusted
-   * identifiers from the code, never input.
+   * COPY `table (columns)` FROM STDIN in binary format, `chunks` being the COPY data in order (file
+   * header, tuples, trailer: see src/eventlog/eventlog.copy.ts). Bulk appends only; table and columns
+   * are trusted identifiers from the code, never input.
    */
-  copyIn?(table: string, columns: readonly string[], rows: string): Promise<void>;
-}
-
-/** A value as a field of COPY's text format (PostgreSQL COPY, "Text Format"). */
-export function copyField(v: string | number | null | undefined): string {
-  if (v === null || v === undefined) return "\\N";
-  if (typeof v === "number") return String(v);
-  return /[\\\t\n\r]/.test(v)
-    ? v.replace(/[\\\t\n\r]/g, (c) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\r"))
-    : v;
+  copyIn?(table: string, columns: readonly string[], chunks: readonly Uint8Array[]): Promise<void>;
 }
 
 const copyStatement = (table: string, columns: readonly string[], from: string) =>
-  `COPY ${table} (${columns.join(", ")}) FROM ${from}`;
+  `COPY ${table} (${columns.join(", ")}) FROM ${from} (FORMAT binary)`;
 
 export type StoreKind = "pglite" | "postgres";
 
@@ -109,9 +100,11 @@ async function openPglite(dataDir: string | undefined, loadDataDir: Blob | undef
       const r = await q.query<T>(text, params as unknown[]);
       return { rows: r.rows, affectedRows: r.affectedRows ?? 0 };
     },
-    async copyIn(table, columns, rows) {
+    async copyIn(table, columns, chunks) {
       // PGlite reads COPY data from the blob it is given as the device /dev/blob.
-      await q.query(copyStatement(table, columns, "'/dev/blob'"), [], { blob: new Blob([rows]) });
+      await q.query(copyStatement(table, columns, "'/dev/blob'"), [], {
+        blob: new Blob(chunks as unknown as BlobPart[]),
+      });
     },
     async exec(script: string) {
       await q.exec(script);
@@ -163,10 +156,10 @@ async function openPostgres(url: string, max: number): Promise<Store> {
       const r = await c.query(text, params);
       return { rows: r.rows as T[], affectedRows: r.rowCount ?? 0 };
     },
-    async copyIn(table, columns, rows) {
+    async copyIn(table, columns, chunks) {
       const client = c instanceof pg.Pool ? await c.connect() : c;
       try {
-        await pipeline(Readable.from([rows]), client.query(copyFrom(copyStatement(table, columns, "STDIN"))));
+        await pipeline(Readable.from(chunks), client.query(copyFrom(copyStatement(table, columns, "STDIN"))));
       } finally {
         if (c instanceof pg.Pool) (client as pg.PoolClient).release();
       }

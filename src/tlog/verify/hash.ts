@@ -88,6 +88,20 @@ export function hashLeaves(entries: Uint8Array[]): Uint8Array[] {
   return entries.map((_, i) => out.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE));
 }
 
+/** Leaf hashes of `count` entries that lie in one buffer at offsets[i], lengths[i] (no copying). */
+export function hashLeavesAt(
+  src: Uint8Array,
+  offsets: Int32Array,
+  lengths: Int32Array,
+  count: number,
+): Uint8Array[] {
+  const out = new Uint8Array(count * HASH_SIZE);
+  sha256Many(src, offsets, lengths, count, 0x00, out, 0);
+  const leaves = new Array<Uint8Array>(count);
+  for (let i = 0; i < count; i++) leaves[i] = out.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE);
+  return leaves;
+}
+
 /**
  * Node hashes of `count` consecutive pairs (left ‖ right, 64 bytes each) starting at src[at…], written
  * consecutively to out[outAt…] (out may be src when outAt ≤ at).

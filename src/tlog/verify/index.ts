@@ -26,6 +26,7 @@ export {
   hashChildren,
   hashLeaf,
   hashLeaves,
+  hashLeavesAt,
   hashPairs,
   sha256,
   toBase64,
