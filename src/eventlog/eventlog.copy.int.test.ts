@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTestStore } from "../../test/harness.ts";
-import { encodeRows, entryBytes, type RowInput } from "./eventlog.copy.ts";
-import { insertRows } from "./eventlog.repo.ts";
+import { encodeRows, entryBytes, pickRows, type RowInput, setIndices } from "./eventlog.copy.ts";
+import { insertEncodedRows, insertRows } from "./eventlog.repo.ts";
 
 const base: RowInput = {
   id: "0193a2b4-c5d6-7e8f-9a0b-1c2d3e4f5a6b",
@@ -101,6 +101,23 @@ describe("log rows in binary COPY format", () => {
     });
     expect(new Date(b!.at as string).toISOString()).toBe("1969-07-20T20:17:40.250Z");
     expect(new Date(b!.received_at as string).toISOString()).toBe("2000-01-01T00:00:00.001Z");
+  });
+
+  it("picks some rows out of a batch (the new ones, when others were duplicates) and stores just those", async () => {
+    const ids = ["1", "2", "3"].map((n) => `0193a2b4-c5d6-7e8f-9a0b-00000000000${n}`);
+    const enc = encodeRows(ids.map((id, i) => ({ ...base, id, entry: `{"n":"${"é".repeat(i * 50)}${i}"}` })));
+    const picked = pickRows(enc, [0, 2]);
+    expect(picked.count).toBe(2);
+    expect(Buffer.from(entryBytes(picked, 1)).toString()).toBe(`{"n":"${"é".repeat(100)}2"}`);
+    setIndices(picked, 9_000_000);
+    await insertEncodedRows(store, [picked]);
+    const { rows } = await store.query<{ idx: number; id: string }>(
+      "select idx, id from log_events where idx between 9000000 and 9000009 order by idx",
+    );
+    expect(rows.map((r) => [Number(r.idx), r.id])).toEqual([
+      [9_000_000, ids[0]],
+      [9_000_001, ids[2]],
+    ]);
   });
 
   it("points at each entry's exact UTF-8 bytes inside the rows (what the Merkle leaf hashes)", () => {

@@ -47,8 +47,8 @@ export const COLUMNS = [
 export interface EncodedRows {
   data: Buffer;
   count: number;
-  /** Where each row's 8-byte leaf index is (filled by setIndices). */
-  idxAt: Int32Array;
+  /** Where each row (tuple) starts; its 8-byte leaf index is at rowAt + 6 (filled by setIndices). */
+  rowAt: Int32Array;
   /** Each entry's UTF-8 bytes within data. */
   entryAt: Int32Array;
   entryLength: Int32Array;
@@ -83,7 +83,7 @@ export function encodeRows(rows: readonly RowInput[]): EncodedRows {
   for (const r of rows) size += r.entry.length + 256;
   let data = Buffer.allocUnsafe(size);
   let o = 0;
-  const idxAt = new Int32Array(count);
+  const rowAt = new Int32Array(count);
   const entryAt = new Int32Array(count);
   const entryLength = new Int32Array(count);
 
@@ -153,9 +153,9 @@ export function encodeRows(rows: readonly RowInput[]): EncodedRows {
   for (let i = 0; i < count; i++) {
     const r = rows[i]!;
     ensure(2 + 12 + 20 + 4);
+    rowAt[i] = o;
     data.writeInt16BE(COLUMNS.length, o);
     data.writeInt32BE(8, o + 2);
-    idxAt[i] = o + 6;
     o += 14;
     uuid(r.id, "id", i);
     entryAt[i] = o + 4;
@@ -183,13 +183,38 @@ export function encodeRows(rows: readonly RowInput[]): EncodedRows {
   }
   // Keep only what was written (copied when the first guess was generous, so it is not held while queued).
   const used = o >= data.length * 0.75 ? data.subarray(0, o) : Buffer.from(data.subarray(0, o));
-  return { data: used, count, idxAt, entryAt, entryLength };
+  return { data: used, count, rowAt, entryAt, entryLength };
+}
+
+/** Rows `keep` (positions, ascending) of `rows`, copied into new encoded rows. */
+export function pickRows(rows: EncodedRows, keep: readonly number[]): EncodedRows {
+  const end = (i: number) => (i + 1 < rows.count ? rows.rowAt[i + 1]! : rows.data.length);
+  let size = 0;
+  for (const i of keep) size += end(i) - rows.rowAt[i]!;
+  const data = Buffer.allocUnsafe(size);
+  const out: EncodedRows = {
+    data,
+    count: keep.length,
+    rowAt: new Int32Array(keep.length),
+    entryAt: new Int32Array(keep.length),
+    entryLength: new Int32Array(keep.length),
+  };
+  let o = 0;
+  keep.forEach((i, k) => {
+    const from = rows.rowAt[i]!;
+    rows.data.copy(data, o, from, end(i));
+    out.rowAt[k] = o;
+    out.entryAt[k] = o + (rows.entryAt[i]! - from);
+    out.entryLength[k] = rows.entryLength[i]!;
+    o += end(i) - from;
+  });
+  return out;
 }
 
 /** Writes leaf indices firstIndex, firstIndex + 1, … into the rows. */
 export function setIndices(rows: EncodedRows, firstIndex: number): void {
   for (let i = 0; i < rows.count; i++) {
-    const at = rows.idxAt[i]!;
+    const at = rows.rowAt[i]! + 6;
     const idx = firstIndex + i;
     const hi = Math.floor(idx / TWO_32);
     rows.data.writeInt32BE(hi, at);

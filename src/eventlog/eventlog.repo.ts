@@ -16,56 +16,10 @@ export interface NewRow extends RowInput {
   idx: number;
 }
 
-/**
- * Inserts rows already encoded for binary COPY (their leaf indices set, consecutive from `firstIndex`).
- * With a store client, one COPY: the cheapest bulk path on both engines. Otherwise (a client without
- * COPY) one statement with `rows` (the same rows, in the same order) as one jsonb parameter.
- */
-export async function insertEncodedRows(
-  q: SqlClient,
-  encoded: EncodedRows[],
-  rows: readonly RowInput[],
-  firstIndex: number,
-): Promise<void> {
-  if (rows.length === 0) return;
-  if (q.copyIn) {
-    await q.copyIn("log_events", COLUMNS, copyChunks(encoded));
-    return;
-  }
-  await q.query(
-    `insert into log_events (${COLUMNS.join(", ")})
-     select $2::bigint + r.n - 1, (r.v->>0)::uuid, r.v->>1, r.v->>2, (r.v->>3)::timestamptz,
-            (r.v->>4)::timestamptz, (r.v->>5)::int, (r.v->>6)::int, (r.v->>7)::smallint, (r.v->>8)::smallint,
-            r.v->>9, r.v->>10, r.v->>11, r.v->>12, (r.v->>13)::uuid, (r.v->>14)::uuid, r.v->>15, r.v->>16,
-            r.v->>17, r.v->>18
-       from jsonb_array_elements($1::jsonb) with ordinality as r(v, n)`,
-    [
-      JSON.stringify(
-        rows.map((r) => [
-          r.id,
-          r.entry,
-          r.kind,
-          r.at.toISOString(),
-          r.receivedAt.toISOString(),
-          r.classUid,
-          r.activityId,
-          r.statusId,
-          r.severityId,
-          r.source,
-          r.sourceUid,
-          r.actorId,
-          r.actorLabel,
-          r.developerId,
-          r.subjectDeveloperId,
-          r.action,
-          r.resourceType,
-          r.resourceId,
-          r.srcIp,
-        ]),
-      ),
-      firstIndex,
-    ],
-  );
+/** Inserts rows already encoded for binary COPY, their leaf indices set: one COPY for all of them. */
+export async function insertEncodedRows(q: SqlClient, encoded: EncodedRows[]): Promise<void> {
+  if (encoded.every((e) => e.count === 0)) return;
+  await q.copyIn("log_events", COLUMNS, copyChunks(encoded));
 }
 
 /** Inserts rows, each at its own `idx`, which must be consecutive. */
@@ -76,7 +30,7 @@ export async function insertRows(q: SqlClient, rows: NewRow[]): Promise<void> {
   });
   const encoded = encodeRows(rows);
   setIndices(encoded, rows[0]!.idx);
-  await insertEncodedRows(q, [encoded], rows, rows[0]!.idx);
+  await insertEncodedRows(q, [encoded]);
 }
 
 /**

@@ -19,7 +19,14 @@ import { attributeActor, type OcsfEvent } from "../ingest/index.ts";
 import type { SqlClient, Store } from "../store/store.ts";
 import { createTlogAppender, hashLeavesAt, MAX_ENTRY_BYTES, sha256, type TileCache } from "../tlog/index.ts";
 import { canonicalJson } from "./canonical-json.ts";
-import { type EncodedRows, encodeRows, entryBytes, type RowInput, setIndices } from "./eventlog.copy.ts";
+import {
+  type EncodedRows,
+  encodeRows,
+  entryBytes,
+  pickRows,
+  type RowInput,
+  setIndices,
+} from "./eventlog.copy.ts";
 import type { ActorDirectory } from "./eventlog.directory.ts";
 import {
   type AuditRecordEntry,
@@ -45,9 +52,10 @@ interface Prepared {
   event: OcsfEvent;
   /** Its leaf hash (RFC 9162 §2.1.1), of the entry bytes as encoded in its row. */
   leaf: Uint8Array;
-  /** Its row for log_events, without the index. */
-  row: RowInput;
-  key: string | undefined;
+  /** Its (source, source event id) key, when the source gave an id: for idempotency. */
+  key: { source: string; uid: string; joined: string } | undefined;
+  /** Its position in its batch's encoded rows. */
+  at: number;
 }
 
 /** A sender's batch, prepared: its events and their rows, encoded for COPY. */
@@ -294,6 +302,7 @@ export function createEventLogWriter(deps: EventLogWriterDeps) {
   function prepare(events: OcsfEvent[]): Batch {
     const now = clock.now();
     const received = now.toISOString();
+    const rowInputs: RowInput[] = [];
     const items = events.map((input, i): Prepared => {
       const event = attributeActor({ ...input, warden: { ...input.warden } }, directory.resolve);
       if (!event.warden?.source)
@@ -304,16 +313,19 @@ export function createEventLogWriter(deps: EventLogWriterDeps) {
       if (!Number.isFinite(event.time) || Math.abs(event.time) > MAX_DATE_MS)
         throw new AppError("validation_failed", `event ${i}: time must be milliseconds since the epoch`);
       const entry: OcsfRecordEntry = { v: 2, id: uuidV7(now.getTime()), received, event };
-      const uid = event.metadata?.uid;
+      const row: RowInput = { id: entry.id, entry: canonicalJson(entry), ...indexColumns(entry) };
+      rowInputs.push(row);
+      const uid = row.sourceUid;
       return {
         id: entry.id,
         event,
         leaf: EMPTY,
-        row: { id: entry.id, entry: canonicalJson(entry), ...indexColumns(entry) },
-        key: uid ? sourceKey(event.warden.source, uid) : undefined,
+        key: uid !== null ? { source: row.source, uid, joined: sourceKey(row.source, uid) } : undefined,
+        at: i,
       };
     });
-    const rows = encodeRows(items.map((p) => p.row));
+    // The row objects and entry texts are garbage from here: only the encoded rows are kept.
+    const rows = encodeRows(rowInputs);
     for (let i = 0; i < items.length; i++) {
       if (rows.entryLength[i]! > MAX_ENTRY_BYTES)
         throw new AppError(
@@ -334,9 +346,7 @@ export function createEventLogWriter(deps: EventLogWriterDeps) {
     const items = batches.length === 1 ? batches[0]!.items : batches.flatMap((b) => b.items);
     const existing = await findBySourceKeys(
       q,
-      items.flatMap((p) =>
-        p.key !== undefined ? [{ source: p.row.source, uid: p.row.sourceUid ?? "" }] : [],
-      ),
+      items.flatMap((p) => (p.key !== undefined ? [p.key] : [])),
     );
     const fresh: Prepared[] = [];
     const firstOfKey = new Map<string, Prepared>();
@@ -351,22 +361,28 @@ export function createEventLogWriter(deps: EventLogWriterDeps) {
     for (const b of batches) {
       const freshHere: Prepared[] = [];
       for (const p of b.items) {
-        const old = p.key ? existing.get(p.key) : undefined;
+        const old = p.key ? existing.get(p.key.joined) : undefined;
         if (old) {
           plan.push({ kind: "old", ...old });
           continue;
         }
-        const earlier = p.key ? firstOfKey.get(p.key) : undefined;
+        const earlier = p.key ? firstOfKey.get(p.key.joined) : undefined;
         if (earlier) {
           plan.push({ kind: "same", p: earlier });
           continue;
         }
-        if (p.key) firstOfKey.set(p.key, p);
+        if (p.key) firstOfKey.set(p.key.joined, p);
         freshHere.push(p);
         plan.push({ kind: "fresh", p });
       }
       if (freshHere.length === b.items.length) encoded.push(b.rows);
-      else if (freshHere.length > 0) encoded.push(encodeRows(freshHere.map((p) => p.row)));
+      else if (freshHere.length > 0)
+        encoded.push(
+          pickRows(
+            b.rows,
+            freshHere.map((p) => p.at),
+          ),
+        );
       for (const p of freshHere) fresh.push(p);
     }
     const entries: Uint8Array[] = [];
@@ -381,12 +397,7 @@ export function createEventLogWriter(deps: EventLogWriterDeps) {
       setIndices(rows, at);
       at += rows.count;
     }
-    await insertEncodedRows(
-      q,
-      encoded,
-      fresh.map((p) => p.row),
-      firstIndex,
-    );
+    await insertEncodedRows(q, encoded);
     const indexOf = new Map<Prepared, number>(fresh.map((p, i) => [p, firstIndex + i]));
     const outcomes: AppendOutcome[] = plan.map((x) =>
       x.kind === "old"

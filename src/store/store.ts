@@ -35,7 +35,7 @@ export interface SqlClient {
    * header, tuples, trailer: see src/eventlog/eventlog.copy.ts). Bulk appends only; table and columns
    * are trusted identifiers from the code, never input.
    */
-  copyIn?(table: string, columns: readonly string[], chunks: readonly Uint8Array[]): Promise<void>;
+  copyIn(table: string, columns: readonly string[], chunks: readonly Uint8Array[]): Promise<void>;
 }
 
 const copyStatement = (table: string, columns: readonly string[], from: string) =>
@@ -116,6 +116,7 @@ async function openPglite(dataDir: string | undefined, loadDataDir: Blob | undef
     pglite: db,
     query: base.query,
     exec: base.exec,
+    copyIn: base.copyIn,
     async tx(fn) {
       const after: (() => void)[] = [];
       const result = await db.transaction((t) => fn({ ...wrap(t), afterCommit: (f) => after.push(f) }));
@@ -173,6 +174,7 @@ async function openPostgres(url: string, max: number): Promise<Store> {
     kind: "postgres",
     query: base.query,
     exec: base.exec,
+    copyIn: base.copyIn,
     async tx(fn) {
       const client = await pool.connect();
       const after: (() => void)[] = [];
