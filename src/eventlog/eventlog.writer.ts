@@ -356,7 +356,7 @@ export function createEventLogWriter(deps: EventLogWriterDeps) {
       | { kind: "same"; p: Prepared }
     )[] = [];
     // The rows to COPY: a batch's encoded rows as they are when every event in it is new, else the new
-    // ones encoded again (duplicates are rare: a sender retrying a batch it already sent).
+    // ones' tuples copied out (duplicates are rare: a sender retrying a batch it already sent).
     const encoded: EncodedRows[] = [];
     for (const b of batches) {
       const freshHere: Prepared[] = [];
