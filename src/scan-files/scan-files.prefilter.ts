@@ -18,11 +18,39 @@ export interface KeywordAutomaton {
    * start, keyword index pairs in its first 2n entries, until the next call.
    */
   scan(text: string, from: number, to: number): number;
+  /**
+   * The same over bytes (offsets are byte offsets), or -1 when some keyword is not ASCII (bytes of
+   * UTF-8 text cannot be case-folded then). ASCII keywords occur in UTF-8, Latin-1 or windows-1252
+   * bytes exactly where they occur in the decoded text: no byte of a multi-byte UTF-8 sequence is ASCII.
+   */
+  scanBytes(bytes: Uint8Array, from: number, to: number): number;
   hits(): Int32Array;
+  /**
+   * Turns the offsets of the first n hits from byte offsets in `utf8` (valid UTF-8, as `scanBytes` got
+   * it) into offsets in its decoded text: UTF-16 units, minus `skip` (3 when the decoder dropped a BOM).
+   */
+  utf8HitsToText(utf8: Uint8Array, n: number, skip: number): void;
+  /** The compiled tables, to build the same automaton on another thread without recompiling it. */
+  tables(): AutomatonTables;
+}
+
+/** What `buildKeywordAutomaton` computes from the keywords (typed arrays: cheap to send to a worker). */
+export interface AutomatonTables {
+  keywords: string[];
+  classOf: Uint16Array;
+  classes: number;
+  delta: Int32Array;
+  firstOutput: number;
+  outStart: Int32Array;
+  outs: Int32Array;
 }
 
 /** Builds the automaton. Keywords are matched case-insensitively (ASCII letters fold; others fold to non-ASCII only, like `/i`). */
 export function buildKeywordAutomaton(input: readonly string[]): KeywordAutomaton {
+  return automatonFromTables(compileTables(input));
+}
+
+function compileTables(input: readonly string[]): AutomatonTables {
   const keywords = [...new Set(input.map((k) => k.toLowerCase()).filter((k) => k.length > 0))];
 
   // Character classes: 0 for every character that no keyword contains, 1..K otherwise.
@@ -108,18 +136,106 @@ export function buildKeywordAutomaton(input: readonly string[]): KeywordAutomato
   }
   outStart[byRank.length] = outList.length;
   const outs = Int32Array.from(outList);
+  return { keywords, classOf, classes: K, delta, firstOutput, outStart, outs };
+}
+
+/** Wraps compiled tables (from `compileTables` here, or from another thread's `tables()`). */
+export function automatonFromTables(t: AutomatonTables): KeywordAutomaton {
+  const { keywords, classOf, delta, firstOutput, outStart, outs } = t;
+  const K = t.classes;
   const lengths = Int32Array.from(keywords.map((k) => k.length));
   const outputThreshold = firstOutput * K;
+  const maxLength = lengths.reduce((a, b) => Math.max(a, b), 0);
+  // Bytes: the classes of ASCII; every byte >= 0x80 is in no (ASCII) keyword.
+  const asciiOnly = keywords.every((k) => [...k].every((c) => c.charCodeAt(0) < 128));
+  const byteClass = new Int32Array(256);
+  for (let c = 0; c < 128; c++) byteClass[c] = classOf[c]!;
 
   // Hits go to a reused array (grown when full) rather than to a callback: the loop stays monomorphic.
-  let hits = new Int32Array(4096);
+  let hits: Int32Array<ArrayBuffer> = new Int32Array(4096);
+  let hits2: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  /** Appends the keywords ending at i (state s) that start at or after `from` to `arr`, holding n hits. */
+  const record = (arr: Int32Array, n: number, s: number, i: number, from: number): number => {
+    const r = s / K - firstOutput;
+    for (let j = outStart[r]!, e = outStart[r + 1]!; j < e; j++) {
+      const kw = outs[j]!;
+      const start = i + 1 - lengths[kw]!;
+      if (start < from) continue;
+      arr[2 * n] = start;
+      arr[2 * n + 1] = kw;
+      n++;
+    }
+    return n;
+  };
+  /** Room for the hits of one more state (at most every keyword) after n hits. */
+  const grow = (arr: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> => {
+    if (2 * (n + keywords.length) <= arr.length) return arr;
+    const bigger = new Int32Array(Math.max(arr.length * 2, 2 * (n + keywords.length)));
+    bigger.set(arr);
+    return bigger;
+  };
   return {
     keywords,
     hits: () => hits,
+    tables: () => t,
+    utf8HitsToText(b, n, skip) {
+      // Hits come in order of end offset, and keywords are ASCII (one unit per byte): convert the ends.
+      let at = 0;
+      let units = 0;
+      for (let h = 0; h < n; h++) {
+        const len = lengths[hits[2 * h + 1]!]!;
+        const end = hits[2 * h]! + len;
+        for (; at < end; at++) {
+          const c = b[at]!;
+          // Every byte but a continuation starts a character; four-byte ones are surrogate pairs.
+          if ((c & 0xc0) !== 0x80) units += c >= 0xf0 ? 2 : 1;
+        }
+        hits[2 * h] = units - len - skip;
+      }
+    },
+    scanBytes(b, from, to) {
+      if (!asciiOnly) return -1;
+      if (keywords.length === 0 || to <= from) return 0;
+      // Two passes interleaved, over each half: the next state depends on a table load, so one pass
+      // waits on that load at every byte; two independent chains overlap their waits (1.5x as fast).
+      // The second starts maxLength-1 bytes before the middle, fresh, so it sees every keyword that
+      // ends in its half whole; the first reports keywords ending before the middle.
+      const mid = from + ((to - from) >> 1);
+      const from2 = Math.max(from, mid - maxLength + 1);
+      const steps = mid - from;
+      let n = 0;
+      let n2 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      for (let k = 0; k < steps; k++) {
+        s1 = delta[s1 + byteClass[b[from + k]!]!]!;
+        s2 = delta[s2 + byteClass[b[from2 + k]!]!]!;
+        if (s1 >= outputThreshold) {
+          hits = grow(hits, n);
+          n = record(hits, n, s1, from + k, from);
+        }
+        if (s2 >= outputThreshold && from2 + k >= mid) {
+          hits2 = grow(hits2, n2);
+          n2 = record(hits2, n2, s2, from2 + k, from);
+        }
+      }
+      for (let i = from2 + steps; i < to; i++) {
+        s2 = delta[s2 + byteClass[b[i]!]!]!;
+        if (s2 >= outputThreshold && i >= mid) {
+          hits2 = grow(hits2, n2);
+          n2 = record(hits2, n2, s2, i, from);
+        }
+      }
+      if (n2 > 0) {
+        hits = grow(hits, n + n2);
+        hits.set(hits2.subarray(0, 2 * n2), 2 * n);
+      }
+      return n + n2;
+    },
     scan(text, from, to) {
       let n = 0;
       if (keywords.length === 0) return 0;
-      let s = rank[0]! * K;
+      let s = 0;
       for (let i = from; i < to; i++) {
         s = delta[s + classOf[text.charCodeAt(i)]!]!;
         if (s >= outputThreshold) {

@@ -4,7 +4,7 @@ import { closeSync, createReadStream, fstatSync, openSync, readSync } from "node
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type yauzlModule from "yauzl";
-import type { Matcher } from "./scan-files.engine.ts";
+import type { Matcher, TextMatch } from "./scan-files.engine.ts";
 import type { Severity } from "./scan-files.rules.ts";
 import {
   classifyBinary,
@@ -428,6 +428,9 @@ function validUtf8Head(head: Buffer): boolean {
   return isUtf8(head.subarray(0, end));
 }
 
+/** Keyword occurrences found in the bytes of a text before it was decoded (`Matcher.findKeywords`). */
+type Found = Parameters<Matcher["scanFound"]>[3];
+
 /** Reads a text source chunk by chunk: secrets, then the sensitive-file analysers chosen from its head. */
 interface TextScanner {
   /**
@@ -471,11 +474,15 @@ function createTextScanner(head: Buffer, ctx: Ctx, out: SourceOutcome, isDb: boo
   let stopped = false;
   const findingsBefore = out.findings.length;
 
-  const process = (text: string, final: boolean) => {
+  const process = (text: string, final: boolean, found: Found | undefined) => {
     const full = carry + text;
     const acceptFrom = carry.length === 0 ? 0 : Math.max(0, carry.length - DEFER);
     const acceptTo = final ? Number.POSITIVE_INFINITY : full.length - DEFER;
-    emitMatches(full, acceptFrom, acceptTo, carryLine, path, ctx.matcher, out.findings, ctx.commit);
+    const matches =
+      found && carry.length === 0
+        ? ctx.matcher.scanFound(full, path, ctx.commit, found)
+        : ctx.matcher.scan(full, path, ctx.commit);
+    emitMatches(full, matches, acceptFrom, acceptTo, carryLine, path, out.findings);
     if (pii) pii.feed(text, carryLine + countNewlines(full, 0, carry.length));
     if (lineAnalysers.length) {
       const lines = (pendingLine + text).split("\n");
@@ -496,7 +503,7 @@ function createTextScanner(head: Buffer, ctx: Ctx, out: SourceOutcome, isDb: boo
     carry = keep;
   };
 
-  const pushText = (text: string, final: boolean): boolean => {
+  const pushText = (text: string, final: boolean, found?: Found): boolean => {
     if (stopped) return false;
     if (!sawNewline) {
       if (text.includes("\n")) sawNewline = true;
@@ -509,7 +516,7 @@ function createTextScanner(head: Buffer, ctx: Ctx, out: SourceOutcome, isDb: boo
         return false;
       }
     }
-    process(text, final);
+    process(text, final, found);
     if (out.findings.length - findingsBefore > MAX_FINDINGS_PER_SOURCE) {
       // Thousands of secrets in one file is a data dump: say so rather than hold them all in memory.
       out.findings.length = findingsBefore + MAX_FINDINGS_PER_SOURCE;
@@ -526,14 +533,29 @@ function createTextScanner(head: Buffer, ctx: Ctx, out: SourceOutcome, isDb: boo
   return {
     push(b, final) {
       if (stopped) return false;
+      // The whole source in one piece (most files): the keywords are searched in the bytes first. Where
+      // none occurs and no analyser wants the text, it is not even decoded; otherwise the matcher takes
+      // the occurrences found rather than searching the text again.
+      const whole = final && bytes === 0;
       bytes += b.length;
+      const ascii = !decoder && isAscii(b);
+      let found: Found | undefined;
+      if (whole && (ascii || !utf8 || isUtf8(b))) {
+        const n = ctx.matcher.findKeywords(b);
+        if (n === 0 && !ctx.matcher.needsText && !pii && lineAnalysers.length === 0) return true;
+        if (n >= 0)
+          found =
+            ascii || !utf8
+              ? { n }
+              : { n, utf8: b, bom: b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf };
+      }
       let text: string;
-      if (!decoder && isAscii(b)) text = b.toString("latin1");
+      if (ascii) text = b.toString("latin1");
       else {
         decoder ??= new TextDecoder(utf8 ? "utf-8" : "latin1");
         text = decoder.decode(b, { stream: !final });
       }
-      return pushText(text, final);
+      return pushText(text, final, found);
     },
     pushText(text, final) {
       bytes += Buffer.byteLength(text, "utf8");
@@ -589,20 +611,18 @@ async function scanTextStream(
 }
 
 /**
- * Runs the matcher over `full` and keeps matches whose start is at or after `acceptFrom` (earlier ones
+ * Turns the matcher's matches in `full` into findings, keeping those whose start is at or after `acceptFrom` (earlier ones
  * were reported with the previous chunk) and whose end is before `acceptTo` (later ones may continue).
  */
 function emitMatches(
   full: string,
+  matches: TextMatch[],
   acceptFrom: number,
   acceptTo: number,
   lineAtStart: number,
   path: string,
-  matcher: Matcher,
   out: RawFinding[],
-  commit?: string,
 ): void {
-  const matches = matcher.scan(full, path, commit);
   let cursor = 0;
   let line = lineAtStart;
   for (const m of matches) {

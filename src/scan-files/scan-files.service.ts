@@ -23,9 +23,11 @@ import { type ConfigSource, compileConfig } from "./scan-files.ruleset.ts";
 import { type ReportFinding, type ScanReport, scanReportSchema } from "./scan-files.schemas.ts";
 import {
   type FileItem,
+  matcherFor,
   runTask,
   type TextItem,
   type TextOutcome,
+  type WorkerData,
   type WorkerTask,
 } from "./scan-files.worker.ts";
 
@@ -172,7 +174,7 @@ function createPool(workers: number, config: ConfigSource): Pool {
     maxThreads: workers,
     idleTimeout: 1000,
     execArgv: needsTsx ? [...process.execArgv, "--import", tsxLoader()] : process.execArgv,
-    workerData: { config },
+    workerData: { config, keywordTables: matcherFor(config).keywordTables() } satisfies WorkerData,
     resourceLimits: WORKER_HEAP,
     // Each worker holds its next task, so it does not wait for this thread between two tasks.
     concurrentTasksPerWorker: 2,
