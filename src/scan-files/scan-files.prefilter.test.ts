@@ -81,8 +81,9 @@ describe("keyword automaton", () => {
           ),
         ),
       ];
-      // Lengths around the point where the two interleaved passes meet, and Latin-1 bytes in between.
-      const text = Array.from({ length: rand(300) }, () =>
+      // Short texts (where the two interleaved passes meet) and long ones (several blocks of a pass),
+      // with Latin-1 bytes in between.
+      const text = Array.from({ length: round % 10 === 0 ? 4000 + rand(9000) : rand(300) }, () =>
         rand(10) === 0 ? "\u00e9" : alphabet[rand(alphabet.length)],
       ).join("");
       const bytes = Buffer.from(text, "latin1");

@@ -45,6 +45,70 @@ export interface AutomatonTables {
   outs: Int32Array;
 }
 
+/** Positions per pass between two expansions of their events: 4 * BLOCK event slots always suffice. */
+const BLOCK = 2048;
+
+/**
+ * The hot loops of `scanBytes`, apart and call-free so that they compile to a few instructions per
+ * byte: n steps of both passes (from i and from i2), or of one, noting (position, state) of every state
+ * with outputs in `ev` (the second pass's states complemented). `st` holds the passes' states from one
+ * call to the next. Returns the number of slots of `ev` used.
+ */
+function twoPasses(
+  d: Uint16Array | Uint32Array,
+  b: Uint8Array,
+  i: number,
+  i2: number,
+  n: number,
+  firstOutput: number,
+  ev: Int32Array,
+  st: Int32Array,
+): number {
+  let s1 = st[0]!;
+  let s2 = st[1]!;
+  let m = 0;
+  for (const end = i + n; i < end; i++, i2++) {
+    s1 = d[(s1 << 8) | b[i]!]!;
+    s2 = d[(s2 << 8) | b[i2]!]!;
+    if (s1 >= firstOutput) {
+      ev[m] = i;
+      ev[m + 1] = s1;
+      m += 2;
+    }
+    if (s2 >= firstOutput) {
+      ev[m] = i2;
+      ev[m + 1] = ~s2;
+      m += 2;
+    }
+  }
+  st[0] = s1;
+  st[1] = s2;
+  return m;
+}
+
+function onePass(
+  d: Uint16Array | Uint32Array,
+  b: Uint8Array,
+  i: number,
+  n: number,
+  firstOutput: number,
+  ev: Int32Array,
+  st: Int32Array,
+): number {
+  let s = st[1]!;
+  let m = 0;
+  for (const end = i + n; i < end; i++) {
+    s = d[(s << 8) | b[i]!]!;
+    if (s >= firstOutput) {
+      ev[m] = i;
+      ev[m + 1] = ~s;
+      m += 2;
+    }
+  }
+  st[1] = s;
+  return m;
+}
+
 /** Builds the automaton. Keywords are matched case-insensitively (ASCII letters fold; others fold to non-ASCII only, like `/i`). */
 export function buildKeywordAutomaton(input: readonly string[]): KeywordAutomaton {
   return automatonFromTables(compileTables(input));
@@ -146,17 +210,24 @@ export function automatonFromTables(t: AutomatonTables): KeywordAutomaton {
   const lengths = Int32Array.from(keywords.map((k) => k.length));
   const outputThreshold = firstOutput * K;
   const maxLength = lengths.reduce((a, b) => Math.max(a, b), 0);
-  // Bytes: the classes of ASCII; every byte >= 0x80 is in no (ASCII) keyword.
+  // Bytes: a table of 256 columns per state (no class lookup, the state is the row number: one load
+  // per byte in the chain from one state to the next), built on the first byte scan.
   const asciiOnly = keywords.every((k) => [...k].every((c) => c.charCodeAt(0) < 128));
-  const byteClass = new Int32Array(256);
-  for (let c = 0; c < 128; c++) byteClass[c] = classOf[c]!;
+  const states = delta.length / K;
+  let byteDelta: Uint16Array | Uint32Array | null = null;
+  const byteTable = (): Uint16Array | Uint32Array => {
+    const d = states < 65536 ? new Uint16Array(states * 256) : new Uint32Array(states * 256);
+    for (let s = 0; s < states; s++)
+      for (let c = 0; c < 256; c++) d[s * 256 + c] = delta[s * K + (c < 128 ? classOf[c]! : 0)]! / K;
+    return d;
+  };
 
   // Hits go to a reused array (grown when full) rather than to a callback: the loop stays monomorphic.
   let hits: Int32Array<ArrayBuffer> = new Int32Array(4096);
   let hits2: Int32Array<ArrayBuffer> = new Int32Array(1024);
-  /** Appends the keywords ending at i (state s) that start at or after `from` to `arr`, holding n hits. */
-  const record = (arr: Int32Array, n: number, s: number, i: number, from: number): number => {
-    const r = s / K - firstOutput;
+  /** Appends the keywords ending at i (state number r) that start at or after `from` to `arr` (n hits). */
+  const record = (arr: Int32Array, n: number, state: number, i: number, from: number): number => {
+    const r = state - firstOutput;
     for (let j = outStart[r]!, e = outStart[r + 1]!; j < e; j++) {
       const kw = outs[j]!;
       const start = i + 1 - lengths[kw]!;
@@ -166,6 +237,24 @@ export function automatonFromTables(t: AutomatonTables): KeywordAutomaton {
       n++;
     }
     return n;
+  };
+  // Byte scans: states with outputs seen by the two passes, and the hits of each pass so far.
+  const events = new Int32Array(4 * BLOCK);
+  const passStates = new Int32Array(2);
+  let nHits = 0;
+  let nHits2 = 0;
+  const expand = (m: number, from: number, mid: number): void => {
+    for (let e = 0; e < m; e += 2) {
+      const i = events[e]!;
+      const st = events[e + 1]!;
+      if (st >= 0) {
+        hits = grow(hits, nHits);
+        nHits = record(hits, nHits, st, i, from);
+      } else if (i >= mid) {
+        hits2 = grow(hits2, nHits2);
+        nHits2 = record(hits2, nHits2, ~st, i, from);
+      }
+    }
   };
   /** Room for the hits of one more state (at most every keyword) after n hits. */
   const grow = (arr: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> => {
@@ -196,41 +285,37 @@ export function automatonFromTables(t: AutomatonTables): KeywordAutomaton {
     scanBytes(b, from, to) {
       if (!asciiOnly) return -1;
       if (keywords.length === 0 || to <= from) return 0;
+      byteDelta ??= byteTable();
+      const d = byteDelta;
       // Two passes interleaved, over each half: the next state depends on a table load, so one pass
-      // waits on that load at every byte; two independent chains overlap their waits (1.5x as fast).
-      // The second starts maxLength-1 bytes before the middle, fresh, so it sees every keyword that
-      // ends in its half whole; the first reports keywords ending before the middle.
+      // waits on that load at every byte; two independent chains overlap their waits. The second starts
+      // maxLength-1 bytes before the middle, fresh, so it sees every keyword that ends in its half whole;
+      // the first reports keywords ending before the middle. The loop only notes (position, state) of
+      // the rare states with outputs (the second pass's complemented); `expand` turns them into hits.
       const mid = from + ((to - from) >> 1);
       const from2 = Math.max(from, mid - maxLength + 1);
-      const steps = mid - from;
-      let n = 0;
-      let n2 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      for (let k = 0; k < steps; k++) {
-        s1 = delta[s1 + byteClass[b[from + k]!]!]!;
-        s2 = delta[s2 + byteClass[b[from2 + k]!]!]!;
-        if (s1 >= outputThreshold) {
-          hits = grow(hits, n);
-          n = record(hits, n, s1, from + k, from);
-        }
-        if (s2 >= outputThreshold && from2 + k >= mid) {
-          hits2 = grow(hits2, n2);
-          n2 = record(hits2, n2, s2, from2 + k, from);
-        }
+      nHits = 0;
+      nHits2 = 0;
+      passStates[0] = 0;
+      passStates[1] = 0;
+      let i = from;
+      let i2 = from2;
+      while (i < mid) {
+        const n = Math.min(BLOCK, mid - i);
+        expand(twoPasses(d, b, i, i2, n, firstOutput, events, passStates), from, mid);
+        i += n;
+        i2 += n;
       }
-      for (let i = from2 + steps; i < to; i++) {
-        s2 = delta[s2 + byteClass[b[i]!]!]!;
-        if (s2 >= outputThreshold && i >= mid) {
-          hits2 = grow(hits2, n2);
-          n2 = record(hits2, n2, s2, i, from);
-        }
+      while (i2 < to) {
+        const n = Math.min(2 * BLOCK, to - i2);
+        expand(onePass(d, b, i2, n, firstOutput, events, passStates), from, mid);
+        i2 += n;
       }
-      if (n2 > 0) {
-        hits = grow(hits, n + n2);
-        hits.set(hits2.subarray(0, 2 * n2), 2 * n);
+      if (nHits2 > 0) {
+        hits = grow(hits, nHits + nHits2);
+        hits.set(hits2.subarray(0, 2 * nHits2), 2 * nHits);
       }
-      return n + n2;
+      return nHits + nHits2;
     },
     scan(text, from, to) {
       let n = 0;
