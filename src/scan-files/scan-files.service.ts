@@ -176,8 +176,8 @@ function createPool(workers: number, config: ConfigSource): Pool {
     execArgv: needsTsx ? [...process.execArgv, "--import", tsxLoader()] : process.execArgv,
     workerData: { config, keywordTables: matcherFor(config).keywordTables() } satisfies WorkerData,
     resourceLimits: WORKER_HEAP,
-    // Each worker holds its next task, so it does not wait for this thread between two tasks.
-    concurrentTasksPerWorker: 2,
+    // Each worker holds its next tasks, so it does not wait for this thread between two tasks.
+    concurrentTasksPerWorker: CONCURRENT_PER_WORKER,
   });
   return {
     run: (t) => piscina.run(t) as Promise<TextOutcome>,
@@ -276,6 +276,9 @@ async function* walk(
 const FILES_PER_TASK = 64;
 /** Bytes scanned on the calling thread before worker threads start. */
 const INLINE_BYTES = 1024 * 1024;
+/** Batches of files handed to each worker thread at a time (it holds CONCURRENT_PER_WORKER of them). */
+const PER_WORKER = 5;
+const CONCURRENT_PER_WORKER = 4;
 
 /** Runs a scan and returns the report (redacted unless `redact: false`). Throws AppError on usage errors. */
 export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> {
@@ -300,19 +303,23 @@ export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> 
   const baseline = options.baselinePath ? loadBaseline(options.baselinePath) : new Set<string>();
   const limits: ReaderLimits = { ...defaultLimits, ...options.limits };
   const mode: ScanReport["mode"] = options.gitHistory ? "git-history" : options.staged ? "staged" : "files";
-  const cores = options.workers ?? Math.max(1, availableParallelism());
+  const threads = options.workers ?? Math.max(1, availableParallelism());
+  // Files: this thread walks the tree and scans too, so it is one of the `threads`: on 2 cores, one
+  // worker thread and this one (measured faster than two workers beside an idle walker: one thread start
+  // and one JIT warm-up fewer, and no third thread on two cores).
   // History: `git log -p` produces about 15 MiB/s on one core and this thread parses it, while one thread
   // matches over 100 MiB/s: workers only help with the cores left after those two (none on 2 cores,
   // where they measured slower than matching here: copies of every text to a thread and back).
-  const workers = mode === "files" ? cores : Math.max(0, cores - 2);
-  // Small scans stay on this thread (a worker costs a thread start and compiling the rules). Past
-  // INLINE_BYTES the pool starts, and until its first task comes back (threads starting), this thread
-  // scans the batches the pool cannot take yet. After that it only walks and dispatches: the pool's
-  // queue lives on this thread, so scanning here would leave the workers waiting for their next task.
+  const workers = mode === "files" ? Math.max(0, threads - 1) : Math.max(0, threads - 2);
+  // Small scans stay on this thread (a worker costs a thread start and compiling the rules): the pool
+  // starts past INLINE_BYTES. Then a batch of files goes to the workers while they hold fewer than
+  // PER_WORKER batches, and is scanned here otherwise (while they start, nearly all of them). The pool's
+  // queue lives on this thread: each worker holds several batches, so it still has work while this
+  // thread scans one of its own and cannot hand out the next.
   const inline = createPool(0, configSource);
   let threaded: Pool | null = null;
-  let threadsReady = false;
   let inlineBytes = 0;
+  let atWorkers = 0;
   const runInline = (task: WorkerTask) =>
     inline.run(task).then((r) => {
       inlineBytes += r.bytes;
@@ -324,13 +331,17 @@ export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> 
     run(task) {
       if (workers <= 0 || (!threaded && inlineBytes < INLINE_BYTES)) return runInline(task);
       threaded ??= createPool(workers, configSource);
-      if (!threadsReady && task.kind === "files" && threaded.backlog() >= workers) return runInline(task);
+      if (task.kind === "files" && atWorkers >= workers * PER_WORKER) return runInline(task);
+      atWorkers++;
       return threaded.run(task).then(
         (r) => {
-          threadsReady = true;
+          atWorkers--;
           return r;
         },
-        (e) => failedTask(task, e),
+        (e) => {
+          atWorkers--;
+          return failedTask(task, e);
+        },
       );
     },
     close: async () => {
@@ -345,8 +356,9 @@ export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> 
   let binary = 0;
   let encrypted = 0;
   const inFlight = new Set<Promise<void>>();
-  // Two tasks held by each worker (one running, one next) and two queued here per worker.
-  const maxInFlight = Math.max(2, pool.size * 4);
+  // Files: batches scanned here are done when they return; at most PER_WORKER per worker are in flight.
+  // History: tasks held by each worker, and as many queued here.
+  const maxInFlight = Math.max(2, pool.size * (PER_WORKER + 1));
 
   const submit = async (task: WorkerTask) => {
     const p = pool.run(task).then((r) => {
