@@ -91,6 +91,11 @@ function addWindow(w: number[], ws: number, we: number): void {
     w.push(ws, we);
     return;
   }
+  // Inside or overlapping the last window (keywords close together, a run of "AAAA…"): extend it.
+  if (ws >= w[i - 2]!) {
+    if (we > w[i - 1]!) w[i - 1] = we;
+    return;
+  }
   // Walk back to the first window that ends at or after ws, then merge every window [ws, we) touches.
   while (i >= 2 && w[i - 1]! >= ws) i -= 2;
   let j = i;
@@ -275,7 +280,7 @@ export function createMatcher(
     scan: (text, path, commit) => scan(text, path, commit, automaton.scan(text, 0, text.length)),
     findKeywords: (bytes) => automaton.scanBytes(bytes, 0, bytes.length),
     scanFound(text, path, commit, found) {
-      if (found.utf8) automaton.utf8HitsToText(found.utf8, found.n, found.bom ? 3 : 0);
+      if (found.utf8) automaton.utf8HitsToText(found.utf8, found.n, found.bom ? 1 : 0);
       return scan(text, path, commit, found.n);
     },
   };

@@ -110,6 +110,19 @@ describe("keyword automaton", () => {
     expect(buildKeywordAutomaton(["clé"]).scanBytes(bytes, 0, bytes.length)).toBe(-1);
   });
 
+  it("converts byte offsets in UTF-8 to offsets in the decoded text, after a byte-order mark too", () => {
+    const text = "é😀 token\nü TOKEN 😀😀 token";
+    const a = buildKeywordAutomaton(["token"]);
+    const n = a.scan(text, 0, text.length);
+    const inText = Array.from(a.hits().subarray(0, 2 * n));
+    for (const bom of [false, true]) {
+      const bytes = Buffer.concat([Buffer.from(bom ? [0xef, 0xbb, 0xbf] : []), Buffer.from(text, "utf8")]);
+      expect(a.scanBytes(bytes, 0, bytes.length)).toBe(n);
+      a.utf8HitsToText(bytes, n, bom ? 1 : 0);
+      expect(Array.from(a.hits().subarray(0, 2 * n))).toEqual(inText);
+    }
+  });
+
   it("rebuilds from its tables the same automaton", async () => {
     const { automatonFromTables } = await import("./scan-files.prefilter.ts");
     const a = buildKeywordAutomaton(["ghp_", "token", "he", "hers"]);

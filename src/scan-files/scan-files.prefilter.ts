@@ -27,7 +27,7 @@ export interface KeywordAutomaton {
   hits(): Int32Array;
   /**
    * Turns the offsets of the first n hits from byte offsets in `utf8` (valid UTF-8, as `scanBytes` got
-   * it) into offsets in its decoded text: UTF-16 units, minus `skip` (3 when the decoder dropped a BOM).
+   * it) into offsets in its decoded text: UTF-16 units, minus `skip` (1 when the decoder dropped a byte-order mark).
    */
   utf8HitsToText(utf8: Uint8Array, n: number, skip: number): void;
   /** The compiled tables, to build the same automaton on another thread without recompiling it. */

@@ -428,6 +428,19 @@ function validUtf8Head(head: Buffer): boolean {
   return isUtf8(head.subarray(0, end));
 }
 
+/** The length of `b` without an incomplete UTF-8 sequence at its end. */
+function completeUtf8Length(b: Uint8Array): number {
+  const n = b.length;
+  for (let i = 1; i <= 3 && i <= n; i++) {
+    const c = b[n - i]!;
+    if ((c & 0xc0) === 0x80) continue;
+    if (c < 0xc0) return n;
+    const need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+    return i < need ? n - i : n;
+  }
+  return n;
+}
+
 /** Keyword occurrences found in the bytes of a text before it was decoded (`Matcher.findKeywords`). */
 type Found = Parameters<Matcher["scanFound"]>[3];
 
@@ -462,8 +475,14 @@ function createTextScanner(head: Buffer, ctx: Ctx, out: SourceOutcome, isDb: boo
   const extraFindings: SensitiveFinding[] = [];
   if (looksLikeTerraformState(headText)) extraFindings.push(terraformStateFinding(path));
 
-  // Created on the first chunk that is not pure ASCII; ASCII chunks skip it (Latin-1 is the faster copy,
-  // and equal to UTF-8 and windows-1252 on ASCII), which is safe while no multi-byte sequence is pending.
+  // Chunks are decoded whole while they are valid UTF-8 (or single-byte text) and the keywords can be
+  // searched in bytes (`byteMode`); otherwise as a stream, with `decoder`, created on the first chunk
+  // that is not pure ASCII (ASCII chunks skip it: Latin-1 is the faster copy, and equal to UTF-8 and
+  // windows-1252 on ASCII, which is safe while no multi-byte sequence is pending).
+  let byteMode = true;
+  let tail: Buffer | null = null;
+  let carryBytes: Buffer | null = null;
+  let singleByteDecoder: TextDecoder | null = null;
   let decoder: TextDecoder | null = null;
   let carry = "";
   let carryLine = 1; // line number of carry[0]
@@ -478,10 +497,9 @@ function createTextScanner(head: Buffer, ctx: Ctx, out: SourceOutcome, isDb: boo
     const full = carry + text;
     const acceptFrom = carry.length === 0 ? 0 : Math.max(0, carry.length - DEFER);
     const acceptTo = final ? Number.POSITIVE_INFINITY : full.length - DEFER;
-    const matches =
-      found && carry.length === 0
-        ? ctx.matcher.scanFound(full, path, ctx.commit, found)
-        : ctx.matcher.scan(full, path, ctx.commit);
+    const matches = found
+      ? ctx.matcher.scanFound(full, path, ctx.commit, found)
+      : ctx.matcher.scan(full, path, ctx.commit);
     emitMatches(full, matches, acceptFrom, acceptTo, carryLine, path, out.findings);
     if (pii) pii.feed(text, carryLine + countNewlines(full, 0, carry.length));
     if (lineAnalysers.length) {
@@ -533,29 +551,55 @@ function createTextScanner(head: Buffer, ctx: Ctx, out: SourceOutcome, isDb: boo
   return {
     push(b, final) {
       if (stopped) return false;
-      // The whole source in one piece (most files): the keywords are searched in the bytes first. Where
-      // none occurs and no analyser wants the text, it is not even decoded; otherwise the matcher takes
-      // the occurrences found rather than searching the text again.
-      const whole = final && bytes === 0;
+      const first = bytes === 0;
       bytes += b.length;
-      const ascii = !decoder && isAscii(b);
-      let found: Found | undefined;
-      if (whole && (ascii || !utf8 || isUtf8(b))) {
-        const n = ctx.matcher.findKeywords(b);
-        if (n === 0 && !ctx.matcher.needsText && !pii && lineAnalysers.length === 0) return true;
-        if (n >= 0)
-          found =
-            ascii || !utf8
-              ? { n }
-              : { n, utf8: b, bom: b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf };
+      if (byteMode) {
+        // The keywords are searched in the bytes (the carry's and this chunk's) before decoding. Where
+        // none occurs in a whole source (most files) and no analyser wants the text, it is not even
+        // decoded; otherwise the matcher takes the occurrences found rather than searching the text.
+        let src = tail ? Buffer.concat([tail, b]) : b;
+        tail = null;
+        // A chunk may end inside a UTF-8 sequence: those bytes wait for the next chunk.
+        const cut = utf8 && !final ? completeUtf8Length(src) : src.length;
+        if (cut < src.length) {
+          tail = Buffer.from(src.subarray(cut));
+          src = src.subarray(0, cut);
+        }
+        const all = carryBytes ? Buffer.concat([carryBytes, src]) : src;
+        const ascii = isAscii(all);
+        const n = ascii || !utf8 || isUtf8(all) ? ctx.matcher.findKeywords(all) : -1;
+        if (n === 0 && first && final && !ctx.matcher.needsText && !pii && lineAnalysers.length === 0)
+          return true;
+        if (n >= 0) {
+          let text = ascii
+            ? src.toString("latin1")
+            : utf8
+              ? src.toString("utf8")
+              : (singleByteDecoder ??= new TextDecoder("latin1")).decode(src);
+          const bom = first && utf8 && text.charCodeAt(0) === 0xfeff;
+          if (bom) text = text.slice(1);
+          const going = pushText(text, final, ascii || !utf8 ? { n } : { n, utf8: all, bom });
+          // The carry's bytes: the same characters, so the next chunk's offsets line up (when the carry
+          // starts inside a surrogate pair they do not decode the same, and that chunk is decoded as a
+          // stream instead).
+          const carryLength = ascii || !utf8 ? carry.length : Buffer.byteLength(carry, "utf8");
+          carryBytes = carry ? Buffer.from(all.subarray(all.length - carryLength)) : null;
+          return going;
+        }
+        // Not valid UTF-8, or a keyword that is not ASCII: decoded as a stream from here on.
+        byteMode = false;
+        carryBytes = null;
+        b = tail ? Buffer.concat([src, tail]) : src;
+        tail = null;
+        decoder = new TextDecoder(utf8 ? "utf-8" : "latin1", { ignoreBOM: !first });
       }
       let text: string;
-      if (ascii) text = b.toString("latin1");
+      if (!decoder && isAscii(b)) text = b.toString("latin1");
       else {
         decoder ??= new TextDecoder(utf8 ? "utf-8" : "latin1");
         text = decoder.decode(b, { stream: !final });
       }
-      return pushText(text, final, found);
+      return pushText(text, final);
     },
     pushText(text, final) {
       bytes += Buffer.byteLength(text, "utf8");

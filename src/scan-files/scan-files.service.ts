@@ -2,7 +2,7 @@ import { type Dirent, readFileSync } from "node:fs";
 import { lstat, readdir, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Piscina } from "piscina";
 import type { Clock } from "../core/clock.ts";
@@ -212,7 +212,11 @@ async function* walk(
   skipped: Skip[],
   excluded: (display: string) => boolean,
 ): AsyncGenerator<FileItem> {
+  // Under cwd (the usual case) the relative path is the rest of the absolute one: paths here are
+  // normalised (resolved roots, joined names), so no `path.relative` per file.
+  const under = cwd.endsWith(sep) ? cwd : cwd + sep;
   const display = (abs: string) => {
+    if (abs.startsWith(under) && abs.length > under.length) return abs.slice(under.length);
     const rel = relative(cwd, abs);
     return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : abs;
   };
