@@ -571,11 +571,13 @@ function createTextScanner(head: Buffer, ctx: Ctx, out: SourceOutcome, isDb: boo
         if (n === 0 && first && final && !ctx.matcher.needsText && !pii && lineAnalysers.length === 0)
           return true;
         if (n >= 0) {
-          let text = ascii
-            ? src.toString("latin1")
-            : utf8
-              ? src.toString("utf8")
-              : (singleByteDecoder ??= new TextDecoder("latin1")).decode(src);
+          let text: string;
+          if (ascii) text = src.toString("latin1");
+          else if (utf8) text = src.toString("utf8");
+          else {
+            singleByteDecoder ??= new TextDecoder("latin1");
+            text = singleByteDecoder.decode(src);
+          }
           const bom = first && utf8 && text.charCodeAt(0) === 0xfeff;
           if (bom) text = text.slice(1);
           const going = pushText(text, final, ascii || !utf8 ? { n } : { n, utf8: all, bom });
