@@ -7,7 +7,14 @@
  * `@monyone/aho-corasick` 1.1.11 6 MiB/s (per-node maps, one object per hit), and `modern-ahocorasick`
  * 3.3.0 did not finish in five minutes (grapheme segmentation). This one walks `charCodeAt` through a
  * typed-array transition table: one load per character and no allocation.
+ *
+ * Files are searched in their undecoded bytes (`scanBytes`, ASCII keywords): a table of 256 columns per
+ * state (no character-class lookup) and two passes interleaved over the two halves, so that two chains
+ * of dependent loads overlap. On the benchmark's 96 MiB this takes about 60% of the time of `scan` over
+ * the decoded text, and lets texts without any keyword go undecoded.
  */
+
+import { isAscii } from "node:buffer";
 
 export interface KeywordAutomaton {
   /** The keywords, lower case, in the order given (duplicates removed). */
@@ -274,6 +281,11 @@ export function automatonFromTables(t: AutomatonTables): KeywordAutomaton {
       for (let h = 0; h < n; h++) {
         const len = lengths[hits[2 * h + 1]!]!;
         const end = hits[2 * h]! + len;
+        // Mostly ASCII between two hits: one native check instead of a loop over the bytes.
+        if (end - at > 64 && isAscii(b.subarray(at, end))) {
+          units += end - at;
+          at = end;
+        }
         for (; at < end; at++) {
           const c = b[at]!;
           // Every byte but a continuation starts a character; four-byte ones are surrogate pairs.
