@@ -1,5 +1,5 @@
-import { type Dirent, readFileSync } from "node:fs";
-import { lstat, readdir, stat } from "node:fs/promises";
+import { type Dirent, lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
@@ -205,13 +205,16 @@ function failedTask(task: WorkerTask, e: unknown): TextOutcome {
  * Walks the given paths depth-first in name order, yielding regular files. Skips .git; reports what it
  * cannot read. The directory entries' types come from `readdir` itself (d_type), so a file costs no
  * `lstat` here; only symbolic links are resolved, and entries of unknown type looked up.
+ *
+ * Synchronous: this thread scans files between two directories too, and waiting for each listing on
+ * libuv's pool left it idle for a third of a run (about 2,000 directories in the benchmark's tree).
  */
-async function* walk(
+function* walk(
   roots: string[],
   cwd: string,
   skipped: Skip[],
   excluded: (display: string) => boolean,
-): AsyncGenerator<FileItem> {
+): Generator<FileItem> {
   // Under cwd (the usual case) the relative path is the rest of the absolute one: paths here are
   // normalised (resolved roots, joined names), so no `path.relative` per file.
   const under = cwd.endsWith(sep) ? cwd : cwd + sep;
@@ -239,7 +242,7 @@ async function* walk(
     let kind = entry.kind;
     if (kind === "unknown") {
       try {
-        const st = await lstat(abs);
+        const st = lstatSync(abs);
         kind = st.isFile() ? "file" : st.isDirectory() ? "dir" : st.isSymbolicLink() ? "link" : "other";
       } catch (e) {
         skipped.push({ path: shown, reason: `cannot read: ${(e as NodeJS.ErrnoException).code ?? e}` });
@@ -249,7 +252,7 @@ async function* walk(
     if (kind === "link") {
       try {
         // Symlinked directories are not followed (loops); symlinked files are scanned.
-        if ((await stat(abs)).isFile() && !excluded(shown)) yield { path: abs, display: shown };
+        if (statSync(abs).isFile() && !excluded(shown)) yield { path: abs, display: shown };
       } catch {
         skipped.push({ path: shown, reason: "broken symbolic link" });
       }
@@ -260,7 +263,7 @@ async function* walk(
       if (excluded(`${shown}/`)) continue;
       try {
         const children: Entry[] = [];
-        for (const d of await readdir(abs, { withFileTypes: true }))
+        for (const d of readdirSync(abs, { withFileTypes: true }))
           if (d.name !== ".git") children.push({ abs: join(abs, d.name), kind: kindOf(d), root: false });
         children.sort((x, y) => (x.abs < y.abs ? 1 : x.abs > y.abs ? -1 : 0));
         stack.push(...children);
@@ -383,6 +386,9 @@ export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> 
     inFlight.add(tracked);
     // Bounded memory: never more than a few batches waiting per worker.
     while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+    // The walk and the batches scanned here are synchronous: let the workers' answers in (they free
+    // room for the next batch) and the progress bar draw.
+    if (pool.size > 0) await new Promise<void>((r) => setImmediate(r));
   };
 
   try {
@@ -393,7 +399,7 @@ export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> 
         .flatMap((a) => a.paths);
       const excluded = (p: string) => globalPaths.some((re) => re.test(p));
       let batch: FileItem[] = [];
-      for await (const item of walk(roots, cwd, skipped, excluded)) {
+      for (const item of walk(roots, cwd, skipped, excluded)) {
         progress.queued++;
         for (const pr of config.pathRules) {
           if (pr.path.test(item.display))
