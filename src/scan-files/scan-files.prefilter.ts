@@ -50,6 +50,8 @@ export interface AutomatonTables {
   firstOutput: number;
   outStart: Int32Array;
   outs: Int32Array;
+  /** The 256-column table of `scanBytes`, once a byte scan built it. */
+  byteDelta?: Uint16Array | Uint32Array;
 }
 
 /** Positions per pass between two expansions of their events: 4 * BLOCK event slots always suffice. */
@@ -221,7 +223,7 @@ export function automatonFromTables(t: AutomatonTables): KeywordAutomaton {
   // per byte in the chain from one state to the next), built on the first byte scan.
   const asciiOnly = keywords.every((k) => [...k].every((c) => c.charCodeAt(0) < 128));
   const states = delta.length / K;
-  let byteDelta: Uint16Array | Uint32Array | null = null;
+  let byteDelta: Uint16Array | Uint32Array | null = t.byteDelta ?? null;
   const byteTable = (): Uint16Array | Uint32Array => {
     const d = states < 65536 ? new Uint16Array(states * 256) : new Uint32Array(states * 256);
     for (let s = 0; s < states; s++)
@@ -297,7 +299,10 @@ export function automatonFromTables(t: AutomatonTables): KeywordAutomaton {
     scanBytes(b, from, to) {
       if (!asciiOnly) return -1;
       if (keywords.length === 0 || to <= from) return 0;
-      byteDelta ??= byteTable();
+      if (!byteDelta) {
+        byteDelta = byteTable();
+        t.byteDelta = byteDelta;
+      }
       const d = byteDelta;
       // Two passes interleaved, over each half: the next state depends on a table load, so one pass
       // waits on that load at every byte; two independent chains overlap their waits. The second starts

@@ -284,8 +284,8 @@ const FILES_PER_TASK = 64;
 /** Bytes scanned on the calling thread before worker threads start. */
 const INLINE_BYTES = 1024 * 1024;
 /** Batches of files handed to each worker thread at a time (it holds CONCURRENT_PER_WORKER of them). */
-const PER_WORKER = 5;
-const CONCURRENT_PER_WORKER = 4;
+const PER_WORKER = 8;
+const CONCURRENT_PER_WORKER = 6;
 
 /** Runs a scan and returns the report (redacted unless `redact: false`). Throws AppError on usage errors. */
 export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> {
