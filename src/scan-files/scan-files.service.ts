@@ -263,8 +263,10 @@ function* walk(
       if (excluded(`${shown}/`)) continue;
       try {
         const children: Entry[] = [];
+        // `abs` is normalised and a name holds no separator: concatenation is what `join` would give.
+        const prefix = abs.endsWith(sep) ? abs : abs + sep;
         for (const d of readdirSync(abs, { withFileTypes: true }))
-          if (d.name !== ".git") children.push({ abs: join(abs, d.name), kind: kindOf(d), root: false });
+          if (d.name !== ".git") children.push({ abs: prefix + d.name, kind: kindOf(d), root: false });
         children.sort((x, y) => (x.abs < y.abs ? 1 : x.abs > y.abs ? -1 : 0));
         stack.push(...children);
       } catch (e) {
