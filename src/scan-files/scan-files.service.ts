@@ -51,7 +51,10 @@ export interface ScanFilesOptions {
   baselinePath?: string;
   /** Redact secrets in the result (default true). */
   redact?: boolean;
-  /** Worker threads; 0 scans on the calling thread. Default: all cores. */
+  /**
+   * Threads that scan files, the calling thread included (it walks the tree and scans beside N-1 worker
+   * threads); 0 or 1 scans on the calling thread alone. History scans use N-2 workers. Default: all cores.
+   */
   workers?: number;
   limits?: Partial<ReaderLimits>;
   vendorId?: string;
