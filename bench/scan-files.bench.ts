@@ -385,7 +385,7 @@ for (const f of readdirSync(src, { recursive: true, withFileTypes: true })) {
 const slW = best([scanBundle({ paths: [slice], workers: 2 }), scanBundle({ paths: [slice], workers: 2 })]);
 const slT = runSecretlint(slice);
 const glT = runGitleaks(slice);
-say("### Throughput on source code (all rules, 2 worker threads)");
+say("### Throughput on source code (all rules, `workers: 2`: the calling thread and one worker thread)");
 say();
 say(
   `Input: ${(tp.bytes / 2 ** 20).toFixed(0)} MiB of JS/TS/JSON/MD (first files of node_modules), best of 2 runs each; the peers on its first ${(sliceBytes / 2 ** 20).toFixed(0)} MiB, warden on both.`,

@@ -137,7 +137,7 @@ export function registerScanFilesCommands(scan: Command): void {
     .option("--server <url>", "Warden server URL (default: WARDEN_SERVER or `warden login` credentials)")
     .option("--vendor <id>", "vendor the scanned repository belongs to (with --report)")
     .option("--engagement <id>", "engagement the scanned repository belongs to (with --report)")
-    .option("--workers <n>", "worker threads (default: number of cores)")
+    .option("--workers <n>", "scanning threads, this one included (default: number of cores)")
     .option("--no-progress", "no progress display even on a terminal")
     .addHelpText(
       "after",

@@ -1,5 +1,5 @@
 import { KNOWN_EXAMPLES, looksLikePlaceholder, shannonEntropy } from "./scan-files.checks.ts";
-import { buildKeywordAutomaton } from "./scan-files.prefilter.ts";
+import { type AutomatonTables, automatonFromTables, buildKeywordAutomaton } from "./scan-files.prefilter.ts";
 import type { SecretRule } from "./scan-files.rules.ts";
 
 /** A secret found in a piece of text, by character offsets into that text. */
@@ -44,6 +44,28 @@ export interface Matcher {
   rules: SecretRule[];
   /** Finds secrets in `text`; `path` picks path-dependent behaviour (lockfiles), `commit` is for allowlists. */
   scan(text: string, path: string, commit?: string): TextMatch[];
+  /**
+   * The keyword prefilter over the undecoded bytes of a text: the number of keyword occurrences, or -1
+   * when the rules' keywords cannot be searched in bytes (a non-ASCII keyword). When it is 0 and no rule
+   * runs without keywords (`needsText` false), the text holds no secret and need not even be decoded.
+   * Otherwise `scanFound` takes the decoded text and uses these occurrences instead of searching again.
+   */
+  findKeywords(bytes: Uint8Array): number;
+  /** Some rule has no keyword: every text must be decoded and searched. */
+  needsText: boolean;
+  /** The compiled keyword automaton, for `createMatcher` on another thread (it then skips compiling it). */
+  keywordTables(): AutomatonTables;
+  /**
+   * `scan` with the n keyword occurrences `findKeywords` found in `bytes`, of which `text` is the
+   * decoding: Latin-1 or ASCII (same offsets), or valid UTF-8 (`utf8`, offsets converted; `bom`: the
+   * decoder dropped a byte-order mark).
+   */
+  scanFound(
+    text: string,
+    path: string,
+    commit: string | undefined,
+    found: { n: number; utf8?: Uint8Array; bom?: boolean },
+  ): TextMatch[];
 }
 
 /** Same-line markers (the ones gitleaks, secretlint and detect-secrets users already write are honoured). */
@@ -69,6 +91,11 @@ function addWindow(w: number[], ws: number, we: number): void {
     w.push(ws, we);
     return;
   }
+  // Inside or overlapping the last window (keywords close together, a run of "AAAA…"): extend it.
+  if (ws >= w[i - 2]!) {
+    if (we > w[i - 1]!) w[i - 1] = we;
+    return;
+  }
   // Walk back to the first window that ends at or after ws, then merge every window [ws, we) touches.
   while (i >= 2 && w[i - 1]! >= ws) i -= 2;
   let j = i;
@@ -82,7 +109,11 @@ function addWindow(w: number[], ws: number, we: number): void {
   w.splice(i, j - i, s, e);
 }
 
-export function createMatcher(rules: SecretRule[], allowlists: CompiledAllowlist[] = []): Matcher {
+export function createMatcher(
+  rules: SecretRule[],
+  allowlists: CompiledAllowlist[] = [],
+  keywordTables?: AutomatonTables,
+): Matcher {
   const byKeyword = new Map<string, number[]>();
   const alwaysRun: number[] = [];
   rules.forEach((rule, i) => {
@@ -95,12 +126,25 @@ export function createMatcher(rules: SecretRule[], allowlists: CompiledAllowlist
   });
   // One pass of the keyword automaton over the text finds every keyword occurrence; each selects the
   // rules that listed that keyword, and only those rules' patterns run, in windows around the hits.
-  const automaton = buildKeywordAutomaton([...byKeyword.keys()]);
+  const keywords = [...byKeyword.keys()].filter((k) => k.length > 0);
+  // Tables compiled elsewhere are taken only for the same keywords (the same rules, in the same order).
+  const automaton =
+    keywordTables && keywordTables.keywords.join("\0") === keywords.join("\0")
+      ? automatonFromTables(keywordTables)
+      : buildKeywordAutomaton(keywords);
   const rulesOf = automaton.keywords.map((k) => byKeyword.get(k)!);
   const windowsOf: (number[] | null)[] = rules.map(() => null);
   const globals = rules.map(
     (r) => new RegExp(r.regex.source, r.regex.flags.includes("g") ? r.regex.flags : `${r.regex.flags}g`),
   );
+  // What the hot loops need of each rule, in arrays of one type rather than read from rule objects of
+  // several shapes, with no branch per kind of rule (a branch first taken after compilation deoptimised
+  // the loop).
+  const lineBound = Uint8Array.from(rules, (r) => (r.multiline ? 0 : 1));
+  const before = Int32Array.from(rules, (r) => (r.multiline ? 64 : BEFORE));
+  const after = Int32Array.from(rules, (r) => (r.multiline ? MULTILINE_AFTER : AFTER));
+  const generic = Uint8Array.from(rules, (r) => (r.generic ? 1 : 0));
+  const pathOf: (RegExp | null)[] = rules.map((r) => r.path ?? null);
   const globalAllow = allowlists.filter((a) => a.ruleIds.length === 0);
   const ruleAllow = rules.map((r) => allowlists.filter((a) => a.ruleIds.includes(r.id)));
 
@@ -155,89 +199,112 @@ export function createMatcher(rules: SecretRule[], allowlists: CompiledAllowlist
     return false;
   }
 
+  /**
+   * Checks one match of rule ri found at ws in `text` and adds it to `out` when it is a secret. False
+   * for an empty match (the caller steps over it). Kept out of `scan`: it runs rarely, on matches of
+   * many shapes, and inlined there it made the hot loop's compiled code large and deoptimised it again
+   * and again (`--trace-opt`: 7 compilations of `scan` per run, 30-90 ms each, down to 4).
+   */
+  function consider(
+    ri: number,
+    m: RegExpExecArray,
+    ws: number,
+    text: string,
+    path: string,
+    commit: string | undefined,
+    out: TextMatch[],
+  ): boolean {
+    if (m[0].length === 0) return false;
+    const rule = rules[ri]!;
+    // Patterns with alternatives capture the secret in the first group that took part.
+    let secret = m[rule.secretGroup];
+    for (let g = rule.secretGroup + 1; secret === undefined && g < m.length; g++) secret = m[g];
+    if (!secret) return true;
+    const rel = m.index + m[0].lastIndexOf(secret);
+    const start = ws + rel;
+    const end = start + secret.length;
+    if (KNOWN_EXAMPLES.has(secret)) return true;
+    if (!rule.multiline && looksLikePlaceholder(rule.repeatsAllowed ? secret.replace(/^A+/, "") : secret))
+      return true;
+    // A format's own filler (X's run of A's) says nothing about the randomness of the rest.
+    const random = rule.repeatsAllowed ? secret.replace(/^A+/, "") : secret;
+    const entropy = shannonEntropy(random.length > 4096 ? random.slice(0, 4096) : random);
+    if (rule.entropy !== undefined && entropy < rule.entropy) return true;
+    if (rule.validate && !rule.validate(secret, m)) return true;
+    if (
+      allowed(globalAllow, secret, m[0], text, start, path, commit) ||
+      allowed(ruleAllow[ri]!, secret, m[0], text, start, path, commit)
+    )
+      return true;
+    if (out.some((o) => start < o.end && o.start < end)) return true;
+    if (lineIgnored(text, start)) return true;
+    out.push({ rule, start, end, secret, entropy });
+    return true;
+  }
+
+  function scan(text: string, path: string, commit: string | undefined, n: number): TextMatch[] {
+    const isLockfile = LOCKFILE.test(path);
+    // Per rule, the merged windows [start, end) in which its pattern runs (arrays reused across calls).
+    const touched: number[] = [];
+    const windowsFor = (ri: number): number[] => {
+      let w = windowsOf[ri];
+      if (!w) {
+        w = windowsOf[ri] = [];
+        touched.push(ri);
+      }
+      return w;
+    };
+    for (const ri of alwaysRun) windowsFor(ri).push(0, text.length);
+    const hits = automaton.hits();
+    let lineStart = -1;
+    let lineEnd = -1;
+    for (let h = 0; h < n; h++) {
+      const p = hits[2 * h]!;
+      if (p < lineStart || p >= lineEnd) {
+        lineStart = text.lastIndexOf("\n", p) + 1;
+        const e = text.indexOf("\n", p);
+        lineEnd = e < 0 ? text.length : e;
+      }
+      for (const ri of rulesOf[hits[2 * h + 1]!]!) {
+        const lines = lineBound[ri] === 1;
+        addWindow(
+          windowsFor(ri),
+          Math.max(lines ? lineStart : 0, p - before[ri]!),
+          Math.min(lines ? lineEnd : text.length, p + after[ri]!),
+        );
+      }
+    }
+    const out: TextMatch[] = [];
+    touched.sort((a, b) => a - b);
+    const windows = touched.map((ri) => windowsOf[ri]!);
+    for (const ri of touched) windowsOf[ri] = null;
+    for (let t = 0; t < touched.length; t++) {
+      const ri = touched[t]!;
+      const w = windows[t]!;
+      if (isLockfile && generic[ri] === 1) continue;
+      const only = pathOf[ri];
+      if (only && !only.test(path)) continue;
+      const re = globals[ri]!;
+      for (let i = 0; i < w.length; i += 2) {
+        const ws = w[i]!;
+        const slice = text.slice(ws, w[i + 1]!);
+        re.lastIndex = 0;
+        for (let m = re.exec(slice); m !== null; m = re.exec(slice))
+          if (!consider(ri, m, ws, text, path, commit, out)) re.lastIndex++;
+      }
+    }
+    return out.sort((a, b) => a.start - b.start);
+  }
+
   return {
     rules,
-    scan(text: string, path: string, commit?: string): TextMatch[] {
-      const isLockfile = LOCKFILE.test(path);
-      // Per rule, the merged windows [start, end) in which its pattern runs (arrays reused across calls).
-      const touched: number[] = [];
-      const windowsFor = (ri: number): number[] => {
-        let w = windowsOf[ri];
-        if (!w) {
-          w = windowsOf[ri] = [];
-          touched.push(ri);
-        }
-        return w;
-      };
-      for (const ri of alwaysRun) windowsFor(ri).push(0, text.length);
-      const n = automaton.scan(text, 0, text.length);
-      const hits = automaton.hits();
-      let lineStart = -1;
-      let lineEnd = -1;
-      for (let h = 0; h < n; h++) {
-        const p = hits[2 * h]!;
-        if (p < lineStart || p >= lineEnd) {
-          lineStart = text.lastIndexOf("\n", p) + 1;
-          const e = text.indexOf("\n", p);
-          lineEnd = e < 0 ? text.length : e;
-        }
-        for (const ri of rulesOf[hits[2 * h + 1]!]!) {
-          const w = windowsFor(ri);
-          if (rules[ri]!.multiline)
-            addWindow(w, Math.max(0, p - 64), Math.min(text.length, p + MULTILINE_AFTER));
-          else addWindow(w, Math.max(lineStart, p - BEFORE), Math.min(lineEnd, p + AFTER));
-        }
-      }
-      const out: TextMatch[] = [];
-      touched.sort((a, b) => a - b);
-      const windows = touched.map((ri) => windowsOf[ri]!);
-      for (const ri of touched) windowsOf[ri] = null;
-      for (let t = 0; t < touched.length; t++) {
-        const ri = touched[t]!;
-        const w = windows[t]!;
-        const rule = rules[ri]!;
-        if (rule.generic && isLockfile) continue;
-        if (rule.path && !rule.path.test(path)) continue;
-        const re = globals[ri]!;
-        for (let i = 0; i < w.length; i += 2) {
-          const ws = w[i]!;
-          const slice = text.slice(ws, w[i + 1]!);
-          re.lastIndex = 0;
-          for (let m = re.exec(slice); m !== null; m = re.exec(slice)) {
-            if (m[0].length === 0) {
-              re.lastIndex++;
-              continue;
-            }
-            // Patterns with alternatives capture the secret in the first group that took part.
-            let secret = m[rule.secretGroup];
-            for (let g = rule.secretGroup + 1; secret === undefined && g < m.length; g++) secret = m[g];
-            if (!secret) continue;
-            const rel = m.index + m[0].lastIndexOf(secret);
-            const start = ws + rel;
-            const end = start + secret.length;
-            if (KNOWN_EXAMPLES.has(secret)) continue;
-            if (
-              !rule.multiline &&
-              looksLikePlaceholder(rule.repeatsAllowed ? secret.replace(/^A+/, "") : secret)
-            )
-              continue;
-            // A format's own filler (X's run of A's) says nothing about the randomness of the rest.
-            const random = rule.repeatsAllowed ? secret.replace(/^A+/, "") : secret;
-            const entropy = shannonEntropy(random.length > 4096 ? random.slice(0, 4096) : random);
-            if (rule.entropy !== undefined && entropy < rule.entropy) continue;
-            if (rule.validate && !rule.validate(secret, m)) continue;
-            if (
-              allowed(globalAllow, secret, m[0], text, start, path, commit) ||
-              allowed(ruleAllow[ri]!, secret, m[0], text, start, path, commit)
-            )
-              continue;
-            if (out.some((o) => start < o.end && o.start < end)) continue;
-            if (lineIgnored(text, start)) continue;
-            out.push({ rule, start, end, secret, entropy });
-          }
-        }
-      }
-      return out.sort((a, b) => a.start - b.start);
+    needsText: alwaysRun.length > 0,
+    keywordTables: () => automaton.tables(),
+    scan: (text, path, commit) => scan(text, path, commit, automaton.scan(text, 0, text.length)),
+    findKeywords: (bytes) => automaton.scanBytes(bytes, 0, bytes.length),
+    scanFound(text, path, commit, found) {
+      if (found.utf8) automaton.utf8HitsToText(found.utf8, found.n, found.bom ? 1 : 0);
+      return scan(text, path, commit, found.n);
     },
   };
 }

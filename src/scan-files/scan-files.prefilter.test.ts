@@ -64,6 +64,75 @@ describe("keyword automaton", () => {
     expect(hits(["a"], "a".repeat(10_000))).toHaveLength(10_000);
   });
 
+  it("finds the same occurrences in bytes as in the text they decode to", () => {
+    let seed = 11;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const alphabet = "abAB_-.:/c\n";
+    for (let round = 0; round < 300; round++) {
+      const kws = [
+        ...new Set(
+          Array.from({ length: 1 + rand(12) }, () =>
+            Array.from({ length: 1 + rand(6) }, () => alphabet[rand(alphabet.length)])
+              .join("")
+              .toLowerCase(),
+          ),
+        ),
+      ];
+      // Short texts (where the two interleaved passes meet) and long ones (several blocks of a pass),
+      // with Latin-1 bytes in between.
+      const text = Array.from({ length: round % 10 === 0 ? 4000 + rand(9000) : rand(300) }, () =>
+        rand(10) === 0 ? "\u00e9" : alphabet[rand(alphabet.length)],
+      ).join("");
+      const bytes = Buffer.from(text, "latin1");
+      const from = rand(3) === 0 ? rand(text.length + 1) : 0;
+      const to = rand(3) === 0 ? from + rand(text.length - from + 1) : text.length;
+      const a = buildKeywordAutomaton(kws);
+      const n = a.scanBytes(bytes, from, to);
+      const got = Array.from({ length: n }, (_, i) => `${a.hits()[2 * i]}:${a.hits()[2 * i + 1]}`);
+      expect([...got].sort(), `${kws} / ${text} [${from}, ${to})`).toEqual(hits(kws, text, from, to));
+      // In order of end position, like scan().
+      const ends = Array.from(
+        { length: n },
+        (_, i) => a.hits()[2 * i]! + a.keywords[a.hits()[2 * i + 1]!]!.length,
+      );
+      expect(ends).toEqual([...ends].sort((x, y) => x - y));
+    }
+  });
+
+  it("finds ASCII keywords at their byte offsets in UTF-8, and declines non-ASCII keywords", () => {
+    const bytes = Buffer.from("é token ü TOKEN", "utf8");
+    const a = buildKeywordAutomaton(["token"]);
+    expect(a.scanBytes(bytes, 0, bytes.length)).toBe(2);
+    expect([a.hits()[0], a.hits()[2]]).toEqual([3, 12]);
+    expect(buildKeywordAutomaton(["clé"]).scanBytes(bytes, 0, bytes.length)).toBe(-1);
+  });
+
+  it("converts byte offsets in UTF-8 to offsets in the decoded text, after a byte-order mark too", () => {
+    const text = "é😀 token\nü TOKEN 😀😀 token";
+    const a = buildKeywordAutomaton(["token"]);
+    const n = a.scan(text, 0, text.length);
+    const inText = Array.from(a.hits().subarray(0, 2 * n));
+    for (const bom of [false, true]) {
+      const bytes = Buffer.concat([Buffer.from(bom ? [0xef, 0xbb, 0xbf] : []), Buffer.from(text, "utf8")]);
+      expect(a.scanBytes(bytes, 0, bytes.length)).toBe(n);
+      a.utf8HitsToText(bytes, n, bom ? 1 : 0);
+      expect(Array.from(a.hits().subarray(0, 2 * n))).toEqual(inText);
+    }
+  });
+
+  it("rebuilds from its tables the same automaton", async () => {
+    const { automatonFromTables } = await import("./scan-files.prefilter.ts");
+    const a = buildKeywordAutomaton(["ghp_", "token", "he", "hers"]);
+    const b = automatonFromTables(structuredClone(a.tables()));
+    const text = "GHP_abc tokens hers she";
+    const n = b.scan(text, 0, text.length);
+    expect(n).toBe(a.scan(text, 0, text.length));
+    expect(Array.from(b.hits().subarray(0, 2 * n))).toEqual(Array.from(a.hits().subarray(0, 2 * n)));
+  });
+
   it("is empty without keywords", () => {
     expect(hits([], "anything")).toEqual([]);
   });

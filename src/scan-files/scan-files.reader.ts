@@ -4,7 +4,7 @@ import { closeSync, createReadStream, fstatSync, openSync, readSync } from "node
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type yauzlModule from "yauzl";
-import type { Matcher } from "./scan-files.engine.ts";
+import type { Matcher, TextMatch } from "./scan-files.engine.ts";
 import type { Severity } from "./scan-files.rules.ts";
 import {
   classifyBinary,
@@ -428,6 +428,22 @@ function validUtf8Head(head: Buffer): boolean {
   return isUtf8(head.subarray(0, end));
 }
 
+/** The length of `b` without an incomplete UTF-8 sequence at its end. */
+function completeUtf8Length(b: Uint8Array): number {
+  const n = b.length;
+  for (let i = 1; i <= 3 && i <= n; i++) {
+    const c = b[n - i]!;
+    if ((c & 0xc0) === 0x80) continue;
+    if (c < 0xc0) return n;
+    const need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+    return i < need ? n - i : n;
+  }
+  return n;
+}
+
+/** Keyword occurrences found in the bytes of a text before it was decoded (`Matcher.findKeywords`). */
+type Found = Parameters<Matcher["scanFound"]>[3];
+
 /** Reads a text source chunk by chunk: secrets, then the sensitive-file analysers chosen from its head. */
 interface TextScanner {
   /**
@@ -459,8 +475,14 @@ function createTextScanner(head: Buffer, ctx: Ctx, out: SourceOutcome, isDb: boo
   const extraFindings: SensitiveFinding[] = [];
   if (looksLikeTerraformState(headText)) extraFindings.push(terraformStateFinding(path));
 
-  // Created on the first chunk that is not pure ASCII; ASCII chunks skip it (Latin-1 is the faster copy,
-  // and equal to UTF-8 and windows-1252 on ASCII), which is safe while no multi-byte sequence is pending.
+  // Chunks are decoded whole while they are valid UTF-8 (or single-byte text) and the keywords can be
+  // searched in bytes (`byteMode`); otherwise as a stream, with `decoder`, created on the first chunk
+  // that is not pure ASCII (ASCII chunks skip it: Latin-1 is the faster copy, and equal to UTF-8 and
+  // windows-1252 on ASCII, which is safe while no multi-byte sequence is pending).
+  let byteMode = true;
+  let tail: Buffer | null = null;
+  let carryBytes: Buffer | null = null;
+  let singleByteDecoder: TextDecoder | null = null;
   let decoder: TextDecoder | null = null;
   let carry = "";
   let carryLine = 1; // line number of carry[0]
@@ -471,11 +493,14 @@ function createTextScanner(head: Buffer, ctx: Ctx, out: SourceOutcome, isDb: boo
   let stopped = false;
   const findingsBefore = out.findings.length;
 
-  const process = (text: string, final: boolean) => {
+  const process = (text: string, final: boolean, found: Found | undefined) => {
     const full = carry + text;
     const acceptFrom = carry.length === 0 ? 0 : Math.max(0, carry.length - DEFER);
     const acceptTo = final ? Number.POSITIVE_INFINITY : full.length - DEFER;
-    emitMatches(full, acceptFrom, acceptTo, carryLine, path, ctx.matcher, out.findings, ctx.commit);
+    const matches = found
+      ? ctx.matcher.scanFound(full, path, ctx.commit, found)
+      : ctx.matcher.scan(full, path, ctx.commit);
+    emitMatches(full, matches, acceptFrom, acceptTo, carryLine, path, out.findings);
     if (pii) pii.feed(text, carryLine + countNewlines(full, 0, carry.length));
     if (lineAnalysers.length) {
       const lines = (pendingLine + text).split("\n");
@@ -496,7 +521,7 @@ function createTextScanner(head: Buffer, ctx: Ctx, out: SourceOutcome, isDb: boo
     carry = keep;
   };
 
-  const pushText = (text: string, final: boolean): boolean => {
+  const pushText = (text: string, final: boolean, found?: Found): boolean => {
     if (stopped) return false;
     if (!sawNewline) {
       if (text.includes("\n")) sawNewline = true;
@@ -509,7 +534,7 @@ function createTextScanner(head: Buffer, ctx: Ctx, out: SourceOutcome, isDb: boo
         return false;
       }
     }
-    process(text, final);
+    process(text, final, found);
     if (out.findings.length - findingsBefore > MAX_FINDINGS_PER_SOURCE) {
       // Thousands of secrets in one file is a data dump: say so rather than hold them all in memory.
       out.findings.length = findingsBefore + MAX_FINDINGS_PER_SOURCE;
@@ -526,7 +551,50 @@ function createTextScanner(head: Buffer, ctx: Ctx, out: SourceOutcome, isDb: boo
   return {
     push(b, final) {
       if (stopped) return false;
+      const first = bytes === 0;
       bytes += b.length;
+      if (byteMode) {
+        // The keywords are searched in the bytes (the carry's and this chunk's) before decoding. Where
+        // none occurs in a whole source (most files) and no analyser wants the text, it is not even
+        // decoded; otherwise the matcher takes the occurrences found rather than searching the text.
+        let src = tail ? Buffer.concat([tail, b]) : b;
+        tail = null;
+        // A chunk may end inside a UTF-8 sequence: those bytes wait for the next chunk.
+        const cut = utf8 && !final ? completeUtf8Length(src) : src.length;
+        if (cut < src.length) {
+          tail = Buffer.from(src.subarray(cut));
+          src = src.subarray(0, cut);
+        }
+        const all = carryBytes ? Buffer.concat([carryBytes, src]) : src;
+        const ascii = isAscii(all);
+        const n = ascii || !utf8 || isUtf8(all) ? ctx.matcher.findKeywords(all) : -1;
+        if (n === 0 && first && final && !ctx.matcher.needsText && !pii && lineAnalysers.length === 0)
+          return true;
+        if (n >= 0) {
+          let text: string;
+          if (ascii) text = src.toString("latin1");
+          else if (utf8) text = src.toString("utf8");
+          else {
+            singleByteDecoder ??= new TextDecoder("latin1");
+            text = singleByteDecoder.decode(src);
+          }
+          const bom = first && utf8 && text.charCodeAt(0) === 0xfeff;
+          if (bom) text = text.slice(1);
+          const going = pushText(text, final, ascii || !utf8 ? { n } : { n, utf8: all, bom });
+          // The carry's bytes: the same characters, so the next chunk's offsets line up (when the carry
+          // starts inside a surrogate pair they do not decode the same, and that chunk is decoded as a
+          // stream instead).
+          const carryLength = ascii || !utf8 ? carry.length : Buffer.byteLength(carry, "utf8");
+          carryBytes = carry ? Buffer.from(all.subarray(all.length - carryLength)) : null;
+          return going;
+        }
+        // Not valid UTF-8, or a keyword that is not ASCII: decoded as a stream from here on.
+        byteMode = false;
+        carryBytes = null;
+        b = tail ? Buffer.concat([src, tail]) : src;
+        tail = null;
+        decoder = new TextDecoder(utf8 ? "utf-8" : "latin1", { ignoreBOM: !first });
+      }
       let text: string;
       if (!decoder && isAscii(b)) text = b.toString("latin1");
       else {
@@ -589,20 +657,18 @@ async function scanTextStream(
 }
 
 /**
- * Runs the matcher over `full` and keeps matches whose start is at or after `acceptFrom` (earlier ones
+ * Turns the matcher's matches in `full` into findings, keeping those whose start is at or after `acceptFrom` (earlier ones
  * were reported with the previous chunk) and whose end is before `acceptTo` (later ones may continue).
  */
 function emitMatches(
   full: string,
+  matches: TextMatch[],
   acceptFrom: number,
   acceptTo: number,
   lineAtStart: number,
   path: string,
-  matcher: Matcher,
   out: RawFinding[],
-  commit?: string,
 ): void {
-  const matches = matcher.scan(full, path, commit);
   let cursor = 0;
   let line = lineAtStart;
   for (const m of matches) {

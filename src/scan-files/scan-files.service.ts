@@ -1,8 +1,8 @@
-import { type Dirent, readFileSync } from "node:fs";
-import { lstat, readdir, stat } from "node:fs/promises";
+import { type Dirent, lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Piscina } from "piscina";
 import type { Clock } from "../core/clock.ts";
@@ -23,9 +23,11 @@ import { type ConfigSource, compileConfig } from "./scan-files.ruleset.ts";
 import { type ReportFinding, type ScanReport, scanReportSchema } from "./scan-files.schemas.ts";
 import {
   type FileItem,
+  matcherFor,
   runTask,
   type TextItem,
   type TextOutcome,
+  type WorkerData,
   type WorkerTask,
 } from "./scan-files.worker.ts";
 
@@ -49,7 +51,10 @@ export interface ScanFilesOptions {
   baselinePath?: string;
   /** Redact secrets in the result (default true). */
   redact?: boolean;
-  /** Worker threads; 0 scans on the calling thread. Default: all cores. */
+  /**
+   * Threads that scan files, the calling thread included (it walks the tree and scans beside N-1 worker
+   * threads); 0 or 1 scans on the calling thread alone. History scans use N-2 workers. Default: all cores.
+   */
   workers?: number;
   limits?: Partial<ReaderLimits>;
   vendorId?: string;
@@ -172,10 +177,10 @@ function createPool(workers: number, config: ConfigSource): Pool {
     maxThreads: workers,
     idleTimeout: 1000,
     execArgv: needsTsx ? [...process.execArgv, "--import", tsxLoader()] : process.execArgv,
-    workerData: { config },
+    workerData: { config, keywordTables: matcherFor(config).keywordTables() } satisfies WorkerData,
     resourceLimits: WORKER_HEAP,
-    // Each worker holds its next task, so it does not wait for this thread between two tasks.
-    concurrentTasksPerWorker: 2,
+    // Each worker holds its next tasks, so it does not wait for this thread between two tasks.
+    concurrentTasksPerWorker: CONCURRENT_PER_WORKER,
   });
   return {
     run: (t) => piscina.run(t) as Promise<TextOutcome>,
@@ -203,14 +208,21 @@ function failedTask(task: WorkerTask, e: unknown): TextOutcome {
  * Walks the given paths depth-first in name order, yielding regular files. Skips .git; reports what it
  * cannot read. The directory entries' types come from `readdir` itself (d_type), so a file costs no
  * `lstat` here; only symbolic links are resolved, and entries of unknown type looked up.
+ *
+ * Synchronous: this thread scans files between two directories too, and waiting for each listing on
+ * libuv's pool left it idle for a third of a run (about 2,000 directories in the benchmark's tree).
  */
-async function* walk(
+function* walk(
   roots: string[],
   cwd: string,
   skipped: Skip[],
   excluded: (display: string) => boolean,
-): AsyncGenerator<FileItem> {
+): Generator<FileItem> {
+  // Under cwd (the usual case) the relative path is the rest of the absolute one: paths here are
+  // normalised (resolved roots, joined names), so no `path.relative` per file.
+  const under = cwd.endsWith(sep) ? cwd : cwd + sep;
   const display = (abs: string) => {
+    if (abs.startsWith(under) && abs.length > under.length) return abs.slice(under.length);
     const rel = relative(cwd, abs);
     return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : abs;
   };
@@ -233,7 +245,7 @@ async function* walk(
     let kind = entry.kind;
     if (kind === "unknown") {
       try {
-        const st = await lstat(abs);
+        const st = lstatSync(abs);
         kind = st.isFile() ? "file" : st.isDirectory() ? "dir" : st.isSymbolicLink() ? "link" : "other";
       } catch (e) {
         skipped.push({ path: shown, reason: `cannot read: ${(e as NodeJS.ErrnoException).code ?? e}` });
@@ -243,7 +255,7 @@ async function* walk(
     if (kind === "link") {
       try {
         // Symlinked directories are not followed (loops); symlinked files are scanned.
-        if ((await stat(abs)).isFile() && !excluded(shown)) yield { path: abs, display: shown };
+        if (statSync(abs).isFile() && !excluded(shown)) yield { path: abs, display: shown };
       } catch {
         skipped.push({ path: shown, reason: "broken symbolic link" });
       }
@@ -254,8 +266,10 @@ async function* walk(
       if (excluded(`${shown}/`)) continue;
       try {
         const children: Entry[] = [];
-        for (const d of await readdir(abs, { withFileTypes: true }))
-          if (d.name !== ".git") children.push({ abs: join(abs, d.name), kind: kindOf(d), root: false });
+        // `abs` is normalised and a name holds no separator: concatenation is what `join` would give.
+        const prefix = abs.endsWith(sep) ? abs : abs + sep;
+        for (const d of readdirSync(abs, { withFileTypes: true }))
+          if (d.name !== ".git") children.push({ abs: prefix + d.name, kind: kindOf(d), root: false });
         children.sort((x, y) => (x.abs < y.abs ? 1 : x.abs > y.abs ? -1 : 0));
         stack.push(...children);
       } catch (e) {
@@ -274,6 +288,9 @@ async function* walk(
 const FILES_PER_TASK = 64;
 /** Bytes scanned on the calling thread before worker threads start. */
 const INLINE_BYTES = 1024 * 1024;
+/** Batches of files handed to each worker thread at a time (it holds CONCURRENT_PER_WORKER of them). */
+const PER_WORKER = 8;
+const CONCURRENT_PER_WORKER = 6;
 
 /** Runs a scan and returns the report (redacted unless `redact: false`). Throws AppError on usage errors. */
 export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> {
@@ -298,19 +315,23 @@ export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> 
   const baseline = options.baselinePath ? loadBaseline(options.baselinePath) : new Set<string>();
   const limits: ReaderLimits = { ...defaultLimits, ...options.limits };
   const mode: ScanReport["mode"] = options.gitHistory ? "git-history" : options.staged ? "staged" : "files";
-  const cores = options.workers ?? Math.max(1, availableParallelism());
+  const threads = options.workers ?? Math.max(1, availableParallelism());
+  // Files: this thread walks the tree and scans too, so it is one of the `threads`: on 2 cores, one
+  // worker thread and this one (measured faster than two workers beside an idle walker: one thread start
+  // and one JIT warm-up fewer, and no third thread on two cores).
   // History: `git log -p` produces about 15 MiB/s on one core and this thread parses it, while one thread
   // matches over 100 MiB/s: workers only help with the cores left after those two (none on 2 cores,
   // where they measured slower than matching here: copies of every text to a thread and back).
-  const workers = mode === "files" ? cores : Math.max(0, cores - 2);
-  // Small scans stay on this thread (a worker costs a thread start and compiling the rules). Past
-  // INLINE_BYTES the pool starts, and until its first task comes back (threads starting), this thread
-  // scans the batches the pool cannot take yet. After that it only walks and dispatches: the pool's
-  // queue lives on this thread, so scanning here would leave the workers waiting for their next task.
+  const workers = mode === "files" ? Math.max(0, threads - 1) : Math.max(0, threads - 2);
+  // Small scans stay on this thread (a worker costs a thread start and compiling the rules): the pool
+  // starts past INLINE_BYTES. Then a batch of files goes to the workers while they hold fewer than
+  // PER_WORKER batches, and is scanned here otherwise (while they start, nearly all of them). The pool's
+  // queue lives on this thread: each worker holds several batches, so it still has work while this
+  // thread scans one of its own and cannot hand out the next.
   const inline = createPool(0, configSource);
   let threaded: Pool | null = null;
-  let threadsReady = false;
   let inlineBytes = 0;
+  let atWorkers = 0;
   const runInline = (task: WorkerTask) =>
     inline.run(task).then((r) => {
       inlineBytes += r.bytes;
@@ -322,13 +343,17 @@ export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> 
     run(task) {
       if (workers <= 0 || (!threaded && inlineBytes < INLINE_BYTES)) return runInline(task);
       threaded ??= createPool(workers, configSource);
-      if (!threadsReady && task.kind === "files" && threaded.backlog() >= workers) return runInline(task);
+      if (task.kind === "files" && atWorkers >= workers * PER_WORKER) return runInline(task);
+      atWorkers++;
       return threaded.run(task).then(
         (r) => {
-          threadsReady = true;
+          atWorkers--;
           return r;
         },
-        (e) => failedTask(task, e),
+        (e) => {
+          atWorkers--;
+          return failedTask(task, e);
+        },
       );
     },
     close: async () => {
@@ -343,8 +368,9 @@ export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> 
   let binary = 0;
   let encrypted = 0;
   const inFlight = new Set<Promise<void>>();
-  // Two tasks held by each worker (one running, one next) and two queued here per worker.
-  const maxInFlight = Math.max(2, pool.size * 4);
+  // Files: batches scanned here are done when they return; at most PER_WORKER per worker are in flight.
+  // History: tasks held by each worker, and as many queued here.
+  const maxInFlight = Math.max(2, pool.size * (PER_WORKER + 1));
 
   const submit = async (task: WorkerTask) => {
     const p = pool.run(task).then((r) => {
@@ -365,6 +391,9 @@ export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> 
     inFlight.add(tracked);
     // Bounded memory: never more than a few batches waiting per worker.
     while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+    // The walk and the batches scanned here are synchronous: let the workers' answers in (they free
+    // room for the next batch) and the progress bar draw.
+    if (pool.size > 0) await new Promise<void>((r) => setImmediate(r));
   };
 
   try {
@@ -375,7 +404,7 @@ export async function scanFiles(options: ScanFilesOptions): Promise<ScanResult> 
         .flatMap((a) => a.paths);
       const excluded = (p: string) => globalPaths.some((re) => re.test(p));
       let batch: FileItem[] = [];
-      for await (const item of walk(roots, cwd, skipped, excluded)) {
+      for (const item of walk(roots, cwd, skipped, excluded)) {
         progress.queued++;
         for (const pr of config.pathRules) {
           if (pr.path.test(item.display))

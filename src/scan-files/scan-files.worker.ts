@@ -4,6 +4,7 @@
  */
 import { workerData } from "node:worker_threads";
 import { createMatcher, type Matcher } from "./scan-files.engine.ts";
+import type { AutomatonTables } from "./scan-files.prefilter.ts";
 import {
   defaultLimits,
   type ReaderLimits,
@@ -31,8 +32,8 @@ export interface TextItem {
 }
 
 /**
- * `config` is given on the calling thread only; a worker thread gets it once, as its `workerData`
- * (`{ config }`), rather than with every task.
+ * `config` is given on the calling thread only; a worker thread gets it once, as its `workerData`,
+ * rather than with every task.
  */
 export type WorkerTask =
   | { kind: "files"; config?: ConfigSource; limits?: ReaderLimits; items: FileItem[] }
@@ -43,21 +44,31 @@ export interface TextOutcome extends SourceOutcome {
   commits: number[];
 }
 
+/**
+ * What a worker thread starts with: the validated config, and the keyword automaton the calling thread
+ * already compiled for it (compiling it again costs each thread tens of milliseconds at start).
+ */
+export interface WorkerData {
+  config: ConfigSource;
+  keywordTables?: AutomatonTables;
+}
+
 const BUILTIN: ConfigSource = { files: [] };
 const matchers = new WeakMap<ConfigSource, Matcher>();
 
-export function matcherFor(config: ConfigSource = BUILTIN): Matcher {
+export function matcherFor(config: ConfigSource = BUILTIN, keywordTables?: AutomatonTables): Matcher {
   let m = matchers.get(config);
   if (!m) {
     const cfg = compileConfig(config);
-    m = createMatcher(cfg.rules, cfg.allowlists);
+    m = createMatcher(cfg.rules, cfg.allowlists, keywordTables);
     matchers.set(config, m);
   }
   return m;
 }
 
 export async function runTask(task: WorkerTask): Promise<SourceOutcome | TextOutcome> {
-  const matcher = matcherFor(task.config ?? (workerData as { config?: ConfigSource } | null)?.config);
+  const data = workerData as WorkerData | null;
+  const matcher = task.config ? matcherFor(task.config) : matcherFor(data?.config, data?.keywordTables);
   const limits = task.limits ?? defaultLimits;
   const out: TextOutcome = {
     findings: [],
