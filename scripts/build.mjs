@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 // Builds the server/CLI bundle (esbuild: one ESM file, packages left external) and the web UI (Vite).
 import { build } from "esbuild";
@@ -26,24 +26,19 @@ await build({
   entryPoints: ["src/tlog/verify/bundle-hash.worker.ts"],
   outfile: "dist/tlog-hash.worker.js",
 });
-await build({
-  entryPoints: ["src/cli/entry.ts"],
-  outfile: "dist/warden.js",
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  packages: "external",
-  sourcemap: true,
-  logLevel: "warning",
-  banner: { js: "#!/usr/bin/env node" },
-});
-// `warden share …` gets its own small bundle (bin/warden.js picks it): streaming a 4 GiB share must
-// stay under 150 MiB resident, and the full CLI loads the server, the store and Cedar (~115 MiB).
+// The CLI and `warden share …`, which gets its own small entry (bin/warden.js picks it): streaming a 4 GiB
+// share must stay under 150 MiB resident, and the full CLI loads the server, the store and Cedar.
+// Code splitting keeps each command's lazy imports lazy: in a single-file bundle esbuild hoists every
+// package import to the top, so even `warden --version` loaded Fastify, PGlite and x509 (1.3 s).
+for (const f of readdirSync("dist", { withFileTypes: true }))
+  if (f.isFile() && /^chunk-.*\.js(\.map)?$/.test(f.name)) rmSync(path.join("dist", f.name));
 await build({
   ...common,
-  entryPoints: ["src/cli/share-entry.ts"],
-  outfile: "dist/warden-share.js",
+  entryPoints: { warden: "src/cli/entry.ts", "warden-share": "src/cli/share-entry.ts" },
+  outdir: "dist",
+  splitting: true,
+  chunkNames: "chunk-[hash]",
+  banner: { js: "#!/usr/bin/env node" },
 });
 if (existsSync("web/index.html") && process.argv[2] !== "--server-only") {
   const r = spawnSync(
