@@ -10,6 +10,7 @@ import { loadConfig } from "../../src/core/config.ts";
 import type { Ctx, Role } from "../../src/core/context.ts";
 import { hashPassword } from "../../src/crypto/passwords.ts";
 import { type GithubFake, startGithubFake } from "../fakes/github-fake.ts";
+import { wardenArgv } from "./run-cli.ts";
 
 /**
  * `warden access …` and `warden ssh cert` as people run them: a real HTTPS server, the CLI in a child
@@ -28,7 +29,7 @@ let githubId = "";
 
 function warden(who: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ["--import", "tsx", "src/cli/entry.ts", ...args], {
+    const p = spawn(process.execPath, wardenArgv(args), {
       env: {
         ...process.env,
         XDG_CONFIG_HOME: path.join(dir, "config"),

@@ -6,6 +6,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { serve } from "../../src/boot.ts";
 import { loadConfig } from "../../src/core/config.ts";
+import { wardenArgv } from "./run-cli.ts";
 
 /** `serve` starts the configured syslog receiver; `warden hooks git` prints or writes the Git hooks. */
 const dirs: string[] = [];
@@ -15,7 +16,7 @@ afterAll(async () => {
 
 function warden(args: string[]): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ["--import", "tsx", "src/cli/entry.ts", ...args], {
+    const p = spawn(process.execPath, wardenArgv(args), {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";

@@ -1,4 +1,6 @@
 import { spawn } from "node:child_process";
+import path from "node:path";
+import { inject } from "vitest";
 
 export interface CliResult {
   code: number;
@@ -6,10 +8,20 @@ export interface CliResult {
   err: string;
 }
 
-/** Runs `warden ARGS…` from source in a child process, as a user runs it, with `env` added. */
+/**
+ * Node's arguments for `warden ARGS…`: the bundle test/global-setup.ts built for this run, picked the way
+ * bin/warden.js picks it (`share` has its own small entry), or the sources through tsx without one.
+ */
+export function wardenArgv(args: string[]): string[] {
+  const bundle = inject("cliBundle");
+  if (!bundle) return ["--import", "tsx", "src/cli/entry.ts", ...args];
+  return [path.join(bundle, args[0] === "share" ? "warden-share.js" : "warden.js"), ...args];
+}
+
+/** Runs `warden ARGS…` in a child process, as a user runs it, with `env` added. */
 export function runWarden(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ["--import", "tsx", "src/cli/entry.ts", ...args], {
+    const p = spawn(process.execPath, wardenArgv(args), {
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { generateKeyPair, identityFileText } from "../../src/crypto/age/index.ts";
 import { createTestApp, type SignedIn, type TestApp } from "../harness.ts";
 import { eligibleRecipient, type Recipient, relaxGate } from "../shares.fixtures.ts";
+import { wardenArgv } from "./run-cli.ts";
 
 /**
  * `warden share …` as people run it: the CLI in a child process against a real HTTPS server, with
@@ -26,7 +27,7 @@ function warden(
   stdin?: string,
 ): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ["--import", "tsx", "src/cli/entry.ts", ...args], {
+    const p = spawn(process.execPath, wardenArgv(args), {
       env: { ...process.env, HOME: dir, XDG_CONFIG_HOME: path.join(dir, "config"), ...env },
       stdio: ["pipe", "pipe", "pipe"],
     });
@@ -187,11 +188,9 @@ describe("warden share", () => {
     // Raw bytes, not text: the plaintext is binary.
     const getToStdout = (id: string) =>
       new Promise<{ code: number; out: Buffer; err: string }>((resolve) => {
-        const p = spawn(
-          process.execPath,
-          ["--import", "tsx", "src/cli/entry.ts", "share", "get", id, "-i", anaIdentity, "-o", "-"],
-          { env: { ...process.env, HOME: dir, XDG_CONFIG_HOME: path.join(dir, "config"), ...anaEnv } },
-        );
+        const p = spawn(process.execPath, wardenArgv(["share", "get", id, "-i", anaIdentity, "-o", "-"]), {
+          env: { ...process.env, HOME: dir, XDG_CONFIG_HOME: path.join(dir, "config"), ...anaEnv },
+        });
         const out: Buffer[] = [];
         let err = "";
         p.stdout.on("data", (d: Buffer) => out.push(d));
