@@ -7,14 +7,8 @@
 // - the naive sweep, one gate check (its own queries) and one policy decision per grant, timed on a
 //   sample and scaled to all grants.
 import { randomUUID } from "node:crypto";
-import pino from "pino";
 import { decisionRequestFor, loadSubjects, subjectKey } from "../src/access/access.facts.ts";
-import { createApp } from "../src/app.ts";
-import { manualClock } from "../src/core/clock.ts";
-import { loadConfig } from "../src/core/config.ts";
-import { createSealer, kekFromBytes } from "../src/crypto/keyring.ts";
-import { migrate } from "../src/store/migrate.ts";
-import { fmt, machine, openBenchStore, table } from "./lib.ts";
+import { benchApp, fmt, machine, openBenchStore, table } from "./lib.ts";
 
 const GRANTS = Number(process.env.BENCH_GRANTS ?? 10_000);
 const PER_DEVELOPER = 4;
@@ -25,15 +19,7 @@ const NAIVE_SAMPLE = 300;
 const at = new Date("2026-11-02T10:00:00Z");
 
 const { store, label, drop } = await openBenchStore();
-await migrate(store);
-const clock = manualClock(at);
-const app = createApp({
-  config: loadConfig({ WARDEN_DATA_DIR: "/tmp/warden-bench" }),
-  store,
-  clock,
-  logger: pino({ level: "silent" }),
-  sealer: createSealer(store, kekFromBytes(Buffer.alloc(32, 7))),
-});
+const { app } = await benchApp(store, at);
 
 // ---- seed: developers who pass the default gate, resources, approved requests, active grants -------
 const t0seed = performance.now();

@@ -1,16 +1,10 @@
 // Gate decisions per second in-process (the pure function), next to the full service path that
 // loads one developer's facts from the embedded store and evaluates them, in the same run.
 import { randomUUID } from "node:crypto";
-import pino from "pino";
-import { createApp } from "../src/app.ts";
-import { manualClock } from "../src/core/clock.ts";
-import { loadConfig } from "../src/core/config.ts";
-import { createSealer, kekFromBytes } from "../src/crypto/keyring.ts";
 import { eligibility, type GateFacts } from "../src/gate/eligibility.ts";
 import { defaultRequirements } from "../src/gate/requirements.ts";
-import { migrate } from "../src/store/migrate.ts";
 import { openStore } from "../src/store/store.ts";
-import { fmt, machine, table } from "./lib.ts";
+import { benchApp, fmt, machine, table } from "./lib.ts";
 
 const facts: GateFacts = {
   developer: { id: "d", name: "Ana", status: "active" },
@@ -86,15 +80,7 @@ if (ok !== N) throw new Error("benchmark facts should be eligible");
 
 // The service path: facts loaded from PGlite for one developer per call.
 const store = await openStore({});
-await migrate(store);
-const clock = manualClock(at);
-const app = createApp({
-  config: loadConfig({ WARDEN_DATA_DIR: "/tmp/warden-bench" }),
-  store,
-  clock,
-  logger: pino({ level: "silent" }),
-  sealer: createSealer(store, kekFromBytes(Buffer.alloc(32, 7))),
-});
+const { app } = await benchApp(store, at);
 const devId = randomUUID();
 await store.query(
   `insert into developers (id, full_name, email, country, time_zone, working_hours, created_at, updated_at)

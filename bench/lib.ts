@@ -74,3 +74,29 @@ export async function openBenchStore(): Promise<{ store: Store; label: string; d
     },
   };
 }
+
+/**
+ * Migrates `store` and builds Warden's app on it, as the service benchmarks need it: a manual clock at `at`,
+ * silent logs and a fixed key-encryption key. (Imported on demand: the other benchmarks need none of it.)
+ */
+export async function benchApp(store: Store, at: Date) {
+  const [{ createApp }, { manualClock }, { loadConfig }, { createSealer, kekFromBytes }, { migrate }, pino] =
+    await Promise.all([
+      import("../src/app.ts"),
+      import("../src/core/clock.ts"),
+      import("../src/core/config.ts"),
+      import("../src/crypto/keyring.ts"),
+      import("../src/store/migrate.ts"),
+      import("pino"),
+    ]);
+  await migrate(store);
+  const clock = manualClock(at);
+  const app = createApp({
+    config: loadConfig({ WARDEN_DATA_DIR: "/tmp/warden-bench" }),
+    store,
+    clock,
+    logger: pino.default({ level: "silent" }),
+    sealer: createSealer(store, kekFromBytes(Buffer.alloc(32, 7))),
+  });
+  return { app, clock };
+}

@@ -9,15 +9,9 @@
 // - decide: one `update` per item (the same number of statements, no audit record, no checks);
 // - export: one `select` of the same rows, joined into CSV by hand.
 import { randomUUID } from "node:crypto";
-import pino from "pino";
-import { createApp } from "../src/app.ts";
-import { manualClock } from "../src/core/clock.ts";
-import { loadConfig } from "../src/core/config.ts";
 import type { Ctx } from "../src/core/context.ts";
-import { createSealer, kekFromBytes } from "../src/crypto/keyring.ts";
 import { campaignCsv } from "../src/reviews/reviews.export.ts";
-import { migrate } from "../src/store/migrate.ts";
-import { fmt, machine, openBenchStore, table } from "./lib.ts";
+import { benchApp, fmt, machine, openBenchStore, table } from "./lib.ts";
 
 const GRANTS = Number(process.env.BENCH_GRANTS ?? 10_000);
 const PER_DEVELOPER = 4;
@@ -27,15 +21,7 @@ const at = new Date("2026-11-02T10:00:00Z");
 
 const loadAtStart = machine();
 const { store, label, drop } = await openBenchStore();
-await migrate(store);
-const clock = manualClock(at);
-const app = createApp({
-  config: loadConfig({ WARDEN_DATA_DIR: "/tmp/warden-bench" }),
-  store,
-  clock,
-  logger: pino({ level: "silent" }),
-  sealer: createSealer(store, kekFromBytes(Buffer.alloc(32, 7))),
-});
+const { app } = await benchApp(store, at);
 
 // ---- seed: developers of 20 vendors, 50 resources with one owner, active grants --------------------
 const t0seed = performance.now();
